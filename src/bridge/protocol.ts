@@ -1,0 +1,152 @@
+// Bridge protocol v1: frame kinds, message types, field schemas, error codes and exit codes.
+// This is the single definition; src/abi/gen.ts emits it into tb/zcnic_tb/protocol.py so the
+// simulator end validates frames with the same schema. See docs/bridge-protocol.md.
+
+export const PROTOCOL_VERSION = 1;
+
+/** First element of every frame (a msgpack array). */
+export const FRAME = {
+  HELLO: 1, // sim -> host: [HELLO, params]
+  WELCOME: 2, // host -> sim: [WELCOME, params]
+  BATCH: 3, // sim -> host: [BATCH, seq, sync, msgs]; host -> sim: [BATCH, seq, msgs]
+  ERROR: 4, // either way: [ERROR, code, message]; the sender then closes
+  BYE: 5, // either way: [BYE, cycle, reason]; orderly end
+} as const;
+
+export type FieldType = 'u32' | 'u64' | 'bin' | 'str';
+
+export interface MsgSchema {
+  readonly code: number;
+  readonly dir: 'd2h' | 'h2d';
+  /** Field names and types after [code, cycle]. */
+  readonly fields: readonly (readonly [string, FieldType])[];
+  readonly doc: string;
+}
+
+/**
+ * Messages inside a BATCH: [code, cycle, ...fields]. Device-to-host codes are below 64,
+ * host-to-device codes 64 and up.
+ */
+export const MSG = {
+  DMA_RD_REQ: {
+    code: 1, dir: 'd2h', fields: [['tag', 'u32'], ['addr', 'u64'], ['len', 'u32']],
+    doc: 'A whole AXI read burst: len bytes from addr (addr need not be aligned)',
+  },
+  DMA_WR_REQ: {
+    code: 2, dir: 'd2h', fields: [['tag', 'u32'], ['addr', 'u64'], ['data', 'bin']],
+    doc: 'A whole AXI write burst, strobed-off bytes removed: contiguous bytes at addr',
+  },
+  IRQ: {
+    code: 3, dir: 'd2h', fields: [['vector', 'u32']],
+    doc: 'An interrupt (MSI-like pulse) on vector; ordered after every DMA write before it',
+  },
+  MMIO_RD_DONE: {
+    code: 4, dir: 'd2h', fields: [['id', 'u32'], ['resp', 'u32'], ['data', 'u32']],
+    doc: 'Completion of MMIO_RD id: AXI-Lite RRESP and the 32-bit value',
+  },
+  MMIO_WR_DONE: {
+    code: 5, dir: 'd2h', fields: [['id', 'u32'], ['resp', 'u32']],
+    doc: 'Completion of MMIO_WR id: AXI-Lite BRESP',
+  },
+  ETH_TX: {
+    code: 6, dir: 'd2h', fields: [['port', 'u32'], ['frame', 'bin']],
+    doc: 'An Ethernet frame leaving the MAC side (reserved in v1 RTL)',
+  },
+  DMA_RD_CPL: {
+    code: 64, dir: 'h2d', fields: [['tag', 'u32'], ['resp', 'u32'], ['data', 'bin']],
+    doc: 'Data for DMA_RD_REQ tag; resp != OKAY means data is empty and the burst fails',
+  },
+  DMA_WR_CPL: {
+    code: 65, dir: 'h2d', fields: [['tag', 'u32'], ['resp', 'u32']],
+    doc: 'Completion for DMA_WR_REQ tag (becomes BRESP)',
+  },
+  MMIO_RD: {
+    code: 66, dir: 'h2d', fields: [['id', 'u32'], ['addr', 'u32']],
+    doc: 'Read a 32-bit register at addr (offset in the register window)',
+  },
+  MMIO_WR: {
+    code: 67, dir: 'h2d', fields: [['id', 'u32'], ['addr', 'u32'], ['data', 'u32']],
+    doc: 'Write a 32-bit register',
+  },
+  ETH_RX: {
+    code: 68, dir: 'h2d', fields: [['port', 'u32'], ['frame', 'bin']],
+    doc: 'An Ethernet frame entering the MAC side (reserved in v1 RTL)',
+  },
+  FINISH: {
+    code: 69, dir: 'h2d', fields: [['status', 'u32']],
+    doc: 'End the simulation at cycle; status 0 = scenario passed',
+  },
+} as const satisfies Record<string, MsgSchema>;
+
+export type MsgName = keyof typeof MSG;
+
+/** Error codes carried in ERROR frames and printed by both ends. */
+export const ERR = {
+  PROTOCOL_VERSION: 'E_PROTOCOL_VERSION',
+  ABI_MISMATCH: 'E_ABI_MISMATCH',
+  PARAM_MISMATCH: 'E_PARAM_MISMATCH',
+  MALFORMED: 'E_MALFORMED',
+  UNKNOWN_TYPE: 'E_UNKNOWN_TYPE',
+  BAD_FIELD: 'E_BAD_FIELD',
+  OVERSIZE: 'E_OVERSIZE',
+  TIME_BACKWARDS: 'E_TIME_BACKWARDS',
+  CAUSALITY: 'E_CAUSALITY',
+  SEQUENCE: 'E_SEQUENCE',
+  PEER_GONE: 'E_PEER_GONE',
+  PEER_ERROR: 'E_PEER_ERROR',
+  TIMEOUT: 'E_TIMEOUT',
+  AUTH: 'E_AUTH',
+  SIM_FAILED: 'E_SIM_FAILED',
+  SCENARIO: 'E_SCENARIO',
+} as const;
+
+export type ErrCode = (typeof ERR)[keyof typeof ERR];
+
+/** Process exit codes, one per class of fault, the same on both ends. */
+export const EXIT: { readonly [K in ErrCode]: number } & { readonly OK: 0; readonly USAGE: 2 } = {
+  OK: 0,
+  USAGE: 2,
+  E_SCENARIO: 1,
+  E_PROTOCOL_VERSION: 10,
+  E_ABI_MISMATCH: 11,
+  E_PARAM_MISMATCH: 12,
+  E_MALFORMED: 20,
+  E_UNKNOWN_TYPE: 21,
+  E_BAD_FIELD: 22,
+  E_OVERSIZE: 23,
+  E_TIME_BACKWARDS: 24,
+  E_CAUSALITY: 25,
+  E_SEQUENCE: 26,
+  E_PEER_GONE: 30,
+  E_PEER_ERROR: 31,
+  E_TIMEOUT: 32,
+  E_AUTH: 33,
+  E_SIM_FAILED: 34,
+};
+
+/** Defaults for the link; the handshake carries the values in force. */
+export const LINK_DEFAULTS = {
+  /** 250 MHz. */
+  clockPeriodPs: 4000,
+  /** Cycles a message takes to cross the link (the lookahead), about 1 us. */
+  linkLatency: 256,
+  /** Cycles per sync window; must divide linkLatency. */
+  syncWindow: 128,
+  /** Largest frame either end accepts. */
+  maxFrameBytes: 16 << 20,
+  /** Wall-clock seconds any blocking wait on the peer may take. */
+  timeoutS: 30,
+} as const;
+
+/** Parameters exchanged in HELLO/WELCOME; every field must match on both ends. */
+export interface LinkParams {
+  readonly proto: number;
+  readonly abi_hash: string;
+  readonly clock_period_ps: number;
+  readonly sync_window: number;
+  readonly link_latency: number;
+  readonly seed: number;
+  readonly max_frame: number;
+  readonly nic: { readonly data_bytes: number; readonly irq_vectors: number };
+  readonly token?: string;
+}

@@ -1,0 +1,1 @@
+"""zcnic testbench package: the bridge endpoint, the Verilator build, generated ABI constants."""

