@@ -1,0 +1,245 @@
+// The host end of one co-simulation, without sockets: it takes the simulator's batches in order,
+// serves device DMA through the platform's DeviceDmaPort, runs the driver's code at the cycle
+// each event happened, and returns the reply batch. Every effect is stamped at least one link
+// latency after the host time that caused it (docs/bridge-protocol.md, "Time").
+
+import type { D2HMsg, H2DMsg, Msg } from './codec.js';
+import { BridgeError } from './errors.js';
+import { ERR, type LinkParams, type MsgName } from './protocol.js';
+import { HostSync } from './sync.js';
+import type { Transcript } from './transcript.js';
+import { ManualClock } from '../platform/clock.js';
+import type { DeviceDmaPort } from '../platform/dma_port.js';
+import { MmioError, type Device, type IrqHandler, type MmioResp } from '../device/device.js';
+
+const AXI_OKAY = 0;
+
+function respName(resp: number): MmioResp {
+  return resp === 3 ? 'DECERR' : 'SLVERR';
+}
+
+interface Pending<T> {
+  readonly resolve: (v: T) => void;
+  readonly reject: (e: Error) => void;
+  readonly offset: number;
+  readonly value?: number;
+}
+
+interface Sleeper {
+  readonly until: number;
+  readonly order: number;
+  readonly wake: () => void;
+}
+
+/** Let every promise chain started by the last event run until it waits on simulated time. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export interface SessionStats {
+  dmaReads: number;
+  dmaWrites: number;
+  dmaBytesRead: number;
+  dmaBytesWritten: number;
+  dmaFaults: number;
+  mmioReads: number;
+  mmioWrites: number;
+  irqs: number;
+  batches: number;
+}
+
+export class HostSession implements Device {
+  readonly name = 'nic0';
+  readonly clock: ManualClock;
+  readonly sync: HostSync;
+  readonly stats: SessionStats = {
+    dmaReads: 0, dmaWrites: 0, dmaBytesRead: 0, dmaBytesWritten: 0, dmaFaults: 0,
+    mmioReads: 0, mmioWrites: 0, irqs: 0, batches: 0,
+  };
+
+  private outbox: H2DMsg[] = [];
+  private nextMmioId = 0;
+  private readonly mmioReads = new Map<number, Pending<number>>();
+  private readonly mmioWrites = new Map<number, Pending<void>>();
+  private readonly irqHandlers: IrqHandler[] = [];
+  private sleepers: Sleeper[] = [];
+  private sleeperOrder = 0;
+  private finishAt: number | undefined;
+  /** Host time: the cycle of the event being handled, else the latest sync. */
+  private now = 0;
+
+  constructor(
+    readonly params: LinkParams,
+    private readonly dma: DeviceDmaPort,
+    private readonly transcript?: Transcript,
+  ) {
+    this.sync = new HostSync({ window: params.sync_window, latency: params.link_latency });
+    this.clock = new ManualClock(params.clock_period_ps);
+  }
+
+  /** The cycle at which FINISH was sent, once the host has asked the simulator to stop. */
+  get finishCycle(): number | undefined {
+    return this.finishAt;
+  }
+
+  /** Outstanding waits, for a message that says what a stuck scenario was waiting for. */
+  describePending(): string {
+    const parts: string[] = [];
+    for (const p of this.mmioReads.values()) parts.push(`MMIO read of 0x${p.offset.toString(16)}`);
+    for (const p of this.mmioWrites.values()) parts.push(`MMIO write of 0x${p.offset.toString(16)}`);
+    for (const s of this.sleepers) parts.push(`sleep until cycle ${s.until}`);
+    return parts.length ? parts.join(', ') : 'nothing (the scenario is waiting for an interrupt or never finished)';
+  }
+
+  // --- Device (what the driver calls) ----------------------------------------------------------
+
+  readReg(offset: number): Promise<number> {
+    const id = this.nextMmioId++;
+    this.stats.mmioReads++;
+    this.emit({ type: 'MMIO_RD', cycle: this.stamp(), id, addr: offset });
+    return new Promise((resolve, reject) => this.mmioReads.set(id, { resolve, reject, offset }));
+  }
+
+  writeReg(offset: number, value: number): Promise<void> {
+    const id = this.nextMmioId++;
+    this.stats.mmioWrites++;
+    this.emit({ type: 'MMIO_WR', cycle: this.stamp(), id, addr: offset, data: value >>> 0 });
+    return new Promise((resolve, reject) => this.mmioWrites.set(id, { resolve, reject, offset, value }));
+  }
+
+  onIrq(handler: IrqHandler): void {
+    this.irqHandlers.push(handler);
+  }
+
+  sleep(cycles: number): Promise<void> {
+    if (!Number.isInteger(cycles) || cycles < 0) throw new RangeError(`sleep needs a whole number of cycles, got ${cycles}`);
+    return new Promise((wake) => this.sleepers.push({ until: this.now + cycles, order: this.sleeperOrder++, wake }));
+  }
+
+  /** Ask the simulator to stop one link latency from now. */
+  finish(status: number): void {
+    if (this.finishAt !== undefined) return;
+    this.finishAt = this.stamp();
+    this.emit({ type: 'FINISH', cycle: this.finishAt, status });
+  }
+
+  // --- the link side ----------------------------------------------------------------------------
+
+  private stamp(): number {
+    return this.sync.earliest(this.now);
+  }
+
+  private emit(m: H2DMsg): void {
+    if (m.cycle < this.sync.earliest(this.now)) {
+      throw new Error(`internal: ${m.type} stamped ${m.cycle} inside the lookahead (now ${this.now})`);
+    }
+    this.outbox.push(m);
+  }
+
+  /** Run the host's start-up code (at cycle 0) and return nothing: its effects go out with batch 0. */
+  async start(main: () => Promise<void>, onError: (e: unknown) => void): Promise<void> {
+    this.now = 0;
+    main().then(
+      () => this.finish(0),
+      (e: unknown) => onError(e),
+    );
+    await settle();
+  }
+
+  /** Handle one simulator batch and return the reply's messages. */
+  async handleBatch(seq: number, sync: number, msgs: readonly D2HMsg[]): Promise<H2DMsg[]> {
+    this.sync.acceptBatch(seq, sync, msgs.map((m) => m.cycle));
+    this.transcript?.batchIn(seq, sync, msgs);
+    this.stats.batches++;
+    let i = 0;
+    // Messages and timer wake-ups in cycle order; a message goes before a timer of the same cycle.
+    for (;;) {
+      const m = msgs[i];
+      const s = this.nextSleeper(sync);
+      if (m === undefined && s === undefined) break;
+      if (m !== undefined && (s === undefined || m.cycle <= s.until)) {
+        this.now = m.cycle;
+        this.clock.advanceTo(m.cycle);
+        this.dispatch(m, seq, i);
+        i++;
+      } else if (s !== undefined) {
+        this.sleepers = this.sleepers.filter((x) => x !== s);
+        this.now = Math.max(this.now, s.until);
+        this.clock.advanceTo(this.now);
+        s.wake();
+      }
+      await settle();
+    }
+    this.now = sync;
+    this.clock.advanceTo(sync);
+    await settle();
+    const out = this.outbox;
+    this.outbox = [];
+    out.sort((a, b) => a.cycle - b.cycle);
+    this.transcript?.batchOut(seq, out);
+    return out;
+  }
+
+  private nextSleeper(sync: number): Sleeper | undefined {
+    let best: Sleeper | undefined;
+    for (const s of this.sleepers) {
+      if (s.until > sync) continue;
+      if (!best || s.until < best.until || (s.until === best.until && s.order < best.order)) best = s;
+    }
+    return best;
+  }
+
+  private dispatch(m: D2HMsg, seq: number, msgIndex: number): void {
+    switch (m.type) {
+      case 'DMA_RD_REQ': {
+        this.stats.dmaReads++;
+        const r = this.dma.read(m.addr, m.len, m.cycle);
+        if (r.ok) {
+          if (r.data.length !== m.len) throw new Error(`internal: DMA port returned ${r.data.length} bytes for ${m.len}`);
+          this.stats.dmaBytesRead += m.len;
+          this.emit({ type: 'DMA_RD_CPL', cycle: this.stamp(), tag: m.tag, resp: AXI_OKAY, data: r.data });
+        } else {
+          this.stats.dmaFaults++;
+          this.emit({ type: 'DMA_RD_CPL', cycle: this.stamp(), tag: m.tag, resp: r.fault.resp, data: new Uint8Array(0) });
+        }
+        return;
+      }
+      case 'DMA_WR_REQ': {
+        this.stats.dmaWrites++;
+        const r = this.dma.write(m.addr, m.data, m.cycle);
+        if (r.ok) this.stats.dmaBytesWritten += m.data.length;
+        else this.stats.dmaFaults++;
+        this.emit({ type: 'DMA_WR_CPL', cycle: this.stamp(), tag: m.tag, resp: r.ok ? AXI_OKAY : r.fault.resp });
+        return;
+      }
+      case 'IRQ':
+        this.stats.irqs++;
+        for (const h of this.irqHandlers) h(m.vector, m.cycle);
+        return;
+      case 'MMIO_RD_DONE': {
+        const p = this.take(this.mmioReads, m, seq, msgIndex);
+        if (m.resp === AXI_OKAY) p.resolve(m.data >>> 0);
+        else p.reject(new MmioError('read', p.offset, respName(m.resp), m.cycle));
+        return;
+      }
+      case 'MMIO_WR_DONE': {
+        const p = this.take(this.mmioWrites, m, seq, msgIndex);
+        if (m.resp === AXI_OKAY) p.resolve();
+        else p.reject(new MmioError('write', p.offset, respName(m.resp), m.cycle, p.value));
+        return;
+      }
+      case 'ETH_TX':
+        // v1 RTL has no MAC; a frame out is a protocol error until the NIC issue adds one.
+        throw new BridgeError(ERR.UNKNOWN_TYPE, 'ETH_TX is not supported by this host yet', { seq, msgIndex, cycle: m.cycle });
+    }
+  }
+
+  private take<T>(map: Map<number, Pending<T>>, m: Msg<MsgName> & { id: number }, seq: number, msgIndex: number): Pending<T> {
+    const p = map.get(m.id);
+    if (!p) {
+      throw new BridgeError(ERR.SEQUENCE, `${m.type} for MMIO id ${m.id}, which is not outstanding`, { seq, msgIndex, cycle: m.cycle });
+    }
+    map.delete(m.id);
+    return p;
+  }
+}

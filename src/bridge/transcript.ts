@@ -1,0 +1,73 @@
+// The transcript: every bridge message with its cycle stamp, one line each, in the order the host
+// handled them. It holds nothing that varies between runs (no wall time, no ports), so two runs
+// with the same seed give byte-identical transcripts and the same sha256.
+
+import { createHash } from 'node:crypto';
+import type { Msg } from './codec.js';
+import type { LinkParams } from './protocol.js';
+import { MSG } from './protocol.js';
+
+const INLINE_BYTES = 32;
+
+function fmtValue(v: unknown): string {
+  if (v instanceof Uint8Array) {
+    if (v.length <= INLINE_BYTES) return `${v.length}B:${Buffer.from(v).toString('hex')}`;
+    return `${v.length}B:sha256=${createHash('sha256').update(v).digest('hex').slice(0, 16)}`;
+  }
+  if (typeof v === 'bigint') return `0x${v.toString(16)}`;
+  return String(v);
+}
+
+export function formatMsg(m: Msg): string {
+  const rec = m as unknown as Record<string, unknown>;
+  const fields = MSG[m.type].fields.map(([f]) => `${f}=${fmtValue(rec[f])}`);
+  return `${m.cycle} ${m.type} ${fields.join(' ')}`.trimEnd();
+}
+
+export class Transcript {
+  private readonly lines: string[] = [];
+  private readonly hash = createHash('sha256');
+  private count = 0;
+
+  constructor(params: LinkParams) {
+    this.add(
+      `# zcnic bridge transcript proto=${params.proto} seed=${params.seed} W=${params.sync_window} ` +
+        `L=${params.link_latency} period_ps=${params.clock_period_ps} abi=${params.abi_hash.slice(0, 16)}`,
+    );
+  }
+
+  private add(line: string): void {
+    this.lines.push(line);
+    this.hash.update(line + '\n');
+  }
+
+  batchIn(seq: number, sync: number, msgs: readonly Msg[]): void {
+    this.add(`> batch ${seq} sync=${sync} msgs=${msgs.length}`);
+    for (const m of msgs) this.add(`> ${formatMsg(m)}`);
+    this.count += msgs.length;
+  }
+
+  batchOut(seq: number, msgs: readonly Msg[]): void {
+    this.add(`< batch ${seq} msgs=${msgs.length}`);
+    for (const m of msgs) this.add(`< ${formatMsg(m)}`);
+    this.count += msgs.length;
+  }
+
+  note(text: string): void {
+    this.add(`# ${text}`);
+  }
+
+  /** Messages carried either way. */
+  get messages(): number {
+    return this.count;
+  }
+
+  text(): string {
+    return this.lines.length ? this.lines.join('\n') + '\n' : '';
+  }
+
+  /** sha256 of text(), computed incrementally. */
+  sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+}
