@@ -1,0 +1,77 @@
+// Launch the simulator half (cocotb + Verilator, tb/zcnic_tb/cosim.py) as a child process that
+// connects back to the host's URL. Its full output goes to a log file in the run folder; lines
+// tagged for progress are passed through.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LinkParams } from './protocol.js';
+import { repoRoot } from '../abi/gen.js';
+
+export interface LaunchOptions {
+  readonly url: string;
+  readonly params: LinkParams;
+  readonly runDir: string;
+  readonly waves: boolean;
+  readonly timeoutS: number;
+  readonly token?: string;
+  /** Receives the simulator's progress lines (those starting with `zcnic-sim:`). */
+  readonly onProgress?: (line: string) => void;
+}
+
+export function venvPython(): string {
+  const py = join(repoRoot, '.venv', 'bin', 'python');
+  if (!existsSync(py)) throw new Error(`no Python venv at ${py}: run 'make setup' (make sim and make test do it for you)`);
+  return py;
+}
+
+export function simulatorArgs(o: Omit<LaunchOptions, 'onProgress'>): string[] {
+  const p = o.params;
+  return [
+    '-m', 'zcnic_tb.cosim',
+    '--url', o.url,
+    '--seed', String(p.seed),
+    '--sync-window', String(p.sync_window),
+    '--link-latency', String(p.link_latency),
+    '--clock-period-ps', String(p.clock_period_ps),
+    '--timeout', String(o.timeoutS),
+    '--run-dir', o.runDir,
+    ...(o.waves ? ['--waves'] : []),
+    ...(o.token ? ['--token', o.token] : []),
+  ];
+}
+
+export function launchSimulator(o: LaunchOptions): ChildProcess {
+  const log = createWriteStream(join(o.runDir, 'sim.log'));
+  const child = spawn(venvPython(), simulatorArgs(o), {
+    cwd: repoRoot,
+    env: { ...process.env, PYTHONPATH: join(repoRoot, 'tb'), PYTHONUNBUFFERED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let partial = '';
+  const onData = (chunk: Buffer): void => {
+    log.write(chunk);
+    if (!o.onProgress) return;
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l.startsWith('zcnic-sim:')) o.onProgress(l);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  child.once('exit', () => log.end());
+  return child;
+}
+
+/** Wait for a child to exit; after `graceMs` send SIGTERM, then SIGKILL. Resolves with its code. */
+export function reap(child: ChildProcess, graceMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const term = setTimeout(() => child.kill('SIGTERM'), graceMs);
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + 2000);
+    child.once('exit', (code) => {
+      clearTimeout(term);
+      clearTimeout(kill);
+      resolve(code);
+    });
+  });
+}

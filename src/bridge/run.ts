@@ -1,0 +1,45 @@
+// One co-simulation run: listen, launch the simulator (unless it is started elsewhere), wait for
+// the end, reap the child. Used by the `make sim` CLI and by the co-simulation tests.
+
+import type { ChildProcess } from 'node:child_process';
+import { launchSimulator, reap } from './launch.js';
+import { HostBridge, type HostRunOptions, type HostRunResult } from './server.js';
+
+export interface CosimOptions extends HostRunOptions {
+  readonly runDir: string;
+  readonly waves?: boolean;
+  /** Do not launch the simulator: wait for one started elsewhere. */
+  readonly external?: boolean;
+  /** Simulator progress lines. */
+  readonly onSimProgress?: (line: string) => void;
+}
+
+export interface CosimResult extends HostRunResult {
+  readonly url: string;
+  readonly wallSeconds: number;
+  /** The launched simulator's exit code (null when external or killed). */
+  readonly simExitCode: number | null;
+}
+
+export async function runCosim(o: CosimOptions): Promise<CosimResult> {
+  const bridge = new HostBridge(o);
+  const url = await bridge.listen();
+  const t0 = performance.now();
+  let child: ChildProcess | undefined;
+  if (!o.external) {
+    child = launchSimulator({
+      url,
+      params: o.params,
+      runDir: o.runDir,
+      waves: o.waves ?? false,
+      timeoutS: o.timeoutS ?? 30,
+      ...(o.token ? { token: o.token } : {}),
+      ...(o.onSimProgress ? { onProgress: o.onSimProgress } : {}),
+    });
+    child.once('exit', (code, signal) => bridge.peerExited(code, signal));
+  }
+  const r = await bridge.done;
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const simExitCode = child ? await reap(child, 5000) : null;
+  return { ...r, url, wallSeconds, simExitCode };
+}

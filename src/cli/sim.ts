@@ -1,0 +1,189 @@
+// The main job: run one co-simulation scenario and leave a run folder under sim/out/.
+//
+//   tsx src/cli/sim.ts [--scenario copy] [--seed 1] [--waves]            host + launched simulator
+//   tsx src/cli/sim.ts --listen HOST:PORT [--token T] ...                host only; start the
+//                                                                        simulator elsewhere
+// Exit code: 0 when the scenario passed, else the code of the fault (docs/bridge-protocol.md).
+
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ABI_HASH_HEX } from '../abi/regs.js';
+import { repoRoot } from '../abi/gen.js';
+import { BridgeError } from '../bridge/errors.js';
+import { runCosim, type CosimResult } from '../bridge/run.js';
+import { EXIT, LINK_DEFAULTS, PROTOCOL_VERSION, type LinkParams } from '../bridge/protocol.js';
+import { isLoopback } from '../bridge/server.js';
+import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
+
+const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--listen HOST:PORT] [--token T]
+                          [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--out DIR]
+scenarios: ${scenarioNames().join(', ')}`;
+
+function fail(msg: string, code: number = EXIT.USAGE): never {
+  process.stderr.write(`zcnic: ${msg}\n${code === EXIT.USAGE ? USAGE + '\n' : ''}`);
+  process.exit(code);
+}
+
+function intArg(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) fail(`--${name} must be a non-negative integer, got '${v}'`);
+  return Number(v);
+}
+
+function stampName(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        scenario: { type: 'string', default: 'copy' },
+        seed: { type: 'string' },
+        waves: { type: 'boolean', default: false },
+        listen: { type: 'string' },
+        token: { type: 'string' },
+        'sync-window': { type: 'string' },
+        'link-latency': { type: 'string' },
+        timeout: { type: 'string' },
+        'max-cycles': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const scenario = SCENARIOS[args.scenario ?? 'copy'];
+  if (!scenario) fail(`unknown scenario '${args.scenario}'`);
+  const seed = intArg(args.seed, 'seed', 1);
+  const token = args.token ?? process.env['ZCNIC_TOKEN'];
+  const timeoutS = intArg(args.timeout ?? process.env['ZCNIC_BRIDGE_TIMEOUT'], 'timeout', LINK_DEFAULTS.timeoutS);
+  let host = '127.0.0.1';
+  let port = 0;
+  if (args.listen !== undefined) {
+    const m = /^(.*):(\d+)$/.exec(args.listen);
+    if (!m) fail(`--listen wants HOST:PORT, got '${args.listen}'`);
+    host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+    port = Number(m[2]);
+    if (!isLoopback(host) && !token) fail(`listening on ${host} (off loopback) requires --token or ZCNIC_TOKEN`, EXIT.E_AUTH);
+  }
+
+  const params: LinkParams = {
+    proto: PROTOCOL_VERSION,
+    abi_hash: ABI_HASH_HEX,
+    clock_period_ps: LINK_DEFAULTS.clockPeriodPs,
+    sync_window: intArg(args['sync-window'], 'sync-window', LINK_DEFAULTS.syncWindow),
+    link_latency: intArg(args['link-latency'], 'link-latency', LINK_DEFAULTS.linkLatency),
+    seed,
+    max_frame: LINK_DEFAULTS.maxFrameBytes,
+    nic: { data_bytes: 8, irq_vectors: 1 },
+  };
+
+  const outRoot = args.out ?? join(repoRoot, 'sim', 'out');
+  const runDir = join(outRoot, `${stampName(new Date())}-${scenario.name}-s${seed}`);
+  mkdirSync(runDir, { recursive: true });
+  const latest = join(outRoot, 'latest');
+  rmSync(latest, { force: true });
+  symlinkSync(relative(outRoot, runDir), latest);
+
+  const instance = scenario.setup(seed);
+  const t0 = performance.now();
+  let lastReport = t0;
+  const external = args.listen !== undefined;
+  process.stderr.write(`zcnic: scenario ${scenario.name} (seed ${seed}), run folder ${relative(repoRoot, runDir)}\n`);
+  let r: CosimResult;
+  try {
+    r = await runCosim({
+      params,
+      dma: instance.dma,
+      main: (dev) => instance.main(dev),
+      host,
+      port,
+      ...(token ? { token } : {}),
+      timeoutS,
+      maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
+      runDir,
+      waves: args.waves ?? false,
+      external,
+      onListening: (url) => {
+        if (external) {
+          process.stderr.write(`zcnic: listening on ${url}; start the simulator with: make sim-dut URL=${url} SEED=${seed}${token ? ' TOKEN=...' : ''}\n`);
+        } else {
+          process.stderr.write(`zcnic: building and starting the simulator (log: ${relative(repoRoot, join(runDir, 'sim.log'))})\n`);
+        }
+      },
+      onSimProgress: (l) => process.stderr.write(`${l}\n`),
+      onBatch: (s) => {
+        const now = performance.now();
+        if (now - lastReport < 2000) return;
+        lastReport = now;
+        const cps = Math.round(s.clock.cycle / ((now - t0) / 1000));
+        process.stderr.write(`zcnic: cycle ${s.clock.cycle}, ${s.stats.batches} batches, ${cps} cycles/s\n`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof BridgeError) fail(e.describe(), e.exitCode);
+    fail(`cannot listen on ${host}:${port}: ${(e as Error).message}`, EXIT.E_PEER_GONE);
+  }
+  const wallS = r.wallSeconds;
+  const simExit = r.simExitCode;
+
+  const errors: string[] = [];
+  if (r.error) errors.push(r.error.describe());
+  if (r.scenarioError !== undefined) {
+    errors.push(`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`);
+  }
+  const exitCode = r.error ? r.error.exitCode : r.scenarioError !== undefined ? EXIT.E_SCENARIO : EXIT.OK;
+  const transcript = r.transcript?.text() ?? '';
+  writeFileSync(join(runDir, 'transcript.txt'), transcript);
+  const summary = {
+    scenario: scenario.name,
+    seed,
+    result: exitCode === 0 ? 'pass' : 'fail',
+    exit_code: exitCode,
+    reproduce: `make sim SCENARIO=${scenario.name} SEED=${seed}${args.waves ? ' WAVES=1' : ''}`,
+    simulated_cycles: r.cycles,
+    simulated_ns: (r.cycles * params.clock_period_ps) / 1000,
+    wall_seconds: Number(wallS.toFixed(3)),
+    cycles_per_second: Math.round(r.cycles / wallS),
+    bridge: {
+      messages: r.transcript?.messages ?? 0,
+      frames_in: r.frames.in,
+      frames_out: r.frames.out,
+      bytes_in: r.frames.bytesIn,
+      bytes_out: r.frames.bytesOut,
+    },
+    link: { sync_window: params.sync_window, link_latency: params.link_latency, clock_period_ps: params.clock_period_ps },
+    device: r.session ? { ...r.session.stats } : null,
+    host: instance.report?.() ?? null,
+    errors,
+    simulator_exit_code: simExit,
+    transcript_sha256: r.transcript?.sha256() ?? null,
+    waves: args.waves ? 'waves.fst' : null,
+  };
+  writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  for (const e of errors) process.stderr.write(`zcnic: ${e}\n`);
+  process.stderr.write(
+    `zcnic: ${summary.result.toUpperCase()} ${scenario.name} seed=${seed}: ${r.cycles} cycles in ${wallS.toFixed(2)} s ` +
+      `(${summary.cycles_per_second} cycles/s), ${summary.bridge.messages} bridge messages, transcript sha256 ${summary.transcript_sha256?.slice(0, 16) ?? '-'}\n` +
+      `zcnic: run folder ${relative(repoRoot, runDir)} (also sim/out/latest)\n`,
+  );
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`zcnic: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(EXIT.E_SCENARIO);
+  },
+);
