@@ -156,7 +156,12 @@ export class HostBridge {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
       this.frames.in++;
       this.frames.bytesIn += buf.length;
-      this.queue = this.queue.then(() => this.onFrame(buf, isBinary)).catch((e: unknown) => this.fail(e));
+      this.queue = this.queue
+        .then(() => this.onFrame(buf, isBinary))
+        .then(() => {
+          if (this.state !== 'done') this.armWatchdog(this.state === 'handshake' ? 'waiting for HELLO' : 'waiting for the next batch');
+        })
+        .catch((e: unknown) => this.fail(e));
     });
     ws.on('error', (e: Error & { code?: string }) => {
       if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
@@ -184,7 +189,8 @@ export class HostBridge {
 
   private async onFrame(buf: Buffer, isBinary: boolean): Promise<void> {
     if (this.state === 'done') return;
-    this.armWatchdog(this.state === 'handshake' ? 'waiting for HELLO' : 'waiting for the next batch');
+    // Handling a batch runs host software: that time is ours, not the peer's silence.
+    clearTimeout(this.watchdog);
     if (!isBinary) throw new BridgeError(ERR.MALFORMED, `text frame received (${buf.length} bytes); the bridge carries binary msgpack frames only`);
     const f = decodeSimFrame(buf);
     if (f.kind === 'error') {

@@ -17,7 +17,7 @@ import { isLoopback } from '../bridge/server.js';
 import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
 
 const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--listen HOST:PORT] [--token T]
-                          [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--out DIR]
+                          [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
 scenarios: ${scenarioNames().join(', ')}`;
 
 function fail(msg: string, code: number = EXIT.USAGE): never {
@@ -50,6 +50,7 @@ async function main(): Promise<number> {
         'link-latency': { type: 'string' },
         timeout: { type: 'string' },
         'max-cycles': { type: 'string' },
+        'max-frame': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
     sync_window: intArg(args['sync-window'], 'sync-window', LINK_DEFAULTS.syncWindow),
     link_latency: intArg(args['link-latency'], 'link-latency', LINK_DEFAULTS.linkLatency),
     seed,
-    max_frame: LINK_DEFAULTS.maxFrameBytes,
+    max_frame: intArg(args['max-frame'], 'max-frame', LINK_DEFAULTS.maxFrameBytes),
     nic: { data_bytes: 8, irq_vectors: 1 },
   };
 

@@ -21,7 +21,11 @@ export interface Scenario {
   setup(seed: number): ScenarioInstance;
 }
 
-export const SCENARIOS: Readonly<Record<string, Scenario>> = {};
+import { probeScenario } from './probe.js';
+
+export const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  [probeScenario.name]: probeScenario,
+};
 
 export function scenarioNames(): string[] {
   return Object.keys(SCENARIOS);
