@@ -15,7 +15,7 @@ export interface LaunchOptions {
   readonly waves: boolean;
   readonly timeoutS: number;
   readonly token?: string;
-  /** Receives the simulator's progress lines (those starting with `zcnic-sim:`). */
+  /** Receives the simulator's progress lines (those starting with `zcnic-`). */
   readonly onProgress?: (line: string) => void;
 }
 
@@ -54,7 +54,7 @@ export function launchSimulator(o: LaunchOptions): ChildProcess {
     if (!o.onProgress) return;
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
-    for (const l of lines) if (l.startsWith('zcnic-sim:')) o.onProgress(l);
+    for (const l of lines) if (l.startsWith('zcnic-')) o.onProgress(l);
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);

@@ -11,6 +11,7 @@ import { ERR, LINK_DEFAULTS, PROTOCOL_VERSION, type ErrCode, type LinkParams } f
 import { HostSession } from './session.js';
 import { Transcript } from './transcript.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
+import type { ManualClock } from '../platform/clock.js';
 
 export const BRIDGE_PATH = '/zcnic';
 
@@ -18,6 +19,10 @@ export interface HostRunOptions {
   /** Parameters the host requires; the simulator's HELLO must match them. */
   readonly params: LinkParams;
   readonly dma: DeviceDmaPort;
+  /** The host's clock, shared with its platform; the session advances it. */
+  readonly clock?: ManualClock;
+  /** Called after each batch with the new host time (e.g. to run the platform's timers). */
+  readonly onTime?: (cycle: number) => void;
   /** The host's software: runs from cycle 0; when it resolves the host sends FINISH. */
   readonly main: (session: HostSession) => Promise<void>;
   readonly host?: string;
@@ -202,7 +207,7 @@ export class HostBridge {
       const { token: _t, ...welcome } = this.opts.params;
       this.send({ kind: 'welcome', params: welcome });
       this.transcript = new Transcript(this.opts.params);
-      const session = new HostSession(this.opts.params, this.opts.dma, this.transcript);
+      const session = new HostSession(this.opts.params, this.opts.dma, this.transcript, this.opts.clock);
       this.session = session;
       this.state = 'running';
       await session.start(
@@ -221,6 +226,7 @@ export class HostBridge {
         throw new BridgeError(ERR.SEQUENCE, 'a second HELLO after the handshake');
       case 'batch': {
         const out = await session.handleBatch(f.seq, f.sync, f.msgs);
+        this.opts.onTime?.(f.sync);
         const max = this.opts.maxCycles;
         if (max !== undefined && f.sync >= max && session.finishCycle === undefined) {
           this.scenarioError = new Error(`scenario did not finish within ${max} cycles; it waits for ${session.describePending()}`);

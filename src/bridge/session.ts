@@ -68,13 +68,18 @@ export class HostSession implements Device {
   /** Host time: the cycle of the event being handled, else the latest sync. */
   private now = 0;
 
+  /** @param clock shared with the host platform (IOMMU flush timers); its period must match. */
   constructor(
     readonly params: LinkParams,
     private readonly dma: DeviceDmaPort,
     private readonly transcript?: Transcript,
+    clock?: ManualClock,
   ) {
     this.sync = new HostSync({ window: params.sync_window, latency: params.link_latency });
-    this.clock = new ManualClock(params.clock_period_ps);
+    if (clock && clock.periodPs !== params.clock_period_ps) {
+      throw new RangeError(`host clock period ${clock.periodPs} ps differs from the link's ${params.clock_period_ps} ps`);
+    }
+    this.clock = clock ?? new ManualClock(params.clock_period_ps);
   }
 
   /** The cycle at which FINISH was sent, once the host has asked the simulator to stop. */

@@ -106,6 +106,8 @@ async function main(): Promise<number> {
     r = await runCosim({
       params,
       dma: instance.dma,
+      clock: instance.clock,
+      onTime: (c) => instance.onTime?.(c),
       main: (dev) => instance.main(dev),
       host,
       port,

@@ -4,24 +4,15 @@
 
 import { ABI_HASH32, ABI_VERSION, COPY_DESC, COPY_ERR, FEATURE, NIC_ID, REG } from '../abi/regs.js';
 import type { Device } from '../device/device.js';
-
-export const DMA_TO_DEVICE = 1;
-export const DMA_FROM_DEVICE = 2;
-export type DmaDirection = typeof DMA_TO_DEVICE | typeof DMA_FROM_DEVICE;
-
-/** The slice of the host's DMA API and CPU memory access the driver uses (kernel names). */
-export interface DriverDma {
-  dma_alloc_coherent(size: number): { readonly cpu: bigint; readonly dma: bigint };
-  dma_free_coherent(size: number, cpu: bigint, dma: bigint): void;
-  dma_map_single(cpu: bigint, size: number, dir: DmaDirection): bigint;
-  dma_unmap_single(dma: bigint, size: number, dir: DmaDirection): void;
-  cpuRead(cpu: bigint, len: number): Uint8Array;
-  cpuWrite(cpu: bigint, data: Uint8Array): void;
-}
+import { GFP_KERNEL } from '../mem/page_alloc.js';
+import {
+  DMA_BIT_MASK, DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_alloc_coherent, dma_free_coherent, dma_map_single,
+  dma_mapping_error, dma_set_mask_and_coherent, dma_unmap_single, type Device as DmaDevice, type HostPlatform,
+} from '../platform/host.js';
 
 export class ProbeError extends Error {
   override readonly name = 'ProbeError';
-  constructor(readonly code: 'E_PROBE_ID' | 'E_PROBE_VERSION' | 'E_PROBE_ABI' | 'E_PROBE_FEATURE', message: string) {
+  constructor(readonly code: 'E_PROBE_ID' | 'E_PROBE_VERSION' | 'E_PROBE_ABI' | 'E_PROBE_FEATURE' | 'E_PROBE_DMA', message: string) {
     super(message);
   }
 }
@@ -58,9 +49,15 @@ export class ZcnicDriver {
   private waiters: (() => void)[] = [];
   private cookie = 0;
 
+  /**
+   * @param dev  the NIC's registers and interrupts
+   * @param host the platform (DMA API, CPU access to memory)
+   * @param pdev the NIC's `struct device` on the host, for the DMA API
+   */
   constructor(
     readonly dev: Device,
-    private readonly dma: DriverDma,
+    private readonly host: HostPlatform,
+    readonly pdev: DmaDevice,
   ) {
     dev.onIrq(() => {
       const w = this.waiters;
@@ -95,7 +92,13 @@ export class ZcnicDriver {
       irqVectors: (params >>> 8) & 0xff,
       chunkBytes: 2 ** ((params >>> 16) & 0xff),
     };
-    this.desc = this.dma.dma_alloc_coherent(COPY_DESC.BYTES);
+    // The DMA engine drives 32 address bits; the DMA API then keeps every handle below 4 GiB.
+    if (dma_set_mask_and_coherent(this.pdev, DMA_BIT_MASK(32)) !== 0) {
+      throw new ProbeError('E_PROBE_DMA', 'no usable 32-bit DMA configuration');
+    }
+    const c = dma_alloc_coherent(this.pdev, COPY_DESC.BYTES, GFP_KERNEL);
+    if (!c) throw new ProbeError('E_PROBE_DMA', 'cannot allocate the coherent descriptor');
+    this.desc = { cpu: c.cpu_addr, dma: c.dma_handle };
     await this.dev.writeReg(REG.IRQ_MASK, IRQ_COPY_DONE | IRQ_COPY_ERROR);
     return this.info;
   }
@@ -103,7 +106,7 @@ export class ZcnicDriver {
   /** Release what probe() took (the kernel's remove()). */
   async remove(): Promise<void> {
     await this.dev.writeReg(REG.IRQ_MASK, 0);
-    if (this.desc) this.dma.dma_free_coherent(COPY_DESC.BYTES, this.desc.cpu, this.desc.dma);
+    if (this.desc) dma_free_coherent(this.pdev, COPY_DESC.BYTES, this.desc.cpu, this.desc.dma);
     this.desc = undefined;
   }
 
@@ -124,7 +127,7 @@ export class ZcnicDriver {
     d.setUint32(COPY_DESC.DST, Number(dst), true);
     d.setUint32(COPY_DESC.LEN, len >>> 0, true);
     d.setUint32(COPY_DESC.STATUS, cookie, true);
-    this.dma.cpuWrite(desc.cpu, new Uint8Array(d.buffer));
+    this.host.cpuWrite(desc.cpu, new Uint8Array(d.buffer));
     const done = this.irq();
     await this.dev.writeReg(REG.COPY_DESC_ADDR, Number(desc.dma));
     await this.dev.writeReg(REG.COPY_DOORBELL, 1);
@@ -136,7 +139,8 @@ export class ZcnicDriver {
     const err = (status >>> 4) & 0xf;
     const resp = (status >>> 8) & 0x3;
     const errAddr = err === COPY_ERR.NONE ? 0 : await this.dev.readReg(REG.COPY_ERR_ADDR);
-    const wb = new DataView(this.dma.cpuRead(desc.cpu + BigInt(COPY_DESC.STATUS), 4).buffer.slice(0)).getUint32(0, true);
+    const wbBytes = this.host.cpuRead(desc.cpu + BigInt(COPY_DESC.STATUS), 4);
+    const wb = new DataView(wbBytes.buffer, wbBytes.byteOffset, 4).getUint32(0, true);
     const expectCause = err === COPY_ERR.NONE ? IRQ_COPY_DONE : IRQ_COPY_ERROR;
     if (!(cause & expectCause)) {
       throw new Error(`copy interrupt at cycle ${cycle}: IRQ_STATUS 0x${cause.toString(16)} lacks the expected cause 0x${expectCause.toString(16)}`);
@@ -147,15 +151,23 @@ export class ZcnicDriver {
     return { err, resp, errAddr, writeback: wb, cycle };
   }
 
-  /** Copy between two CPU (physical) buffers through streaming DMA mappings. */
-  async copy(srcCpu: bigint, dstCpu: bigint, len: number): Promise<CopyResult> {
-    const src = this.dma.dma_map_single(srcCpu, len, DMA_TO_DEVICE);
-    const dst = this.dma.dma_map_single(dstCpu, len, DMA_FROM_DEVICE);
+  /**
+   * Copy between two CPU (physical) buffers through streaming DMA mappings; the mappings are
+   * gone (and bounce buffers copied back) when this resolves.
+   */
+  async copy(srcCpu: bigint, dstCpu: bigint, len: number): Promise<CopyResult & { readonly src: bigint; readonly dst: bigint }> {
+    const src = dma_map_single(this.pdev, srcCpu, len, DMA_TO_DEVICE);
+    if (dma_mapping_error(this.pdev, src)) throw new Error(`dma_map_single of ${len} bytes at 0x${srcCpu.toString(16)} failed`);
+    const dst = dma_map_single(this.pdev, dstCpu, len, DMA_FROM_DEVICE);
+    if (dma_mapping_error(this.pdev, dst)) {
+      dma_unmap_single(this.pdev, src, len, DMA_TO_DEVICE);
+      throw new Error(`dma_map_single of ${len} bytes at 0x${dstCpu.toString(16)} failed`);
+    }
     try {
-      return await this.copyMapped(src, dst, len);
+      return { ...(await this.copyMapped(src, dst, len)), src, dst };
     } finally {
-      this.dma.dma_unmap_single(dst, len, DMA_FROM_DEVICE);
-      this.dma.dma_unmap_single(src, len, DMA_TO_DEVICE);
+      dma_unmap_single(this.pdev, dst, len, DMA_FROM_DEVICE);
+      dma_unmap_single(this.pdev, src, len, DMA_TO_DEVICE);
     }
   }
 }

@@ -199,17 +199,31 @@ export class PhysMem {
     }
   }
 
-  /** memcpy between two physical ranges (they must not overlap). */
+  /** memcpy between two physical ranges (they must not overlap), page piece by page piece. */
   copy(dst: bigint, src: bigint, len: number): void {
     if (len === 0) return;
-    this.check(src, len, 'copy source');
-    this.check(dst, len, 'copy destination');
-    // Page-sized pieces keep the temporary small; bounce buffers are at most 256 KiB anyway.
-    let done = 0;
-    while (done < len) {
-      const n = Math.min(len - done, 64 * PAGE_SIZE);
-      this.write(dst + BigInt(done), this.read(src + BigInt(done), n));
-      done += n;
+    let s = this.check(src, len, 'copy source');
+    let d = this.check(dst, len, 'copy destination');
+    let left = len;
+    while (left > 0) {
+      const spfn = Math.floor(s / PAGE_SIZE);
+      const soff = s - spfn * PAGE_SIZE;
+      const dpfn = Math.floor(d / PAGE_SIZE);
+      const doff = d - dpfn * PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - soff, PAGE_SIZE - doff, left);
+      const b = this.pages.get(spfn);
+      if (n === PAGE_SIZE) {
+        // Whole page: share nothing, but keep constant pages constant.
+        if (b === undefined) this.pages.delete(dpfn);
+        else this.pages.set(dpfn, typeof b === 'number' ? b : b.slice());
+      } else if (b === undefined || typeof b === 'number') {
+        this.materialize(dpfn).fill(b ?? 0, doff, doff + n);
+      } else {
+        this.materialize(dpfn).set(b.subarray(soff, soff + n), doff);
+      }
+      s += n;
+      d += n;
+      left -= n;
     }
   }
 

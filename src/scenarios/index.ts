@@ -3,10 +3,15 @@
 
 import type { Device } from '../device/device.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
+import type { ManualClock } from '../platform/clock.js';
 
 export interface ScenarioInstance {
+  /** The host's clock, shared by its platform and the bridge session. */
+  readonly clock: ManualClock;
   /** What the device's DMA reaches (IOMMU, memory). */
   readonly dma: DeviceDmaPort;
+  /** Run time-driven host work (IOMMU flush-queue timers) once the host is told `cycle`. */
+  onTime?(cycle: number): void;
   /** The host's software; throwing fails the scenario. */
   main(dev: Device): Promise<void>;
   /** Figures for summary.json. */
@@ -21,10 +26,14 @@ export interface Scenario {
   setup(seed: number): ScenarioInstance;
 }
 
+import { copyScenario } from './copy.js';
+import { faultScenario } from './fault.js';
 import { probeScenario } from './probe.js';
 
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  [copyScenario.name]: copyScenario,
   [probeScenario.name]: probeScenario,
+  [faultScenario.name]: faultScenario,
 };
 
 export function scenarioNames(): string[] {

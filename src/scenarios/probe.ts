@@ -1,26 +1,10 @@
-// probe: discover the device and exercise its register block; no DMA is expected (any device
-// DMA faults, as it would behind an IOMMU with no mappings).
+// probe: discover the device and exercise its register block, including refused programming.
 
 import { REG } from '../abi/regs.js';
-import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { MmioError } from '../device/device.js';
-import { ZcnicDriver, type DriverDma } from '../driver/zcnic.js';
+import { ZcnicDriver } from '../driver/zcnic.js';
 import type { Scenario } from './index.js';
-
-const noDma: DeviceDmaPort = {
-  read: (addr) => ({ ok: false, fault: { resp: 2, reason: 'not_present', addr } }),
-  write: (addr) => ({ ok: false, fault: { resp: 2, reason: 'not_present', addr } }),
-};
-
-/** Probe needs one coherent descriptor; nothing ever maps data. */
-const probeDma: DriverDma = {
-  dma_alloc_coherent: () => ({ cpu: 0n, dma: 0xfffff000n }),
-  dma_free_coherent: () => {},
-  dma_map_single: () => { throw new Error('probe maps no data'); },
-  dma_unmap_single: () => {},
-  cpuRead: (_a, len) => new Uint8Array(len),
-  cpuWrite: () => {},
-};
+import { hostReport, scenarioHost } from './host.js';
 
 function hex(v: number): string {
   return `0x${(v >>> 0).toString(16)}`;
@@ -31,11 +15,14 @@ export const probeScenario: Scenario = {
   description: 'probe the device, check scratch and register error responses',
   maxCycles: 200_000,
   setup() {
+    const h = scenarioHost('strict');
     let info: Record<string, unknown> = {};
     return {
-      dma: noDma,
+      clock: h.clock,
+      dma: h.dma,
+      onTime: (c) => h.onTime(c),
       async main(dev) {
-        const drv = new ZcnicDriver(dev, probeDma);
+        const drv = new ZcnicDriver(dev, h.host, h.pdev);
         const i = await drv.probe();
         info = { ...i, version: `${i.version.major}.${i.version.minor}.${i.version.patch}`, abiHash: hex(i.abiHash), id: hex(i.id) };
         for (const v of [0xa5a5a5a5, 0x5a5a5a5a, 0]) {
@@ -52,8 +39,9 @@ export const probeScenario: Scenario = {
         const kept = await dev.readReg(REG.COPY_DESC_ADDR);
         if (kept !== 0x1000) throw new Error(`COPY_DESC_ADDR reads ${hex(kept)} after a refused write, expected 0x1000`);
         await drv.remove();
+        h.host.debug?.assertClean(true);
       },
-      report: () => ({ device: info }),
+      report: () => ({ device: info, ...hostReport(h) }),
     };
   },
 };

@@ -1,0 +1,44 @@
+// The host every scenario starts from: 16 GiB of RAM (most of it above 4 GiB), one NIC whose DMA
+// reaches 32 bits, and either an IOMMU in the given mode or no IOMMU (dma-direct + swiotlb).
+
+import { ManualClock } from '../platform/clock.js';
+import type { DeviceDmaPort } from '../platform/dma_port.js';
+import { HostPlatform, type Device as DmaDevice } from '../platform/host.js';
+import { LINK_DEFAULTS } from '../bridge/protocol.js';
+
+export type IommuChoice = 'strict' | 'lazy' | 'passthrough' | 'none';
+
+export interface ScenarioHost {
+  readonly clock: ManualClock;
+  readonly host: HostPlatform;
+  /** The NIC's struct device. */
+  readonly pdev: DmaDevice;
+  readonly dma: DeviceDmaPort;
+  onTime(cycle: number): void;
+}
+
+export function scenarioHost(iommu: IommuChoice): ScenarioHost {
+  const clock = new ManualClock(LINK_DEFAULTS.clockPeriodPs);
+  const host = new HostPlatform({ clock, iommu: iommu === 'none' ? false : { mode: iommu } });
+  const pdev = host.createDevice({ name: '0000:01:00.0', driver: 'zcnic' });
+  return {
+    clock,
+    host,
+    pdev,
+    dma: host.deviceDmaPort(pdev),
+    onTime: () => host.runTimers(clock.nowNs),
+  };
+}
+
+/** Platform figures for summary.json. */
+export function hostReport(h: ScenarioHost): Record<string, unknown> {
+  const s = h.host.stats();
+  return {
+    iommu: h.host.iommu ? 'on' : 'off',
+    faults: h.host.faults.map((f) => ({ ...f, addr: `0x${f.addr.toString(16)}` })),
+    iotlb: s.iotlb,
+    swiotlb: s.swiotlb,
+    dma_debug_errors: s.dmaDebugErrors,
+    resident_pages: s.residentPages,
+  };
+}
