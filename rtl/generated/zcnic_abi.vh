@@ -4,7 +4,7 @@
 
 `define ZCNIC_ID                             32'h5A434E43
 `define ZCNIC_VERSION                        32'h00010000
-`define ZCNIC_ABI_HASH                       32'h3B561311
+`define ZCNIC_ABI_HASH                       32'h8DEF7874
 `define ZCNIC_REG_WINDOW_BYTES               4096
 
 `define ZCNIC_FEATURE_COPY_ENGINE            32'h00000001
@@ -63,6 +63,7 @@
 `define ZCNIC_DESC_LEN                       8
 `define ZCNIC_DESC_STATUS                    12
 `define ZCNIC_DESC_MAX_LEN                   32'h01000000
+`define ZCNIC_DESC_COOKIE_WIDTH              16
 `define ZCNIC_DESC_STATUS_ERR_SHIFT          24
 `define ZCNIC_DESC_STATUS_DONE               32'h80000000
 

@@ -53,6 +53,7 @@ function verilog(): string {
   def('ZCNIC_DESC_LEN', `${COPY_DESC.LEN}`);
   def('ZCNIC_DESC_STATUS', `${COPY_DESC.STATUS}`);
   def('ZCNIC_DESC_MAX_LEN', `32'h${hex32(COPY_DESC.MAX_LEN)}`);
+  def('ZCNIC_DESC_COOKIE_WIDTH', `${COPY_DESC.STATUS_COOKIE_BITS}`);
   def('ZCNIC_DESC_STATUS_ERR_SHIFT', `${COPY_DESC.STATUS_ERR_SHIFT}`);
   def('ZCNIC_DESC_STATUS_DONE', `32'h${hex32(COPY_DESC.STATUS_DONE)}`);
   l.push('', '// AXI responses');

@@ -120,6 +120,8 @@ export const COPY_DESC = {
   STATUS: 0xc,
   /** Largest LEN accepted: 16 MiB. LEN 0 or above this ends in COPY_ERR.BAD_LEN. */
   MAX_LEN: 1 << 24,
+  /** STATUS[COOKIE_BITS-1:0]: the driver's cookie, returned unchanged by the write-back. */
+  STATUS_COOKIE_BITS: 16,
   STATUS_COOKIE_MASK: 0xffff,
   STATUS_ERR_SHIFT: 24,
   STATUS_ERR_MASK: 0xf,

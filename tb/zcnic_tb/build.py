@@ -1,8 +1,9 @@
 """Build and run the Verilated RTL under cocotb.
 
 One place decides how the RTL is compiled: the cocotb runner's Verilator flow, minus
-``--public-flat-rw`` (a several-fold slowdown; the testbench only touches top-level ports, which
-Verilator always exposes). Builds are cached per (toplevel, parameters, waves) under sim/build/.
+``--public-flat-rw`` (a several-fold slowdown). Without it Verilator exposes nothing to VPI, so the
+toplevel's own signals are made public by a Verilator config file (rtl/<toplevel>.vlt). Builds are
+cached per (toplevel, parameters, waves) under sim/build/.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def tool_env() -> dict[str, str]:
 
 
 def rtl_sources() -> list[Path]:
-    return sorted(RTL.glob("*.v"))
+    # .vlt config files first: the runner takes the last source's suffix as the toplevel language
+    return sorted(RTL.glob("*.vlt")) + sorted(RTL.glob("*.v"))
 
 
 class FastVerilator(Verilator):
@@ -95,19 +97,26 @@ def run(
     """Run a cocotb test module; return (tests, failed, results.xml path)."""
     test_dir.mkdir(parents=True, exist_ok=True)
     env = dict(tool_env())
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tb"), *map(str, test_paths), os.environ.get("PYTHONPATH", "")])
     env.update(extra_env or {})
     results = test_dir / "results.xml"
-    runner.test(
-        test_module=test_module,
-        hdl_toplevel=toplevel,
-        testcase=testcase,
-        seed=seed,
-        test_dir=str(test_dir),
-        results_xml=str(results),
-        extra_env=env,
-        waves=waves,
-        test_args=(["--trace-file", str(test_dir / "waves.fst")] if waves else []),
-    )
+    # the runner sets the simulator's PYTHONPATH from sys.path (overriding extra_env), so the
+    # test module's directories have to be on sys.path while it runs
+    added = [p for p in (str(REPO / "tb"), *map(str, test_paths)) if p not in sys.path]
+    sys.path[:0] = added
+    try:
+        runner.test(
+            test_module=test_module,
+            hdl_toplevel=toplevel,
+            testcase=testcase,
+            seed=seed,
+            test_dir=str(test_dir),
+            results_xml=str(results),
+            extra_env=env,
+            waves=waves,
+            test_args=(["--trace-file", str(test_dir / "waves.fst")] if waves else []),
+        )
+    finally:
+        for p in added:
+            sys.path.remove(p)
     n, failed = get_results(results)
     return n, failed, results
