@@ -15,7 +15,7 @@ NODE_STAMP := node_modules/.installed
 TSX := node_modules/.bin/tsx
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help setup sim sim-dut test test-unit test-cosim test-rtl lint gen gen-check bench clean
+.PHONY: help setup waves-deps sim sim-dut test lint gen gen-check bench clean
 
 help:
 	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES))"
@@ -36,6 +36,13 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(VENV_STAMP) $(NODE_STAMP)
 
+# FST waveforms: Verilator's FST writer needs the lz4 headers (Debian: liblz4-dev).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+waves-deps:
+	@test -f /usr/include/lz4.h || { echo "installing liblz4-dev (needed for FST waveforms)"; \
+	  $(SUDO) apt-get install -y -q liblz4-dev >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q liblz4-dev >/dev/null; }; }
+
 # --- generated ABI -----------------------------------------------------------------------------
 
 gen: $(NODE_STAMP)
@@ -46,13 +53,13 @@ gen-check: $(NODE_STAMP)
 
 # --- the main job -------------------------------------------------------------------------------
 
-sim: setup gen-check
+sim: setup gen-check $(if $(filter 1,$(WAVES)),waves-deps)
 	$(TSX) src/cli/sim.ts --scenario $(SCENARIO) --seed $(SEED) $(if $(filter 1,$(WAVES)),--waves)
 
 # The simulator half on its own, for a host started elsewhere with --listen.
-sim-dut: setup
+sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)
 	@test -n "$(URL)" || { echo "usage: make sim-dut URL=ws://HOST:PORT/zcnic [TOKEN=...] [SEED=...]"; exit 2; }
-	$(PY) -m zcnic_tb.cosim --url '$(URL)' --seed $(SEED) $(if $(TOKEN),--token '$(TOKEN)') $(if $(filter 1,$(WAVES)),--waves)
+	PYTHONPATH=tb $(PY) -m zcnic_tb.cosim --url '$(URL)' --seed $(SEED) $(if $(TOKEN),--token '$(TOKEN)') $(if $(filter 1,$(WAVES)),--waves)
 
 # --- tests ------------------------------------------------------------------------------------
 

@@ -30,6 +30,11 @@ export interface HostRunOptions {
   /** Required when listening off loopback. */
   readonly token?: string;
   readonly timeoutS?: number;
+  /**
+   * Wall-clock seconds to wait for the simulator to connect (default 600): a cold Verilator build
+   * comes first, and a launched simulator that dies is noticed through its exit anyway.
+   */
+  readonly connectTimeoutS?: number;
   /** Fail the scenario if it has not finished by this cycle. */
   readonly maxCycles?: number;
   /** Called once the server listens, with the URL a simulator should connect to. */
@@ -128,7 +133,7 @@ export class HostBridge {
         const a = wss.address() as AddressInfo;
         const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
         const url = `ws://${shown}:${a.port}${BRIDGE_PATH}`;
-        this.armWatchdog('waiting for the simulator to connect');
+        this.armWatchdog('waiting for the simulator to connect', (this.opts.connectTimeoutS ?? 600) * 1000);
         this.opts.onListening?.(url);
         resolve(url);
       });
@@ -145,12 +150,12 @@ export class HostBridge {
     }, 200);
   }
 
-  private armWatchdog(what: string): void {
+  private armWatchdog(what: string, ms = this.timeoutMs): void {
     clearTimeout(this.watchdog);
-    if (this.timeoutMs <= 0) return;
+    if (ms <= 0) return;
     this.watchdog = setTimeout(() => {
-      this.fail(new BridgeError(ERR.TIMEOUT, `no word from the simulator for ${this.timeoutMs / 1000} s while ${what}`));
-    }, this.timeoutMs);
+      this.fail(new BridgeError(ERR.TIMEOUT, `no word from the simulator for ${ms / 1000} s while ${what}`));
+    }, ms);
   }
 
   private accept(ws: WebSocket): void {

@@ -11,6 +11,7 @@ when a test fails or a configuration produced no results.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -41,13 +42,14 @@ def main() -> int:
     ap.add_argument("--testcase", help="comma-separated test names (default: all)")
     ap.add_argument("--seed", type=int, help="cocotb random seed (default: cocotb picks one and logs it)")
     ap.add_argument("--waves", action="store_true", help="build with FST tracing and write waves.fst")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"results folder (default {OUT.relative_to(REPO)})")
     args = ap.parse_args()
 
     started = time.monotonic()
     totals = []
     for name in args.config or list(CONFIGS):
         params = CONFIGS[name]
-        test_dir = OUT / name
+        test_dir = args.out / name
         print(f"=== {name}: {params}", flush=True)
         t0 = time.monotonic()
         try:
@@ -71,6 +73,11 @@ def main() -> int:
         print(f"{name:8s} tests={n:3d} passed={n - failed:3d} failed={failed:3d} wall={secs:6.1f}s")
         bad |= failed > 0 or n == 0
     print(f"total wall time {time.monotonic() - started:.1f}s: {'FAIL' if bad else 'PASS'}")
+    # A configuration that did not build or produced no results counts as one failed test.
+    passed = sum(n - failed for _, n, failed, _ in totals)
+    failed = sum(failed if n else max(failed, 1) for _, n, failed, _ in totals)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.json").write_text(json.dumps({"passed": passed, "failed": failed}) + "\n")
     return 1 if bad else 0
 
 
