@@ -15,6 +15,7 @@ import { runCosim, type CosimResult } from '../bridge/run.js';
 import { EXIT, LINK_DEFAULTS, PROTOCOL_VERSION, type LinkParams } from '../bridge/protocol.js';
 import { isLoopback } from '../bridge/server.js';
 import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
+import { NIC_DATA_BYTES } from '../scenarios/host.js';
 
 const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--listen HOST:PORT] [--token T]
                           [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
     link_latency: intArg(args['link-latency'], 'link-latency', LINK_DEFAULTS.linkLatency),
     seed,
     max_frame: intArg(args['max-frame'], 'max-frame', LINK_DEFAULTS.maxFrameBytes),
-    nic: { data_bytes: 8, irq_vectors: 1 },
+    nic: { data_bytes: NIC_DATA_BYTES, irq_vectors: 1 },
   };
 
   const outRoot = args.out ?? join(repoRoot, 'sim', 'out');

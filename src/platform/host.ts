@@ -167,11 +167,16 @@ export class HostPlatform implements DmaHost {
   }
 
   /** The port the bridge calls for this device's DMA bursts. */
-  deviceDmaPort(dev: Device): DeviceDmaPort {
+  /**
+   * @param readGranule the device's bus beat in bytes. An AXI read burst moves whole beats, so
+   *   its last beat may run up to readGranule-1 bytes past what the device wanted: dma-debug
+   *   checks a read only up to the first byte of its last beat. (The IOMMU still checks all of it.)
+   */
+  deviceDmaPort(dev: Device, readGranule = 1): DeviceDmaPort {
     let port = this.ports.get(dev);
     if (port === undefined) {
       port = {
-        read: (addr, len, cycle) => this.deviceRead(dev, addr, len, cycle),
+        read: (addr, len, cycle) => this.deviceRead(dev, addr, len, cycle, readGranule),
         write: (addr, data, cycle) => this.deviceWrite(dev, addr, data, cycle),
       };
       this.ports.set(dev, port);
@@ -206,14 +211,18 @@ export class HostPlatform implements DmaHost {
     return { ok: true, segs };
   }
 
-  private deviceRead(dev: Device, addr: bigint, len: number, cycle: number): DmaReadResult {
+  private deviceRead(dev: Device, addr: bigint, len: number, cycle: number, granule: number): DmaReadResult {
     const r = this.route(dev, addr, len, false, cycle);
     if (!r.ok) return r;
-    this.debug?.deviceAccess(dev, addr, len, false, cycle);
+    const g = BigInt(granule);
+    const wanted = len === 0 ? 0 : Number(((addr + BigInt(len) - 1n) / g) * g + 1n - addr);
+    const checked = Math.max(Math.min(len, wanted), Math.min(len, 1));
+    this.debug?.deviceAccess(dev, addr, checked, false, cycle);
     const data = new Uint8Array(len);
     let off = 0;
     for (const s of r.segs) {
-      this.debug?.devicePhysAccess(dev, s.pa, s.len, false, cycle);
+      const inChecked = Math.min(s.len, checked - off);
+      if (inChecked > 0) this.debug?.devicePhysAccess(dev, s.pa, inChecked, false, cycle);
       this.mem.readInto(s.pa, data.subarray(off, off + s.len));
       off += s.len;
     }

@@ -123,6 +123,7 @@ export const copyScenario: Scenario = {
         h.host.cpuFill(top.pa, PAGE_SIZE, CANARY);
         // The destination is already mapped; map only the source around this copy.
         const srcIova = dma_map_single(h.pdev, src.pa + BigInt(last.srcOff), last.len, DMA_TO_DEVICE);
+        if (dma_mapping_error(h.pdev, srcIova)) throw new Error('dma_map_single of the source failed');
         const r = await drv.copyMapped(srcIova, topIova + BigInt(last.dstOff), last.len);
         dma_unmap_single(h.pdev, srcIova, last.len, DMA_TO_DEVICE);
         dma_unmap_single(h.pdev, topIova, PAGE_SIZE, DMA_FROM_DEVICE);

@@ -17,6 +17,9 @@ export interface ScenarioHost {
   onTime(cycle: number): void;
 }
 
+/** The NIC's DMA data path in bytes (nic_top's default DATA_WIDTH of 64 bits). */
+export const NIC_DATA_BYTES = 8;
+
 export function scenarioHost(iommu: IommuChoice): ScenarioHost {
   const clock = new ManualClock(LINK_DEFAULTS.clockPeriodPs);
   const host = new HostPlatform({ clock, iommu: iommu === 'none' ? false : { mode: iommu } });
@@ -25,7 +28,7 @@ export function scenarioHost(iommu: IommuChoice): ScenarioHost {
     clock,
     host,
     pdev,
-    dma: host.deviceDmaPort(pdev),
+    dma: host.deviceDmaPort(pdev, NIC_DATA_BYTES),
     onTime: () => host.runTimers(clock.nowNs),
   };
 }
