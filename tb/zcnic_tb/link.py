@@ -106,23 +106,27 @@ class SimLink:
         return f[1]
 
     def check_welcome(self, got: dict) -> None:
+        # a value of the expected kind reads plainly; anything else shows its type
+        def show(v: Any) -> str:
+            return str(v) if type(v) is int else codec.show(v, 70)
+
         mine = self.params
         if got.get("proto") != mine["proto"]:
-            raise BridgeError(E["PROTOCOL_VERSION"], f"host speaks protocol {codec.show(got.get('proto'))}, simulator speaks {mine['proto']}")
+            raise BridgeError(E["PROTOCOL_VERSION"], f"host speaks protocol {show(got.get('proto'))}, simulator speaks {mine['proto']}")
         if got.get("abi_hash") != mine["abi_hash"]:
             raise BridgeError(
                 E["ABI_MISMATCH"],
-                f"host abi_hash {codec.show(got.get('abi_hash'), 70)} != simulator {mine['abi_hash']} (stale generated files or another build)",
+                f"host abi_hash {show(got.get('abi_hash'))} != simulator {mine['abi_hash']} (stale generated files or another build)",
             )
         for k in ("clock_period_ps", "sync_window", "link_latency", "seed", "max_frame"):
             if got.get(k) != mine[k]:
-                raise BridgeError(E["PARAM_MISMATCH"], f"WELCOME {k} = {codec.show(got.get(k))}, simulator has {mine[k]}")
+                raise BridgeError(E["PARAM_MISMATCH"], f"WELCOME {k} = {show(got.get(k))}, simulator has {mine[k]}")
         nic = got.get("nic")
         if type(nic) is not dict:
-            raise BridgeError(E["PARAM_MISMATCH"], f"WELCOME nic must be a map, got {codec.show(nic)}")
+            raise BridgeError(E["PARAM_MISMATCH"], f"WELCOME nic must be a map, got {show(nic)}")
         for k, v in mine["nic"].items():
             if nic.get(k) != v:
-                raise BridgeError(E["PARAM_MISMATCH"], f"WELCOME nic.{k} = {codec.show(nic.get(k))}, simulator has {v}")
+                raise BridgeError(E["PARAM_MISMATCH"], f"WELCOME nic.{k} = {show(nic.get(k))}, simulator has {v}")
         # Fields we do not know are not checked (a newer host may add informative ones).
 
     # -- batches --------------------------------------------------------------------------------

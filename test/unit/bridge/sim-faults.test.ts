@@ -1,0 +1,175 @@
+// Every bridge fault, seen from the simulator end: a fake host sends the offending frame to the
+// real Python end (zcnic_tb.nosim: the same link code the cocotb testbench runs). The simulator
+// end must answer ERROR naming the cause (when the link is still up), print it, and exit with
+// that cause's code, within 5 s.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Packr } from 'msgpackr';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ABI_HASH_HEX } from '../../../src/abi/regs.js';
+import { repoRoot } from '../../../src/abi/gen.js';
+import { venvPython } from '../../../src/bridge/launch.js';
+import { EXIT, PROTOCOL_VERSION } from '../../../src/bridge/protocol.js';
+
+const packr = new Packr({ useRecords: false });
+const MAX_FRAME = 65536;
+const W = 128;
+const L = 256;
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+function welcome(over: Record<string, unknown> = {}): Uint8Array {
+  return packr.pack([2, {
+    proto: PROTOCOL_VERSION, abi_hash: ABI_HASH_HEX, clock_period_ps: 4000, sync_window: W, link_latency: L,
+    seed: 5, max_frame: MAX_FRAME, nic: { data_bytes: 8, irq_vectors: 1 }, ...over,
+  }]);
+}
+
+const empty = (seq: number): Uint8Array => packr.pack([3, seq, []]);
+
+/**
+ * A fake host: answers HELLO with `hello` (default: a good WELCOME), then answers batch n with
+ * script(n) (bytes to send, 'close' to drop the connection, or null to stay silent).
+ */
+async function fakeHost(script: (seq: number) => Uint8Array | string | 'close' | null, hello: Uint8Array = welcome(), opts: { token?: string } = {}) {
+  const wss = new WebSocketServer({
+    host: '127.0.0.1', port: 0, path: '/zcnic', perMessageDeflate: false,
+    verifyClient: (info, cb) => cb(!opts.token || (info.req.url ?? '').includes(`token=${opts.token}`), 401),
+  });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  cleanup.push(() => wss.close());
+  const fromSim: unknown[] = [];
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('message', (d: Buffer) => {
+      const f = packr.unpack(d) as unknown[];
+      fromSim.push(f);
+      let out: Uint8Array | string | 'close' | null;
+      if (f[0] === 1) out = hello;
+      else if (f[0] === 3) out = script(f[1] as number);
+      else return;
+      if (out === 'close') ws.terminate();
+      else if (out !== null) ws.send(out, { binary: typeof out !== 'string' });
+    });
+  });
+  const port = (wss.address() as AddressInfo).port;
+  return { url: `ws://127.0.0.1:${port}/zcnic`, fromSim };
+}
+
+function runSim(url: string, extra: string[] = []): Promise<{ code: number | null; stderr: string; ms: number }> {
+  const t0 = performance.now();
+  const proc: ChildProcess = spawn(venvPython(), [
+    '-m', 'zcnic_tb.nosim', '--url', url, '--seed', '5', '--sync-window', String(W), '--link-latency', String(L),
+    '--max-frame', String(MAX_FRAME), '--timeout', '2', '--batches', '0', ...extra,
+  ], { cwd: repoRoot, env: { ...process.env, PYTHONPATH: join(repoRoot, 'tb') }, stdio: ['ignore', 'ignore', 'pipe'] });
+  cleanup.push(() => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, stderr, ms: performance.now() - t0 })));
+}
+
+async function expectSimFault(
+  host: { url: string; fromSim: unknown[] },
+  code: keyof typeof EXIT,
+  message: RegExp,
+  opts: { tellsHost?: boolean; extra?: string[] } = {},
+): Promise<void> {
+  const r = await runSim(host.url, opts.extra);
+  expect(r.code, r.stderr).toBe(EXIT[code]);
+  expect(r.ms).toBeLessThan(5000 + 1500); // + Python start-up
+  expect(r.stderr).toMatch(new RegExp(`zcnic-bridge: ${code}: .*${message.source}`));
+  if (opts.tellsHost ?? true) {
+    expect(host.fromSim.find((f) => Array.isArray(f) && f[0] === 4)).toEqual([4, code, expect.stringMatching(message)]);
+  }
+}
+
+/** Batch 0 is answered with `bad`; the rest empty. */
+const atFirst = (bad: Uint8Array | string | 'close' | null) => (seq: number) => (seq === 0 ? bad : empty(seq));
+
+describe('simulator end: every fault ends the run with its code and a message', () => {
+  it('malformed msgpack', async () => {
+    await expectSimFault(await fakeHost(atFirst(new Uint8Array([0x93, 0x03]))), 'E_MALFORMED', /.*msgpack/);
+  });
+
+  it('a frame that is not an array', async () => {
+    await expectSimFault(await fakeHost(atFirst(packr.pack({ a: 1 }))), 'E_MALFORMED', /.*array/);
+  });
+
+  it('a text frame', async () => {
+    await expectSimFault(await fakeHost(atFirst('hello')), 'E_MALFORMED', /.*text frame/);
+  });
+
+  it('an unknown frame kind', async () => {
+    await expectSimFault(await fakeHost(atFirst(packr.pack([42, 0, []]))), 'E_UNKNOWN_TYPE', /.*42/);
+  });
+
+  it('an unknown message type', async () => {
+    await expectSimFault(await fakeHost(atFirst(packr.pack([3, 0, [[99, 300]]]))), 'E_UNKNOWN_TYPE', /.*99/);
+  });
+
+  it('a device-to-host message sent by the host', async () => {
+    await expectSimFault(await fakeHost(atFirst(packr.pack([3, 0, [[3, 300, 0]]]))), 'E_UNKNOWN_TYPE', /.*IRQ/);
+  });
+
+  it('a field of the wrong type', async () => {
+    await expectSimFault(await fakeHost(atFirst(packr.pack([3, 0, [[66, 300, 'one', 0]]]))), 'E_BAD_FIELD', /.*MMIO_RD.*id/);
+  });
+
+  it('an oversized frame', async () => {
+    await expectSimFault(await fakeHost(atFirst(new Uint8Array(MAX_FRAME + 1))), 'E_OVERSIZE', /.*/, { tellsHost: false });
+  });
+
+  it('a protocol version mismatch in WELCOME', async () => {
+    await expectSimFault(await fakeHost(atFirst(empty(0)), welcome({ proto: 7 })), 'E_PROTOCOL_VERSION', /host speaks protocol 7, simulator speaks 1/);
+  });
+
+  it('an ABI mismatch in WELCOME', async () => {
+    await expectSimFault(await fakeHost(atFirst(empty(0)), welcome({ abi_hash: 'f'.repeat(64) })), 'E_ABI_MISMATCH', /.*/);
+  });
+
+  it('a parameter mismatch in WELCOME', async () => {
+    await expectSimFault(await fakeHost(atFirst(empty(0)), welcome({ sync_window: 64 })), 'E_PARAM_MISMATCH', /WELCOME sync_window = 64, simulator has 128/);
+  });
+
+  it('an effect stamped inside the lookahead', async () => {
+    // Reply to batch 0 (sync 0) must be stamped >= 0 - 128 + 256 = 128.
+    await expectSimFault(await fakeHost(atFirst(packr.pack([3, 0, [[66, 100, 0, 0]]]))), 'E_CAUSALITY', /stamped cycle 100 < 128/);
+  });
+
+  it('a timestamp going backwards inside a reply', async () => {
+    await expectSimFault(await fakeHost(atFirst(packr.pack([3, 0, [[66, 400, 0, 0], [66, 300, 1, 0]]]))), 'E_TIME_BACKWARDS', /cycle 300 < previous message's cycle 400/);
+  });
+
+  it('a reply for the wrong batch', async () => {
+    await expectSimFault(await fakeHost(atFirst(empty(5))), 'E_SEQUENCE', /reply for batch 5 received, expected the reply to batch 0/);
+  });
+
+  it('the host going away', async () => {
+    await expectSimFault(await fakeHost(atFirst('close')), 'E_PEER_GONE', /.*/, { tellsHost: false });
+  });
+
+  it('the host reporting an error', async () => {
+    await expectSimFault(await fakeHost(atFirst(packr.pack([4, 'E_SCENARIO', 'driver gave up']))), 'E_PEER_ERROR', /peer reported E_SCENARIO: driver gave up/, { tellsHost: false });
+  });
+
+  it('a silent host (wall-clock timeout)', async () => {
+    await expectSimFault(await fakeHost(() => null), 'E_TIMEOUT', /.*/);
+  });
+
+  it('a wrong token', async () => {
+    const host = await fakeHost(atFirst(empty(0)), welcome(), { token: 'sesame' });
+    await expectSimFault(host, 'E_AUTH', /.*/, { tellsHost: false, extra: ['--token', 'wrong'] });
+  });
+
+  it('a finished run exits 0 after FINISH with BYE', async () => {
+    const host = await fakeHost((seq) => (seq === 2 ? packr.pack([3, seq, [[69, 640, 0]]]) : empty(seq)));
+    const r = await runSim(host.url);
+    expect(r.code, r.stderr).toBe(0);
+    expect(host.fromSim.at(-1)).toEqual([5, 640, 'finish']);
+  });
+});
