@@ -1,0 +1,162 @@
+// `make bench`: every speed figure of the project, measured in one run, with the ratios that
+// matter (machines here are noisy, so compare ratios, not absolute numbers across runs).
+//
+//   1. Host model: IOVA map+unmap, IOTLB hit/miss translation, swiotlb bounce (bench/host.ts).
+//   2. Bridge without a simulator: the TS host against the Python end (zcnic_tb.nosim): round
+//      trips per second (empty windows), lock-step vs pipelined, and messages per second.
+//   3. Simulation: the copy scenario over the bridge against the same copies run in-process
+//      (cocotb + AxiRam, no bridge), in simulated cycles per wall second.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runHostBench } from './host.js';
+import { repoRoot } from '../src/abi/gen.js';
+import { ABI_HASH_HEX } from '../src/abi/regs.js';
+import { venvPython } from '../src/bridge/launch.js';
+import { LINK_DEFAULTS, PROTOCOL_VERSION, type LinkParams } from '../src/bridge/protocol.js';
+import { HostBridge } from '../src/bridge/server.js';
+import type { DeviceDmaPort } from '../src/platform/dma_port.js';
+import { copyCases } from '../src/scenarios/copy.js';
+import { PAGE_SIZE } from '../src/mem/phys.js';
+
+const OUT = join(repoRoot, 'sim', 'out', 'bench');
+const REPEAT = 3;
+
+function line(name: string, value: number, unit: string): void {
+  const v = value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+  process.stdout.write(`  ${name.padEnd(52)} ${v.padStart(14)} ${unit}\n`);
+}
+
+/** Run `fn` REPEAT times in sequence (never in parallel: they would share two cores). */
+async function repeat<T>(fn: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < REPEAT; i++) out.push(await fn());
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+// --- 2. bridge without a simulator ------------------------------------------------------------
+
+const zeroPort: DeviceDmaPort = {
+  read: (_addr, len) => ({ ok: true, data: new Uint8Array(len) }),
+  write: () => ({ ok: true }),
+};
+
+interface NosimResult {
+  round_trips: number;
+  round_trips_per_s: number;
+  msgs_per_s: number;
+  msgs_sent: number;
+  msgs_received: number;
+  wall_s: number;
+  error: string | null;
+}
+
+async function bridgeRun(windows: number, window: number, latency: number, msgsPerBatch: number, payload: number): Promise<NosimResult> {
+  const params: LinkParams = {
+    proto: PROTOCOL_VERSION, abi_hash: ABI_HASH_HEX, clock_period_ps: LINK_DEFAULTS.clockPeriodPs,
+    sync_window: window, link_latency: latency, seed: 1, max_frame: LINK_DEFAULTS.maxFrameBytes,
+    nic: { data_bytes: 8, irq_vectors: 1 },
+  };
+  const bridge = new HostBridge({
+    params, dma: zeroPort, timeoutS: 30,
+    // The host's software just lets time pass; nosim asks for DMA every window meanwhile.
+    main: async (dev) => dev.sleep(windows * window),
+  });
+  const url = await bridge.listen();
+  const child = spawn(venvPython(), [
+    '-m', 'zcnic_tb.nosim', '--url', url, '--sync-window', String(window), '--link-latency', String(latency),
+    '--msgs-per-batch', String(msgsPerBatch), '--payload', String(payload),
+  ], { cwd: repoRoot, env: { ...process.env, PYTHONPATH: join(repoRoot, 'tb') }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.once('exit', (code, sig) => bridge.peerExited(code, sig));
+  const r = await bridge.done;
+  await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+  if (r.error) throw new Error(`bridge bench run failed: ${r.error.describe()}`);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as NosimResult;
+}
+
+// --- 3. simulation ----------------------------------------------------------------------------
+
+interface SimFigures {
+  cycles: number;
+  wall_s: number;
+  cycles_per_s: number;
+}
+
+function cosimCopy(seed: number): SimFigures & { total_wall_s: number } {
+  const out = join(OUT, 'cosim');
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/sim.ts', '--scenario', 'copy', '--seed', String(seed), '--out', out], {
+    cwd: repoRoot, encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`copy scenario failed (exit ${r.status}):\n${r.stderr}`);
+  const dir = join(out, readlinkSync(join(out, 'latest')));
+  // The simulator's own figures exclude process start-up and the Verilator model's load.
+  const sim = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as SimFigures;
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { wall_seconds: number };
+  return { cycles: sim.cycles, wall_s: sim.wall_s, cycles_per_s: sim.cycles_per_s, total_wall_s: summary.wall_seconds };
+}
+
+function inprocCopy(seed: number, chunk: number): SimFigures {
+  const cases = [[700, 5, PAGE_SIZE - 700], ...copyCases(seed, chunk).map((c) => [c.len, c.srcOff, c.dstOff])];
+  const outFile = join(OUT, 'inproc.json');
+  const r = spawnSync(venvPython(), ['tb/bench/run_inproc.py', JSON.stringify(cases), outFile], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`in-process copy bench failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(readFileSync(outFile, 'utf8')) as SimFigures;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const results: Record<string, number> = {};
+  const put = (name: string, value: number, unit: string): void => {
+    results[name] = value;
+    line(name, value, unit);
+  };
+
+  process.stdout.write('host model (bench/host.ts)\n');
+  for (const f of runHostBench(400)) put(f.name, f.value, f.unit);
+
+  process.stdout.write('\nbridge, TS host <-> Python end, no simulator\n');
+  const W = LINK_DEFAULTS.syncWindow;
+  const rtsLock = median((await repeat(() => bridgeRun(2000, W, W, 0, 0))).map((r) => r.round_trips_per_s));
+  put('round_trips_per_s (lock-step, L=W, empty windows)', rtsLock, '/s');
+  const rtsPipe = median((await repeat(() => bridgeRun(2000, W, 2 * W, 0, 0))).map((r) => r.round_trips_per_s));
+  put('round_trips_per_s (pipelined, L=2W, empty windows)', rtsPipe, '/s');
+  put('pipelined / lock-step round trips', rtsPipe / rtsLock, 'x');
+  const loaded = await repeat(() => bridgeRun(1000, W, 2 * W, 16, 64));
+  put('msgs_per_s (16 DMA reads of 64 B per window, both ways)', median(loaded.map((r) => r.msgs_per_s)), '/s');
+  put('round_trips_per_s (same, loaded)', median(loaded.map((r) => r.round_trips_per_s)), '/s');
+
+  process.stdout.write('\nsimulation: the copy scenario, over the bridge vs in-process AxiRam (cocotb + Verilator)\n');
+  const co: (SimFigures & { total_wall_s: number })[] = [];
+  const inp: SimFigures[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    co.push(cosimCopy(1));
+    inp.push(inprocCopy(1, 512));
+  }
+  const coCps = median(co.map((r) => r.cycles_per_s));
+  const inCps = median(inp.map((r) => r.cycles_per_s));
+  put('copy over the bridge: simulated cycles', co[0]!.cycles, 'cycles');
+  put('copy over the bridge: cycles_per_s (sim wall)', coCps, 'cycles/s');
+  put('copy over the bridge: wall s (sim only)', median(co.map((r) => r.wall_s)), 's');
+  put('copy over the bridge: wall s (whole make-sim run)', median(co.map((r) => r.total_wall_s)), 's');
+  put('copy in-process AxiRam: simulated cycles', inp[0]!.cycles, 'cycles');
+  put('copy in-process AxiRam: cycles_per_s', inCps, 'cycles/s');
+  put('copy in-process AxiRam: wall s', median(inp.map((r) => r.wall_s)), 's');
+  put('bridge / in-process cycles_per_s', coCps / inCps, 'x');
+  put('bridge / in-process wall time for the same copies', median(co.map((r) => r.wall_s)) / median(inp.map((r) => r.wall_s)), 'x');
+
+  writeFileSync(join(OUT, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`\nfigures in ${join('sim', 'out', 'bench', 'bench.json')}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+// The RTL stays lint clean under `verilator --lint-only -Wall` (every module as top).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../../src/abi/gen.js';
+
+describe('rtl/', () => {
+  it('is clean under verilator --lint-only -Wall', () => {
+    const r = spawnSync('bash', [join(repoRoot, 'scripts', 'lint-rtl.sh')], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.stderr.split('\n').filter((l) => /%(Warning|Error)/.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('lint: rtl/ clean under verilator --lint-only -Wall');
+  });
+});
