@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Msg } from './codec.js';
 import type { LinkParams } from './protocol.js';
 import { MSG } from './protocol.js';
+import { regByOffset } from '../abi/regs.js';
 
 const INLINE_BYTES = 32;
 
@@ -18,9 +19,18 @@ function fmtValue(v: unknown): string {
   return String(v);
 }
 
+function fmtField(m: Msg, f: string, v: unknown): string {
+  if ((m.type === 'MMIO_RD' || m.type === 'MMIO_WR') && f === 'addr' && typeof v === 'number') {
+    const r = regByOffset(v);
+    return `0x${v.toString(16).padStart(3, '0')}${r ? `(${r.name})` : ''}`;
+  }
+  if (f === 'data' && typeof v === 'number') return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+  return fmtValue(v);
+}
+
 export function formatMsg(m: Msg): string {
   const rec = m as unknown as Record<string, unknown>;
-  const fields = MSG[m.type].fields.map(([f]) => `${f}=${fmtValue(rec[f])}`);
+  const fields = MSG[m.type].fields.map(([f]) => `${f}=${fmtField(m, f, rec[f])}`);
   return `${m.cycle} ${m.type} ${fields.join(' ')}`.trimEnd();
 }
 
@@ -41,13 +51,17 @@ export class Transcript {
     this.hash.update(line + '\n');
   }
 
+  // Batches with no messages are not written: most windows are empty, and the cycles of the
+  // messages already say where time stood.
   batchIn(seq: number, sync: number, msgs: readonly Msg[]): void {
+    if (msgs.length === 0) return;
     this.add(`> batch ${seq} sync=${sync} msgs=${msgs.length}`);
     for (const m of msgs) this.add(`> ${formatMsg(m)}`);
     this.count += msgs.length;
   }
 
   batchOut(seq: number, msgs: readonly Msg[]): void {
+    if (msgs.length === 0) return;
     this.add(`< batch ${seq} msgs=${msgs.length}`);
     for (const m of msgs) this.add(`< ${formatMsg(m)}`);
     this.count += msgs.length;
