@@ -11,6 +11,7 @@ import type { Transcript } from './transcript.js';
 import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { MmioError, type Device, type IrqHandler, type MmioResp } from '../device/device.js';
+import { REGS } from '../abi/regs.js';
 
 const AXI_OKAY = 0;
 
@@ -24,6 +25,14 @@ interface Pending<T> {
   readonly offset: number;
   readonly value?: number;
 }
+
+/** A driver-level event worth a marker in the waveform (doorbell, interrupt, DMA fault). */
+export interface DriverEvent {
+  readonly cycle: number;
+  readonly label: string;
+}
+
+const DOORBELLS = new Map<number, string>(REGS.filter((r) => r.name.endsWith('DOORBELL')).map((r) => [r.offset, r.name]));
 
 interface Sleeper {
   readonly until: number;
@@ -57,6 +66,8 @@ export class HostSession implements Device {
     mmioReads: 0, mmioWrites: 0, irqs: 0, batches: 0,
   };
 
+  /** Doorbells, interrupts and DMA faults, in the order the host saw them. */
+  readonly events: DriverEvent[] = [];
   private outbox: H2DMsg[] = [];
   private nextMmioId = 0;
   private readonly mmioReads = new Map<number, Pending<number>>();
@@ -108,7 +119,10 @@ export class HostSession implements Device {
   writeReg(offset: number, value: number): Promise<void> {
     const id = this.nextMmioId++;
     this.stats.mmioWrites++;
-    this.emit({ type: 'MMIO_WR', cycle: this.stamp(), id, addr: offset, data: value >>> 0 });
+    const cycle = this.stamp();
+    const bell = DOORBELLS.get(offset);
+    if (bell) this.events.push({ cycle, label: bell.toLowerCase() });
+    this.emit({ type: 'MMIO_WR', cycle, id, addr: offset, data: value >>> 0 });
     return new Promise((resolve, reject) => this.mmioWrites.set(id, { resolve, reject, offset, value }));
   }
 
@@ -205,6 +219,7 @@ export class HostSession implements Device {
           this.emit({ type: 'DMA_RD_CPL', cycle: this.stamp(), tag: m.tag, resp: AXI_OKAY, data: r.data });
         } else {
           this.stats.dmaFaults++;
+          this.events.push({ cycle: m.cycle, label: `DMA read fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
           this.emit({ type: 'DMA_RD_CPL', cycle: this.stamp(), tag: m.tag, resp: r.fault.resp, data: new Uint8Array(0) });
         }
         return;
@@ -213,12 +228,16 @@ export class HostSession implements Device {
         this.stats.dmaWrites++;
         const r = this.dma.write(m.addr, m.data, m.cycle);
         if (r.ok) this.stats.dmaBytesWritten += m.data.length;
-        else this.stats.dmaFaults++;
+        else {
+          this.stats.dmaFaults++;
+          this.events.push({ cycle: m.cycle, label: `DMA write fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
+        }
         this.emit({ type: 'DMA_WR_CPL', cycle: this.stamp(), tag: m.tag, resp: r.ok ? AXI_OKAY : r.fault.resp });
         return;
       }
       case 'IRQ':
         this.stats.irqs++;
+        this.events.push({ cycle: m.cycle, label: `irq ${m.vector}` });
         for (const h of this.irqHandlers) h(m.vector, m.cycle);
         return;
       case 'MMIO_RD_DONE': {

@@ -44,6 +44,7 @@ describe('host session', () => {
     ]);
     expect([...port.mem.slice(0x20, 0x22)]).toEqual([9, 9]);
     expect(s.stats).toMatchObject({ dmaReads: 2, dmaWrites: 1, dmaFaults: 1, dmaBytesRead: 4, dmaBytesWritten: 2 });
+    expect(s.events).toEqual([{ cycle: 9, label: 'DMA read fault 0x20000 (not_present)' }]);
   });
 
   it('runs driver code at the cycle of the event that woke it', async () => {
@@ -99,6 +100,7 @@ describe('host session', () => {
       { type: 'IRQ', cycle: 50, vector: 0 },
     ]);
     expect(seen).toEqual([0x77]);
+    expect(s.events).toEqual([{ cycle: 50, label: 'irq 0' }]);
   });
 
   it('rejects a completion for an MMIO id that is not outstanding', async () => {
