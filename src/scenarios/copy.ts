@@ -10,7 +10,8 @@ import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_mapping_error, dma_unmap_single } from '../platform/host.js';
 import { Rng } from '../util/rng.js';
 import type { Scenario } from './index.js';
-import { hostReport, scenarioHost, type ScenarioHost } from './host.js';
+import { hex } from '../mem/errors.js';
+import { hostInstance, hostReport, scenarioHost, type ScenarioHost } from './host.js';
 
 const CANARY = 0xee;
 
@@ -57,9 +58,6 @@ function allocBuf(h: ScenarioHost, bytes: number): Buf {
   return { page, pa: page.phys, order };
 }
 
-function hex(v: bigint | number): string {
-  return `0x${v.toString(16)}`;
-}
 
 function firstDiff(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
@@ -103,9 +101,7 @@ export const copyScenario: Scenario = {
     const done: Record<string, unknown>[] = [];
     let bytes = 0;
     return {
-      clock: h.clock,
-      dma: h.dma,
-      onTime: (c) => h.onTime(c),
+      ...hostInstance(h),
       async main(dev) {
         const drv = new ZcnicDriver(dev, h.host, h.pdev);
         // Map the top page first: IOVAs are handed out top-down from 0xFFFFF000, so this page's

@@ -8,15 +8,13 @@ import { GFP_KERNEL } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_unmap_single } from '../platform/host.js';
 import type { Scenario } from './index.js';
-import { hostReport, scenarioHost } from './host.js';
+import { hex } from '../mem/errors.js';
+import { hostInstance, hostReport, scenarioHost } from './host.js';
 
 /** Far below anything the IOVA allocator hands out first (it starts at 0xFFFFF000). */
 export const UNMAPPED_IOVA = 0x1000_0000n;
 const SLVERR = 2;
 
-function hex(v: bigint | number): string {
-  return `0x${v.toString(16)}`;
-}
 
 export const faultScenario: Scenario = {
   name: 'fault',
@@ -26,9 +24,7 @@ export const faultScenario: Scenario = {
     const h = scenarioHost('strict');
     const results: Record<string, unknown>[] = [];
     return {
-      clock: h.clock,
-      dma: h.dma,
-      onTime: (c) => h.onTime(c),
+      ...hostInstance(h),
       async main(dev) {
         const drv = new ZcnicDriver(dev, h.host, h.pdev);
         await drv.probe();

@@ -5,6 +5,7 @@ import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { HostPlatform, type Device as DmaDevice } from '../platform/host.js';
 import { LINK_DEFAULTS } from '../bridge/protocol.js';
+import type { ScenarioInstance } from './index.js';
 
 export type IommuChoice = 'strict' | 'lazy' | 'passthrough' | 'none';
 
@@ -31,6 +32,11 @@ export function scenarioHost(iommu: IommuChoice): ScenarioHost {
     dma: host.deviceDmaPort(pdev, NIC_DATA_BYTES),
     onTime: () => host.runTimers(clock.nowNs),
   };
+}
+
+/** The parts of a ScenarioInstance that come from the host: its clock, DMA port and timers. */
+export function hostInstance(h: ScenarioHost): Pick<ScenarioInstance, 'clock' | 'dma' | 'onTime'> {
+  return { clock: h.clock, dma: h.dma, onTime: (c) => h.onTime(c) };
 }
 
 /** Platform figures for summary.json. */

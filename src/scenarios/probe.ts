@@ -4,11 +4,9 @@ import { REG } from '../abi/regs.js';
 import { MmioError } from '../device/device.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
 import type { Scenario } from './index.js';
-import { hostReport, scenarioHost } from './host.js';
+import { hex } from '../mem/errors.js';
+import { hostInstance, hostReport, scenarioHost } from './host.js';
 
-function hex(v: number): string {
-  return `0x${(v >>> 0).toString(16)}`;
-}
 
 export const probeScenario: Scenario = {
   name: 'probe',
@@ -18,9 +16,7 @@ export const probeScenario: Scenario = {
     const h = scenarioHost('strict');
     let info: Record<string, unknown> = {};
     return {
-      clock: h.clock,
-      dma: h.dma,
-      onTime: (c) => h.onTime(c),
+      ...hostInstance(h),
       async main(dev) {
         const drv = new ZcnicDriver(dev, h.host, h.pdev);
         const i = await drv.probe();

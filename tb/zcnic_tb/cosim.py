@@ -3,7 +3,7 @@ against a host listening at --url, exit with the protocol's exit code.
 
     python -m zcnic_tb.cosim --url ws://HOST:PORT/zcnic [--token T] [--seed N] [--sync-window W]
         [--link-latency L] [--clock-period-ps P] [--timeout S] [--max-cycles N] [--waves]
-        [--run-dir DIR] [--param NAME=VALUE ...] [--build-only] [--stub] [--quiet] [--backpressure F]
+        [--run-dir DIR] [--param NAME=VALUE ...] [--build-only] [--quiet] [--backpressure F]
 
 Exit: 0 after the host's FINISH, EXIT[code] for a bridge fault (E_PEER_ERROR when the host reported
 one), EXIT[E_SIM_FAILED] when the simulation stopped for any other reason. One line per phase on
@@ -25,7 +25,6 @@ from . import protocol as P
 from .build import REPO
 
 D = P.LINK_DEFAULTS
-STUB = [REPO / "tb" / "cosim" / "stub" / "nic_stub.vlt", REPO / "tb" / "cosim" / "stub" / "nic_stub.v"]  # the runner takes the last as the toplevel's language
 TEST_DIR = REPO / "tb" / "cosim"
 
 
@@ -85,7 +84,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
                     help="Verilog parameter of the toplevel (repeatable)")
     ap.add_argument("--build-only", action="store_true")
-    ap.add_argument("--stub", action="store_true", help="use the bridge's stand-in RTL (tb/cosim/stub) instead of nic_top")
     ap.add_argument("--verbose", action="store_true", help="show the Verilator build output")
     ap.add_argument("--quiet", action="store_true", help="simulator log to RUN_DIR/cocotb.log instead of stdout")
     args = ap.parse_args(argv)
@@ -135,8 +133,7 @@ def _main(argv: list[str] | None) -> int:
         return P.EXIT["USAGE"] if e.code else 0
     from . import build as B
 
-    toplevel = "nic_stub" if args.stub else "nic_top"
-    sources = STUB if args.stub else None
+    toplevel = "nic_top"
     params = dict(args.param)
     run_dir = (args.run_dir or REPO / "sim" / "out" / f"cosim-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}").resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -147,7 +144,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         log.unlink(missing_ok=True)
         with fds_to(None if args.verbose else log):
-            runner = B.build(toplevel, parameters=params, waves=args.waves, sources=sources, verbose=args.verbose)
+            runner = B.build(toplevel, parameters=params, waves=args.waves, verbose=args.verbose)
     except BaseException as exc:  # the runner raises SystemExit/CalledProcessError on a failed build
         if isinstance(exc, KeyboardInterrupt):
             raise
