@@ -53,7 +53,8 @@ class WsClient:
         self.max_frame = int(max_frame)
         self.sock: socket.socket | None = None
         self.proto: ClientProtocol | None = None
-        self._msgs: deque[bytes] = deque()
+        # binary messages and, in frame order, the fault a bad frame raises when its turn comes
+        self._msgs: deque[bytes | BridgeError] = deque()
         self._frag: list[bytes] | None = None
         self._fault: BridgeError | None = None  # raised once the queued messages are consumed
         self.bytes_sent = 0
@@ -169,8 +170,8 @@ class WsClient:
                         self._frag = None
                 # a continuation of a text message is dropped: the text frame already faulted
             elif op is Opcode.TEXT:
-                if self._fault is None:
-                    self._fault = BridgeError(E["MALFORMED"], f"host sent a text frame ({len(ev.data)} bytes); only binary frames are allowed")
+                # queued, not raised at once: binary frames that came before it are read first
+                self._msgs.append(BridgeError(E["MALFORMED"], f"host sent a text frame ({len(ev.data)} bytes); only binary frames are allowed"))
             elif op is Opcode.CLOSE:
                 if self._fault is None:
                     rcvd = self.proto.close_rcvd
@@ -181,7 +182,7 @@ class WsClient:
     def recv(self, waiting_for: str = "a frame", timeout: float | None = None) -> bytes:
         """The next binary message; raises BridgeError on timeout, close, or a bad frame."""
         if self._msgs:
-            return self._msgs.popleft()
+            return self._next()
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         while not self._msgs:
@@ -190,7 +191,14 @@ class WsClient:
             if self.sock is None:
                 raise BridgeError(E["PEER_GONE"], "connection already closed")
             self._read_some(deadline, waiting_for, limit)
-        return self._msgs.popleft()
+        return self._next()
+
+    def _next(self) -> bytes:
+        item = self._msgs.popleft()
+        if isinstance(item, BridgeError):
+            self._fault = item
+            raise item
+        return item
 
     def send(self, data: bytes) -> None:
         assert self.proto is not None
