@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=sim/out/test
-rm -rf "$out" && mkdir -p "$out"
+rm -rf "$out" sim/out/tmp && mkdir -p "$out"
 status=0
 
 echo "== vitest (unit + cosim) =="

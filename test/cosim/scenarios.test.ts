@@ -4,10 +4,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/abi/gen.js';
+import { scratchDir } from '../scratch.js';
 
 interface Summary {
   scenario: string;
@@ -26,7 +26,7 @@ interface Summary {
 }
 
 function sim(scenario: string, seed: number, extra: string[] = []): { code: number | null; summary: Summary; stderr: string; dir: string } {
-  const out = mkdtempSync(join(tmpdir(), `zcnic-cosim-${scenario}-`));
+  const out = scratchDir(`zcnic-cosim-${scenario}`);
   const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/sim.ts', '--scenario', scenario, '--seed', String(seed), '--out', out, ...extra], {
     cwd: repoRoot,
     encoding: 'utf8',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { tmpdir } from 'node:os';
 import { render, staleFiles, GENERATED, repoRoot } from '../../../src/abi/gen.js';
 import { ABI_HASH32, REG, REGS } from '../../../src/abi/regs.js';
+import { scratchDir } from '../../scratch.js';
 
 describe('one ABI source', () => {
   it('the committed generated files match the ABI source', () => {
@@ -11,7 +11,7 @@ describe('one ABI source', () => {
   });
 
   it('detects a stale generated file', () => {
-    const root = mkdtempSync(join(tmpdir(), 'zcnic-abi-'));
+    const root = scratchDir('zcnic-abi');
     for (const [p, text] of Object.entries(render())) {
       mkdirSync(dirname(join(root, p)), { recursive: true });
       writeFileSync(join(root, p), text);

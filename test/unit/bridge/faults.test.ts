@@ -4,14 +4,13 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { WebSocket } from 'ws';
 import { ABI_HASH_HEX } from '../../../src/abi/regs.js';
 import { repoRoot } from '../../../src/abi/gen.js';
 import { EXIT, PROTOCOL_VERSION } from '../../../src/bridge/protocol.js';
+import { scratchDir } from '../../scratch.js';
 
 const packr = new Packr({ useRecords: false });
 const MAX_FRAME = 65536;
@@ -29,7 +28,7 @@ afterEach(() => {
 });
 
 async function startHost(extra: string[] = []): Promise<Host> {
-  const out = mkdtempSync(join(tmpdir(), 'zcnic-fault-'));
+  const out = scratchDir('zcnic-fault');
   const proc = spawn(join(repoRoot, 'node_modules/.bin/tsx'), [
     'src/cli/sim.ts', '--listen', '127.0.0.1:0', '--scenario', 'probe', '--seed', '3',
     '--timeout', '3', '--max-frame', String(MAX_FRAME), '--out', out, ...extra,
