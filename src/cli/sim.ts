@@ -16,6 +16,7 @@ import { EXIT, LINK_DEFAULTS, PROTOCOL_VERSION, type LinkParams } from '../bridg
 import { isLoopback } from '../bridge/server.js';
 import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
 import { NIC_DATA_BYTES } from '../scenarios/host.js';
+import { gtkwSave } from '../debug/gtkw.js';
 
 const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--listen HOST:PORT] [--token T]
                           [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
@@ -149,6 +150,13 @@ async function main(): Promise<number> {
   const exitCode = r.error ? r.error.exitCode : r.scenarioError !== undefined ? EXIT.E_SCENARIO : EXIT.OK;
   const transcript = r.transcript?.text() ?? '';
   writeFileSync(join(runDir, 'transcript.txt'), transcript);
+  if (args.waves) {
+    // Groups the NIC's interfaces and puts markers at doorbells, interrupts and DMA faults.
+    writeFileSync(join(runDir, 'waves.gtkw'), gtkwSave({
+      dumpFile: 'waves.fst', periodPs: params.clock_period_ps, dataBytes: params.nic.data_bytes,
+      irqVectors: params.nic.irq_vectors, events: r.session?.events ?? [], endCycle: r.cycles,
+    }));
+  }
   const summary = {
     scenario: scenario.name,
     seed,
@@ -172,14 +180,15 @@ async function main(): Promise<number> {
     errors,
     simulator_exit_code: simExit,
     transcript_sha256: r.transcript?.sha256() ?? null,
-    waves: args.waves ? 'waves.fst' : null,
+    waves: args.waves ? { dump: 'waves.fst', gtkwave_save: 'waves.gtkw', open: `gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}` } : null,
   };
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   for (const e of errors) process.stderr.write(`zcnic: ${e}\n`);
   process.stderr.write(
     `zcnic: ${summary.result.toUpperCase()} ${scenario.name} seed=${seed}: ${r.cycles} cycles in ${wallS.toFixed(2)} s ` +
       `(${summary.cycles_per_second} cycles/s), ${summary.bridge.messages} bridge messages, transcript sha256 ${summary.transcript_sha256?.slice(0, 16) ?? '-'}\n` +
-      `zcnic: run folder ${relative(repoRoot, runDir)} (also sim/out/latest)\n`,
+      `zcnic: run folder ${relative(repoRoot, runDir)} (also sim/out/latest)\n` +
+      (args.waves ? `zcnic: waves: gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}\n` : ''),
   );
   return exitCode;
 }
