@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""Build and run the block-level cocotb tests of nic_top for every configuration.
+"""Build and run every block-level cocotb test module (tb/blocks/test_*.py) in every
+configuration it declares.
 
-    .venv/bin/python tb/blocks/run_blocks.py                      # all configurations
-    .venv/bin/python tb/blocks/run_blocks.py --config dw64 --testcase test_copy_random --waves
+    .venv/bin/python tb/blocks/run_blocks.py                                  # everything
+    .venv/bin/python tb/blocks/run_blocks.py --config nic_top                 # one module
+    .venv/bin/python tb/blocks/run_blocks.py --config nic_top/dw64 --testcase test_copy_random --waves
 
-Results go to sim/out/blocks/<config>/results.xml (and waves.fst with --waves). Exits non-zero
-when a test fails or a configuration produced no results.
+Results go to sim/out/blocks/<module>/<config>/results.xml (and waves.fst with --waves). Exits
+non-zero when a test fails or a configuration produced no results.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -22,23 +25,34 @@ sys.path.insert(0, str(REPO / "tb"))
 
 from zcnic_tb.build import build, run  # noqa: E402
 
-TEST_MODULE = "test_nic_top"
 OUT = REPO / "sim" / "out" / "blocks"
 
-# name -> nic_top parameters; the test module reads them back from ZCNIC_* variables
-CONFIGS: dict[str, dict[str, int]] = {
-    "dw64": {"DATA_WIDTH": 64, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "IRQ_VECTORS": 1},
-    "dw128": {"DATA_WIDTH": 128, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "IRQ_VECTORS": 1},
-    # corners: the largest chunk (4 KiB, one page per burst), the smallest (two beats), 1-bit IDs,
-    # more than one interrupt vector
-    "dw256": {"DATA_WIDTH": 256, "ID_WIDTH": 1, "CHUNK_BYTES": 4096, "IRQ_VECTORS": 2},
-    "dw512": {"DATA_WIDTH": 512, "ID_WIDTH": 8, "CHUNK_BYTES": 128, "IRQ_VECTORS": 1},
-}
+
+def discover() -> dict[str, tuple[str, str, dict[str, int]]]:
+    """'<module>/<config>' -> (test module, toplevel, parameters), from every tb/blocks/test_*.py.
+
+    Each test module declares, as literals at its top, TOPLEVEL (the RTL module it tests) and
+    CONFIGS (name -> parameters); the test reads its parameters back from ZCNIC_<NAME> variables.
+    """
+    found: dict[str, tuple[str, str, dict[str, int]]] = {}
+    for path in sorted(HERE.glob("test_*.py")):
+        consts = {}
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if node.targets[0].id in ("TOPLEVEL", "CONFIGS"):
+                    consts[node.targets[0].id] = ast.literal_eval(node.value)
+        if "TOPLEVEL" not in consts or "CONFIGS" not in consts:
+            raise SystemExit(f"{path.relative_to(REPO)} must declare TOPLEVEL and CONFIGS as literals")
+        for name, params in consts["CONFIGS"].items():
+            found[f"{path.stem.removeprefix('test_')}/{name}"] = (path.stem, consts["TOPLEVEL"], params)
+    return found
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", action="append", choices=sorted(CONFIGS), help="configuration(s) to run (default: all)")
+    blocks = discover()
+    ap.add_argument("--config", action="append", metavar="MODULE[/CONFIG]",
+                    help=f"what to run (default: all of {', '.join(blocks)})")
     ap.add_argument("--testcase", help="comma-separated test names (default: all)")
     ap.add_argument("--seed", type=int, help="cocotb random seed (default: cocotb picks one and logs it)")
     ap.add_argument("--waves", action="store_true", help="build with FST tracing and write waves.fst")
@@ -48,16 +62,19 @@ def main() -> int:
 
     started = time.monotonic()
     totals = []
-    for name in args.config or list(CONFIGS):
-        params = CONFIGS[name]
+    chosen = [n for n in blocks if not args.config or any(n == c or n.startswith(c + "/") for c in args.config)]
+    if not chosen:
+        ap.error(f"no block configuration matches {args.config}")
+    for name in chosen:
+        module, toplevel, params = blocks[name]
         test_dir = args.out / name
         print(f"=== {name}: {params}", flush=True)
         t0 = time.monotonic()
         try:
-            runner = build("nic_top", parameters=params, waves=args.waves)
+            runner = build(toplevel, parameters=params, waves=args.waves)
             env = {f"ZCNIC_{k}": str(v) for k, v in params.items()}
             n, failed, results = run(
-                runner, TEST_MODULE, test_dir=test_dir, testcase=args.testcase, seed=args.seed,
+                runner, module, toplevel=toplevel, test_dir=test_dir, testcase=args.testcase, seed=args.seed,
                 waves=args.waves, extra_env=env, test_paths=[HERE],
             )
         except Exception as exc:  # a build error or a simulator that died without results
@@ -71,7 +88,7 @@ def main() -> int:
 
     bad = False
     for name, n, failed, secs in totals:
-        print(f"{name:8s} tests={n:3d} passed={n - failed:3d} failed={failed:3d} wall={secs:6.1f}s")
+        print(f"{name:24s} tests={n:3d} passed={n - failed:3d} failed={failed:3d} wall={secs:6.1f}s")
         bad |= failed > 0 or n == 0
     print(f"total wall time {time.monotonic() - started:.1f}s: {'FAIL' if bad else 'PASS'}")
     # A configuration that did not build or produced no results counts as one failed test.

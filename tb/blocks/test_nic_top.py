@@ -24,6 +24,18 @@ from cocotbext.axi.memory import Memory
 
 from zcnic_tb import abi
 
+TOPLEVEL = "nic_top"
+# name -> nic_top parameters (run_blocks.py builds one model per entry; the tests read them back
+# from ZCNIC_* variables)
+CONFIGS = {
+    "dw64": {"DATA_WIDTH": 64, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "IRQ_VECTORS": 1},
+    "dw128": {"DATA_WIDTH": 128, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "IRQ_VECTORS": 1},
+    # corners: the largest chunk (4 KiB, one page per burst), the smallest (two beats), 1-bit IDs,
+    # more than one interrupt vector
+    "dw256": {"DATA_WIDTH": 256, "ID_WIDTH": 1, "CHUNK_BYTES": 4096, "IRQ_VECTORS": 2},
+    "dw512": {"DATA_WIDTH": 512, "ID_WIDTH": 8, "CHUNK_BYTES": 128, "IRQ_VECTORS": 1},
+}
+
 DATA_WIDTH = int(os.environ.get("ZCNIC_DATA_WIDTH", "64"))
 CHUNK_BYTES = int(os.environ.get("ZCNIC_CHUNK_BYTES", "512"))
 IRQ_VECTORS = int(os.environ.get("ZCNIC_IRQ_VECTORS", "1"))
