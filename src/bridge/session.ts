@@ -179,15 +179,16 @@ export class HostSession implements Device {
       if (m !== undefined && (s === undefined || m.cycle <= s.until)) {
         this.now = m.cycle;
         this.clock.advanceTo(m.cycle);
-        this.dispatch(m, seq, i);
+        // DMA is served here and now; only completions and interrupts resume driver code.
+        if (this.dispatch(m, seq, i)) await settle();
         i++;
       } else if (s !== undefined) {
         this.sleepers = this.sleepers.filter((x) => x !== s);
         this.now = Math.max(this.now, s.until);
         this.clock.advanceTo(this.now);
         s.wake();
+        await settle();
       }
-      await settle();
     }
     this.now = sync;
     this.clock.advanceTo(sync);
@@ -208,7 +209,8 @@ export class HostSession implements Device {
     return best;
   }
 
-  private dispatch(m: D2HMsg, seq: number, msgIndex: number): void {
+  /** Handle one device message; true if it may have resumed driver code. */
+  private dispatch(m: D2HMsg, seq: number, msgIndex: number): boolean {
     switch (m.type) {
       case 'DMA_RD_REQ': {
         this.stats.dmaReads++;
@@ -222,7 +224,7 @@ export class HostSession implements Device {
           this.events.push({ cycle: m.cycle, label: `DMA read fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
           this.emit({ type: 'DMA_RD_CPL', cycle: this.stamp(), tag: m.tag, resp: r.fault.resp, data: new Uint8Array(0) });
         }
-        return;
+        return false;
       }
       case 'DMA_WR_REQ': {
         this.stats.dmaWrites++;
@@ -233,24 +235,24 @@ export class HostSession implements Device {
           this.events.push({ cycle: m.cycle, label: `DMA write fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
         }
         this.emit({ type: 'DMA_WR_CPL', cycle: this.stamp(), tag: m.tag, resp: r.ok ? AXI_OKAY : r.fault.resp });
-        return;
+        return false;
       }
       case 'IRQ':
         this.stats.irqs++;
         this.events.push({ cycle: m.cycle, label: `irq ${m.vector}` });
         for (const h of this.irqHandlers) h(m.vector, m.cycle);
-        return;
+        return true;
       case 'MMIO_RD_DONE': {
         const p = this.take(this.mmioReads, m, seq, msgIndex);
         if (m.resp === AXI_OKAY) p.resolve(m.data >>> 0);
         else p.reject(new MmioError('read', p.offset, respName(m.resp), m.cycle));
-        return;
+        return true;
       }
       case 'MMIO_WR_DONE': {
         const p = this.take(this.mmioWrites, m, seq, msgIndex);
         if (m.resp === AXI_OKAY) p.resolve();
         else p.reject(new MmioError('write', p.offset, respName(m.resp), m.cycle, p.value));
-        return;
+        return true;
       }
       case 'ETH_TX':
         // v1 RTL has no MAC; a frame out is a protocol error until the NIC issue adds one.
