@@ -3,10 +3,11 @@
 // tests check the outcome, what the run folder records, and that runs are reproducible.
 
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/abi/gen.js';
+import { venvPython } from '../../src/bridge/launch.js';
 import { scratchDir } from '../scratch.js';
 
 interface Summary {
@@ -92,5 +93,32 @@ describe('co-simulation: host + cocotb + Verilator', () => {
     expect(summary.errors, stderr).toEqual([]);
     expect(code).toBe(0);
     expect(summary.host['device']).toMatchObject({ id: '0x5a434e43', version: '1.0.0', dataBytes: 8, irqVectors: 1 });
+  });
+});
+
+describe('co-simulation: the two halves started apart', () => {
+  it('a host waiting on --listen with a token, and a simulator started on its own with the URL', async () => {
+    const out = scratchDir('zcnic-apart');
+    const host = spawn(join(repoRoot, 'node_modules/.bin/tsx'), [
+      'src/cli/sim.ts', '--scenario', 'probe', '--seed', '4', '--listen', '127.0.0.1:0', '--token', 'sesame', '--out', out,
+    ], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let herr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      host.stderr!.on('data', (d: Buffer) => {
+        herr += d.toString();
+        const m = /listening on (ws:\/\/\S+);/.exec(herr);
+        if (m) resolve(m[1]!);
+      });
+      host.once('exit', () => reject(new Error(herr)));
+    });
+    const hostExit = new Promise<number | null>((resolve) => host.once('exit', resolve));
+    const simDir = scratchDir('zcnic-apart-sim');
+    const sim = spawnSync(venvPython(), ['-m', 'zcnic_tb.cosim', '--url', url, '--seed', '4', '--token', 'sesame', '--run-dir', simDir], {
+      cwd: repoRoot, env: { ...process.env, PYTHONPATH: join(repoRoot, 'tb') }, encoding: 'utf8', timeout: 120_000,
+    });
+    expect(sim.status, sim.stderr).toBe(0);
+    expect(await hostExit).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, readlinkSync(join(out, 'latest')), 'summary.json'), 'utf8')) as Summary;
+    expect(summary).toMatchObject({ scenario: 'probe', seed: 4, result: 'pass', simulator_exit_code: null });
   });
 });
