@@ -5,7 +5,8 @@
 //   2. Bridge without a simulator: the TS host against the Python end (zcnic_tb.nosim): round
 //      trips per second (empty windows), lock-step vs pipelined, and messages per second.
 //   3. Simulation: the copy scenario over the bridge against the same copies run in-process
-//      (cocotb + AxiRam, no bridge), in simulated cycles per wall second.
+//      (cocotb + AxiRam, no bridge) and under a plain Verilator C++ harness (no cocotb, no
+//      Python: the speed limit), at the default and the widest data path.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ const REPEAT = 3;
 
 function line(name: string, value: number, unit: string): void {
   const v = value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
-  process.stdout.write(`  ${name.padEnd(52)} ${v.padStart(14)} ${unit}\n`);
+  process.stdout.write(`  ${name.padEnd(60)} ${v.padStart(14)} ${unit}\n`);
 }
 
 /** Run `fn` REPEAT times in sequence (never in parallel: they would share two cores). */
@@ -90,7 +91,7 @@ interface SimFigures {
   cycles_per_s: number;
 }
 
-function cosimCopy(seed: number): SimFigures & { total_wall_s: number } {
+function cosimCopy(seed: number): SimFigures & { total_wall_s: number; bytes: number } {
   const out = join(OUT, 'cosim');
   const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/sim.ts', '--scenario', 'copy', '--seed', String(seed), '--out', out], {
     cwd: repoRoot, encoding: 'utf8',
@@ -99,16 +100,38 @@ function cosimCopy(seed: number): SimFigures & { total_wall_s: number } {
   const dir = join(out, readlinkSync(join(out, 'latest')));
   // The simulator's own figures exclude process start-up and the Verilator model's load.
   const sim = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as SimFigures;
-  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { wall_seconds: number };
-  return { cycles: sim.cycles, wall_s: sim.wall_s, cycles_per_s: sim.cycles_per_s, total_wall_s: summary.wall_seconds };
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { wall_seconds: number; host: { bytes_copied: number } };
+  return { cycles: sim.cycles, wall_s: sim.wall_s, cycles_per_s: sim.cycles_per_s, total_wall_s: summary.wall_seconds, bytes: summary.host.bytes_copied };
 }
 
-function inprocCopy(seed: number, chunk: number): SimFigures {
-  const cases = [[700, 5, PAGE_SIZE - 700], ...copyCases(seed, chunk).map((c) => [c.len, c.srcOff, c.dstOff])];
+/** The copy scenario's cases: the copy ending at 0xFFFFFFFF, then the seeded list. */
+function benchCases(seed: number, chunk: number): number[][] {
+  return [[700, 5, PAGE_SIZE - 700], ...copyCases(seed, chunk).map((c) => [c.len, c.srcOff, c.dstOff])];
+}
+
+function inprocCopy(seed: number, chunk: number): SimFigures & { bytes: number } {
+  const cases = benchCases(seed, chunk);
   const outFile = join(OUT, 'inproc.json');
   const r = spawnSync(venvPython(), ['tb/bench/run_inproc.py', JSON.stringify(cases), outFile], { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`in-process copy bench failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(readFileSync(outFile, 'utf8')) as SimFigures;
+  return JSON.parse(readFileSync(outFile, 'utf8')) as SimFigures & { bytes: number };
+}
+
+/** Build sim/harness/copy_bench.cpp for `dataWidth`; returns the binary. */
+function buildHarness(dataWidth: number): string {
+  const dir = join(repoRoot, 'sim', 'build', `harness-dw${dataWidth}`);
+  const b = spawnSync('bash', ['sim/harness/build.sh', String(dataWidth), dir], { cwd: repoRoot, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`harness build failed:\n${b.stderr}`);
+  return join(dir, 'copy_bench');
+}
+
+/** The same copies under the harness binary, the list repeated `repeat` times. */
+function harnessCopy(bin: string, seed: number, chunk: number, repeat: number): SimFigures & { bytes: number } {
+  const casesFile = join(OUT, 'cases.txt');
+  writeFileSync(casesFile, benchCases(seed, chunk).map((c) => c.join(' ')).join('\n') + '\n');
+  const r = spawnSync(bin, [casesFile, String(repeat)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`harness run failed (exit ${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout) as SimFigures & { bytes: number };
 }
 
 async function main(): Promise<void> {
@@ -134,8 +157,8 @@ async function main(): Promise<void> {
   put('round_trips_per_s (same, loaded)', median(loaded.map((r) => r.round_trips_per_s)), '/s');
 
   process.stdout.write('\nsimulation: the copy scenario, over the bridge vs in-process AxiRam (cocotb + Verilator)\n');
-  const co: (SimFigures & { total_wall_s: number })[] = [];
-  const inp: SimFigures[] = [];
+  const co: (SimFigures & { total_wall_s: number; bytes: number })[] = [];
+  const inp: (SimFigures & { bytes: number })[] = [];
   for (let i = 0; i < REPEAT; i++) {
     co.push(cosimCopy(1));
     inp.push(inprocCopy(1, 512));
@@ -151,6 +174,23 @@ async function main(): Promise<void> {
   put('copy in-process AxiRam: wall s', median(inp.map((r) => r.wall_s)), 's');
   put('bridge / in-process cycles_per_s', coCps / inCps, 'x');
   put('bridge / in-process wall time for the same copies', median(co.map((r) => r.wall_s)) / median(inp.map((r) => r.wall_s)), 'x');
+
+  process.stdout.write('\nspeed limit: the same copies under a plain Verilator C++ harness (no cocotb, no Python)\n');
+  const coMiBs = median(co.map((r) => r.bytes / r.wall_s)) / 2 ** 20;
+  const inMiBs = median(inp.map((r) => r.bytes / r.wall_s)) / 2 ** 20;
+  for (const dw of [64, 512]) {
+    const bin = buildHarness(dw);
+    const runs = await repeat(async () => harnessCopy(bin, 1, 512, 300));
+    const h = median(runs.map((r) => r.cycles_per_s));
+    put(`harness DATA_WIDTH=${dw}: cycles_per_s`, h, 'cycles/s');
+    put(`harness DATA_WIDTH=${dw}: copied MiB per wall s`, median(runs.map((r) => r.bytes / r.wall_s)) / 2 ** 20, 'MiB/s');
+    if (dw === 64) {
+      put('harness / in-process cocotb cycles_per_s (DATA_WIDTH=64)', h / inCps, 'x');
+      put('harness / bridge cycles_per_s (DATA_WIDTH=64)', h / coCps, 'x');
+    }
+  }
+  put('copied MiB per wall s: in-process cocotb (DATA_WIDTH=64)', inMiBs, 'MiB/s');
+  put('copied MiB per wall s: over the bridge (DATA_WIDTH=64)', coMiBs, 'MiB/s');
 
   writeFileSync(join(OUT, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nfigures in ${join('sim', 'out', 'bench', 'bench.json')}\n`);

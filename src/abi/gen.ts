@@ -13,6 +13,7 @@ import { ERR, EXIT, FRAME, LINK_DEFAULTS, MSG, PROTOCOL_VERSION } from '../bridg
 
 export const GENERATED = {
   verilog: 'rtl/generated/zcnic_abi.vh',
+  cHeader: 'rtl/generated/zcnic_abi.h',
   pyAbi: 'tb/zcnic_tb/abi.py',
   pyProtocol: 'tb/zcnic_tb/protocol.py',
 } as const;
@@ -64,6 +65,19 @@ function verilog(): string {
   return l.join('\n');
 }
 
+/** The same defines for C/C++ (the Verilator harness): `ZCNIC_*` without the Verilog sizes. */
+function cHeader(): string {
+  const out = [`// ${BANNER}`, '#ifndef ZCNIC_ABI_H', '#define ZCNIC_ABI_H', ''];
+  for (const line of verilog().split('\n')) {
+    const m = /^`define (\S+)\s+(\S+)(.*)$/.exec(line);
+    if (!m || m[1] === 'ZCNIC_ABI_VH') continue;
+    const v = m[2]!.replace(/^\d+'h([0-9A-F]+)$/, '0x$1u').replace(/^\d+'d(\d+)$/, '$1u');
+    out.push(`#define ${m[1]!.padEnd(36)} ${v}${m[3] ?? ''}`);
+  }
+  out.push('', '#endif', '');
+  return out.join('\n');
+}
+
 function pyConstDict(name: string, obj: Readonly<Record<string, number | string>>): string {
   const body = Object.entries(obj).map(([k, v]) => `    ${JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : `0x${hex32(v)}`},`);
   return [`${name} = {`, ...body, '}'].join('\n');
@@ -113,6 +127,7 @@ function pyProtocol(): string {
 export function render(): Record<string, string> {
   return {
     [GENERATED.verilog]: verilog(),
+    [GENERATED.cHeader]: cHeader(),
     [GENERATED.pyAbi]: pyAbi(),
     [GENERATED.pyProtocol]: pyProtocol(),
   };
