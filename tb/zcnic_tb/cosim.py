@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import protocol as P
 from .build import REPO
+from .link import add_link_args
 
 D = P.LINK_DEFAULTS
 TEST_DIR = REPO / "tb" / "cosim"
@@ -68,14 +69,7 @@ def parse_param(s: str) -> tuple[str, object]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m zcnic_tb.cosim", description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="ws://HOST:PORT/zcnic (required unless --build-only)")
-    ap.add_argument("--token", default=os.environ.get("ZCNIC_TOKEN"))
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sync-window", type=int, default=D["syncWindow"])
-    ap.add_argument("--link-latency", type=int, default=D["linkLatency"])
-    ap.add_argument("--clock-period-ps", type=int, default=D["clockPeriodPs"])
-    ap.add_argument("--max-frame", type=int, default=D["maxFrameBytes"])
-    ap.add_argument("--timeout", type=float, default=float(os.environ.get("ZCNIC_BRIDGE_TIMEOUT") or D["timeoutS"]),
-                    help="wall-clock seconds any wait on the host may take")
+    add_link_args(ap)
     ap.add_argument("--max-cycles", type=int, default=0, help="stop (E_SIM_FAILED) at this cycle if no FINISH came")
     ap.add_argument("--backpressure", type=float, default=0.0, metavar="FRACTION",
                     help="seeded random stalls on the DMA channels, this fraction of cycles (default 0: none)")

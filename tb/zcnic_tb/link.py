@@ -10,7 +10,9 @@ m <= n + 1 - L/W only: with L = 2W one batch is always in flight while the next 
 
 from __future__ import annotations
 
+import argparse
 import functools
+import os
 import time
 from typing import Any
 
@@ -22,6 +24,18 @@ from .wire import WsClient
 E = P.ERR
 D = P.LINK_DEFAULTS
 FINISH = codec.CODE["FINISH"]
+
+
+def add_link_args(ap: "argparse.ArgumentParser") -> None:
+    """The link options both simulator-end CLIs take (cosim with the RTL, nosim without)."""
+    ap.add_argument("--token", default=os.environ.get("ZCNIC_TOKEN"))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--sync-window", type=int, default=D["syncWindow"])
+    ap.add_argument("--link-latency", type=int, default=D["linkLatency"])
+    ap.add_argument("--clock-period-ps", type=int, default=D["clockPeriodPs"])
+    ap.add_argument("--max-frame", type=int, default=D["maxFrameBytes"])
+    ap.add_argument("--timeout", type=float, default=float(os.environ.get("ZCNIC_BRIDGE_TIMEOUT") or D["timeoutS"]),
+                    help="wall-clock seconds any wait on the host may take")
 
 
 class PeerBye(Exception):

@@ -27,7 +27,7 @@ import time
 from . import abi, codec
 from . import protocol as P
 from .codec import BATCH, BridgeError
-from .link import PeerBye, SimLink
+from .link import PeerBye, SimLink, add_link_args
 
 E = P.ERR
 C = codec.CODE
@@ -189,17 +189,22 @@ def run(args: argparse.Namespace) -> int:
         eprint(f"zcnic-nosim: {bye}")
     except BridgeError as err:
         link.fail(err)
-        code = P.EXIT[err.code]
-        result["error"] = err.code
-        result["message"] = err.message
-        if err.code == E["PEER_ERROR"]:
-            result["peer_error"] = err.message.split(":", 1)[0].removeprefix("peer reported ")
-        eprint(f"zcnic-bridge: {err.code}: {err.message}")
+        code = record_error(result, err)
     finally:
         link.abort()
     finish_stats(result, link, t0)
     print(json.dumps(result), flush=True)
     return code
+
+
+def record_error(result: dict, err: BridgeError) -> int:
+    """Note a fault in the JSON result, print it, and return its exit code."""
+    result["error"] = err.code
+    result["message"] = err.message
+    if err.code == E["PEER_ERROR"]:
+        result["peer_error"] = err.message.split(":", 1)[0].removeprefix("peer reported ")
+    eprint(f"zcnic-bridge: {err.code}: {err.message}")
+    return P.EXIT[err.code]
 
 
 def finish_stats(result: dict, link: SimLink, t0: float) -> None:
@@ -247,12 +252,7 @@ def inject(args: argparse.Namespace, link: SimLink, result: dict, n: int, tag: i
                 if f[0] == codec.BYE:
                     raise BridgeError(E["SEQUENCE"], f"host said BYE ({f[2]}) instead of reporting the injected {kind}")
         except BridgeError as err:
-            code = P.EXIT[err.code]
-            result["error"] = err.code
-            result["message"] = err.message
-            if err.code == E["PEER_ERROR"]:
-                result["peer_error"] = err.message.split(":", 1)[0].removeprefix("peer reported ")
-            eprint(f"zcnic-bridge: {err.code}: {err.message}")
+            code = record_error(result, err)
         link.closed = True
         ws.close(linger=0.2)
     finish_stats(result, link, t0)
@@ -263,13 +263,7 @@ def inject(args: argparse.Namespace, link: SimLink, result: dict, n: int, tag: i
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m zcnic_tb.nosim", description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", required=True, help="ws://HOST:PORT/zcnic")
-    ap.add_argument("--token", default=os.environ.get("ZCNIC_TOKEN"))
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sync-window", type=int, default=D["syncWindow"])
-    ap.add_argument("--link-latency", type=int, default=D["linkLatency"])
-    ap.add_argument("--clock-period-ps", type=int, default=D["clockPeriodPs"])
-    ap.add_argument("--max-frame", type=int, default=D["maxFrameBytes"])
-    ap.add_argument("--timeout", type=float, default=float(os.environ.get("ZCNIC_BRIDGE_TIMEOUT", D["timeoutS"])))
+    add_link_args(ap)
     ap.add_argument("--data-bytes", type=int, default=8, help="nic.data_bytes sent in HELLO")
     ap.add_argument("--irq-vectors", type=int, default=1, help="nic.irq_vectors sent in HELLO")
     ap.add_argument("--batches", type=int, default=0, help="windows that carry requests (0: run until FINISH)")
