@@ -41,10 +41,17 @@ def rtl_sources() -> list[Path]:
     return sorted(RTL.glob("*.vlt")) + sorted(RTL.glob("*.v"))
 
 
+# The wheel's verilated.mk comes from a CMake build that leaves autoconf's settings empty. An
+# empty CFG_CXXFLAGS_PCH_I passes the precompiled header as an input file, so any model large
+# enough to be split into several C++ files fails to compile; g++ wants -include.
+MAKE_FIXES = ["CFG_CXXFLAGS_PCH_I=-include"]
+
+
 class FastVerilator(Verilator):
     def _build_command(self):  # type: ignore[override]
         cmds = super()._build_command()
         cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+        cmds[1] = [*cmds[1], *MAKE_FIXES]
         return cmds
 
 

@@ -25,7 +25,6 @@ from . import protocol as P
 from .build import REPO
 from .link import add_link_args
 
-D = P.LINK_DEFAULTS
 TEST_DIR = REPO / "tb" / "cosim"
 
 

@@ -26,7 +26,7 @@ D = P.LINK_DEFAULTS
 FINISH = codec.CODE["FINISH"]
 
 
-def add_link_args(ap: "argparse.ArgumentParser") -> None:
+def add_link_args(ap: argparse.ArgumentParser) -> None:
     """The link options both simulator-end CLIs take (cosim with the RTL, nosim without)."""
     ap.add_argument("--token", default=os.environ.get("ZCNIC_TOKEN"))
     ap.add_argument("--seed", type=int, default=1)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import os
 import sys
 import time
 
@@ -31,7 +30,6 @@ from .link import PeerBye, SimLink, add_link_args
 
 E = P.ERR
 C = codec.CODE
-D = P.LINK_DEFAULTS
 
 FAULTS = (
     "malformed", "not_array", "unknown_frame", "unknown_msg", "bad_field", "oversize", "time_backwards",

@@ -2,7 +2,7 @@
 // every byte checked, at the default and the widest data path, so `make bench` cannot rot.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/abi/gen.js';
 import { scratchDir } from '../scratch.js';
@@ -24,4 +24,14 @@ describe('sim/harness/copy_bench.cpp', () => {
       expect(out.cycles).toBeGreaterThan(0);
     });
   }
+
+  it('builds a model split into many C++ files (the wheel leaves the precompiled-header flag empty)', () => {
+    const dir = join(repoRoot, 'sim', 'build', 'harness-split');
+    const b = spawnSync('bash', ['sim/harness/build.sh', '64', dir], {
+      cwd: repoRoot, encoding: 'utf8', env: { ...process.env, EXTRA_VERILATOR_ARGS: '--output-split 200' },
+    });
+    expect(b.status, b.stderr).toBe(0);
+    const cpp = readdirSync(dir).filter((f) => /^Vnic_top.*\.cpp$/.test(f));
+    expect(cpp.length).toBeGreaterThan(10);
+  });
 });
