@@ -29,6 +29,7 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
 from scapy.layers.l2 import ARP, Dot1Q, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
 from scapy.utils import checksum  # noqa: E402
+from zcnic_tb.tbutil import pause_generator, reset
 
 TOPLEVEL = "csum_top"
 # name -> csum_top parameters (run_blocks.py builds one model per entry)
@@ -228,10 +229,6 @@ def truncate(rng: random.Random, f: bytes, lo: int = 60) -> bytes:
 
 # --- testbench ---------------------------------------------------------------------------------
 
-def pause_generator(rng: random.Random, probability: float):
-    while True:
-        yield rng.random() < probability
-
 
 FIELDS = ["is_ipv4", "ip_csum_ok", "is_udp", "l4_csum_present", "l4_csum_ok", "fragment", "truncated"]
 
@@ -299,12 +296,7 @@ class TB:
             dut.tx_cmd_valid.value = 0
 
     async def reset(self):
-        self.dut.rst.value = 1
-        for _ in range(8):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        for _ in range(4):
-            await RisingEdge(self.dut.clk)
+        await reset(self.dut)
 
     async def rx_check(self, frames: list[bytes], timeout_us: float = 20000):
         """Send frames on RX; compare the passed-through frames and one record per frame."""

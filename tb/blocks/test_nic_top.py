@@ -23,6 +23,7 @@ from cocotbext.axi.axi_ram import AxiRamRead, AxiRamWrite
 from cocotbext.axi.memory import Memory
 
 from zcnic_tb import abi
+from zcnic_tb.tbutil import pause_generator, reset
 
 TOPLEVEL = "nic_top"
 # name -> nic_top parameters (run_blocks.py builds one model per entry; the tests read them back
@@ -217,10 +218,6 @@ class BurstChecker:
         return ", ".join(f"[0x{lo:08x}, 0x{hi:08x})" for lo, hi in windows)
 
 
-def pause_generator(rng: random.Random, probability: float):
-    while True:
-        yield rng.random() < probability
-
 
 class TB:
     def __init__(self, dut, *, backpressure: bool = True):
@@ -271,12 +268,7 @@ class TB:
                 rise = None
 
     async def reset(self):
-        self.dut.rst.value = 1
-        for _ in range(8):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        for _ in range(4):
-            await RisingEdge(self.dut.clk)
+        await reset(self.dut)
 
     # --- registers ---
 

@@ -21,6 +21,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge, Timer, with_timeout
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from zcnic_tb.tbutil import pause_generator, reset
 
 TOPLEVEL = "rx_steer"
 # name -> rx_steer parameters (run_blocks.py builds one model per entry)
@@ -385,10 +386,6 @@ def tcp_frame(src: str, sport: int, dst: str, dport: int) -> bytes:
 # Testbench
 
 
-def pause_generator(rng: random.Random, probability: float):
-    while True:
-        yield rng.random() < probability
-
 
 class TB:
     def __init__(self, dut):
@@ -453,11 +450,7 @@ class TB:
             dut.m_dec_ready.value = int(ready)
 
     async def reset(self):
-        self.dut.rst.value = 1
-        for _ in range(4):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
+        await reset(self.dut, hold=4, settle=1)
 
     def set_pauses(self, source: float, sink: float, dec: float):
         def gen(p):

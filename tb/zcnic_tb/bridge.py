@@ -33,6 +33,7 @@ from . import codec
 from . import protocol as P
 from .codec import BridgeError
 from .link import SimLink
+from .tbutil import pause_generator
 
 E = P.ERR
 C = codec.CODE
@@ -402,7 +403,7 @@ class CosimBridge:
             seed = self.link.params["seed"]
             chans = (self.dma_rd.ar_channel, self.dma_rd.r_channel, self.dma_wr.aw_channel, self.dma_wr.w_channel, self.dma_wr.b_channel)
             for i, ch in enumerate(chans):
-                ch.set_pause_generator(_pauses(random.Random(seed * 8 + i), self.backpressure))
+                ch.set_pause_generator(pause_generator(random.Random(seed * 8 + i), self.backpressure))
 
     @_noted
     async def _reset(self) -> None:
@@ -489,11 +490,6 @@ class CosimBridge:
             self.log.warning("FINISH at cycle %d with %d DMA bursts unanswered", cyc, left)
         self.link.bye(cyc, "finish")
         return {"ended_by": "finish", "cycles": cyc, "finish_status": status}
-
-
-def _pauses(rng: random.Random, p: float):
-    while True:
-        yield rng.random() < p
 
 
 def _int(v: Any) -> int:
