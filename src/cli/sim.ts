@@ -33,6 +33,20 @@ function intArg(v: string | undefined, name: string, dflt: number): number {
   return Number(v);
 }
 
+/** Options that change what a run does (not where its output goes or how it connects). */
+const BEHAVIOUR_OPTIONS = ['--sync-window', '--link-latency', '--max-cycles', '--max-frame', '--timeout'];
+
+/** The command that reproduces this run: `make sim ...`, or the CLI when other options were given. */
+function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[]): string {
+  const extra: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    if (BEHAVIOUR_OPTIONS.includes(name)) extra.push(`${name} ${inline ?? argv[++i] ?? ''}`);
+  }
+  if (extra.length === 0) return `make sim SCENARIO=${scenario} SEED=${seed}${waves ? ' WAVES=1' : ''}`;
+  return `node_modules/.bin/tsx src/cli/sim.ts --scenario ${scenario} --seed ${seed}${waves ? ' --waves' : ''} ${extra.join(' ')}`;
+}
+
 function stampName(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
@@ -162,7 +176,7 @@ async function main(): Promise<number> {
     seed,
     result: exitCode === 0 ? 'pass' : 'fail',
     exit_code: exitCode,
-    reproduce: `make sim SCENARIO=${scenario.name} SEED=${seed}${args.waves ? ' WAVES=1' : ''}`,
+    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2)),
     simulated_cycles: r.cycles,
     simulated_ns: (r.cycles * params.clock_period_ps) / 1000,
     wall_seconds: Number(wallS.toFixed(3)),

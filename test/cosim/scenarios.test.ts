@@ -88,6 +88,17 @@ describe('co-simulation: host + cocotb + Verilator', () => {
     expect(summary.device.dmaFaults).toBe(3);
   });
 
+  it('a scenario that cannot finish fails with exit 1, names the cause, and records how to reproduce it', () => {
+    const { code, summary } = sim('copy', 2, ['--max-cycles', '3000']);
+    expect(code).toBe(1);
+    expect(summary).toMatchObject({
+      result: 'fail', exit_code: 1, simulator_exit_code: 0,
+      reproduce: 'node_modules/.bin/tsx src/cli/sim.ts --scenario copy --seed 2 --max-cycles 3000',
+    });
+    expect(summary.errors).toEqual([expect.stringMatching(/^E_SCENARIO: scenario did not finish within 3000 cycles; it waits for /)]);
+    expect(summary.simulated_cycles).toBeGreaterThanOrEqual(3000);
+  });
+
   it('probe: ID, version, ABI hash, scratch, and a refused register write', () => {
     const { code, summary, stderr } = sim('probe', 1);
     expect(summary.errors, stderr).toEqual([]);
