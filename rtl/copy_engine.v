@@ -9,12 +9,14 @@
 /*
  * Descriptor-driven DMA copy engine (AXI4 master, 32-bit addresses).
  *
- * On a doorbell: fetch the 16-byte descriptor, validate LEN, copy through copy_rd -> copy_buf ->
- * copy_wr, write the status word back to desc+12, then publish COPY_STATUS and raise an event.
- * This module owns the AXI channels during the descriptor fetch and the write-back and hands
- * them to copy_rd / copy_wr during the copy (the phases never overlap). All transactions use
- * ID 0, so responses return in order. RREADY and BREADY are always high: every read is backed
- * by buffer space and every write response is expected.
+ * On a doorbell: fetch the 16-byte descriptor, validate LEN, copy with one read descriptor to
+ * dma_rd and one write descriptor to dma_wr (dma_rd's lane-0 AXI-Stream feeds dma_wr), write the
+ * status word back to desc+12, then publish COPY_STATUS and raise an event. This module owns the
+ * AXI channels during the descriptor fetch and the write-back and hands them to dma_rd / dma_wr
+ * during the copy (the phases never overlap). All transactions use ID 0, so responses return in
+ * order. RREADY and BREADY are always high: every read is backed by buffer space and every write
+ * response is expected. The first error seen by either engine (their early err outputs) aborts
+ * both, as does a soft reset.
  *
  * A soft reset clears the published status at once. An active descriptor is aborted: nothing
  * new is issued, transactions already on the bus are completed and discarded, and the engine
@@ -97,13 +99,6 @@ module copy_engine #
 
 localparam STRB_WIDTH = DATA_WIDTH/8;
 localparam LANE_BITS = $clog2(STRB_WIDTH);
-localparam CHUNK_LOG2 = $clog2(CHUNK_BYTES);
-// two chunks of buffer, so one burst can be read while the previous one is written, and at least
-// 32 words, so that small chunks still keep enough reads in flight to cover the read latency
-localparam BUF_MIN_WORDS = 32;
-localparam BUF_DEPTH = (2*CHUNK_BYTES/STRB_WIDTH > BUF_MIN_WORDS) ? 2*CHUNK_BYTES/STRB_WIDTH : BUF_MIN_WORDS;
-// beat, credit and buffer counts; at least 9 bits so that awlen/arlen can be sliced out
-localparam COUNT_WIDTH = (CHUNK_LOG2 + 2 > 9) ? CHUNK_LOG2 + 2 : 9;
 localparam LEN_WIDTH = $clog2(`ZCNIC_DESC_MAX_LEN) + 1;
 localparam DESC_BITS = `ZCNIC_DESC_BYTES*8;
 localparam DESC_BEATS = (STRB_WIDTH >= `ZCNIC_DESC_BYTES) ? 1 : `ZCNIC_DESC_BYTES/STRB_WIDTH;
@@ -143,7 +138,9 @@ reg [31:0]           st_err_addr_reg, st_err_addr_next;
 reg [31:0]           completed_reg, completed_next;
 reg [31:0]           bytes_reg, bytes_next;
 
-reg                  copy_start;
+// the copy's read / write descriptors were taken by dma_rd / dma_wr
+reg                  rd_sent_reg, rd_sent_next;
+reg                  wr_sent_reg, wr_sent_next;
 
 // descriptor fields
 wire [31:0] d_src = desc_reg[`ZCNIC_DESC_SRC*8 +: 32];
@@ -180,15 +177,18 @@ wire [DATA_WIDTH-1:0] wb_wdata = {(DATA_WIDTH/32){wb_status}};
 wire [STRB_WIDTH-1:0] wb_wstrb = {{(STRB_WIDTH-4){1'b0}}, 4'hf} << wb_addr[LANE_BITS-1:0];
 
 // datapath
-wire                   rd_done, rd_err;
+wire                   copy_phase = state_reg == S_COPY;
+wire                   rd_busy, rd_err;
 wire [1:0]             rd_err_resp;
 wire [31:0]            rd_err_addr;
+wire                   rd_desc_ready;
 wire [31:0]            rd_araddr;
 wire [7:0]             rd_arlen;
 wire                   rd_arvalid;
-wire                   wr_done, wr_err;
+wire                   wr_busy, wr_err;
 wire [1:0]             wr_err_resp;
 wire [31:0]            wr_err_addr;
+wire                   wr_desc_ready;
 wire [31:0]            wr_awaddr;
 wire [7:0]             wr_awlen;
 wire                   wr_awvalid;
@@ -196,14 +196,33 @@ wire [DATA_WIDTH-1:0]  wr_wdata;
 wire [STRB_WIDTH-1:0]  wr_wstrb;
 wire                   wr_wlast;
 wire                   wr_wvalid;
-wire [DATA_WIDTH-1:0]  buf_wr_data;
-wire                   buf_wr_en;
-wire [DATA_WIDTH-1:0]  buf_rd_data;
-wire                   buf_rd_valid;
-wire                   buf_rd_ready;
-wire [COUNT_WIDTH-1:0] buf_count;
+wire [DATA_WIDTH-1:0]  axis_tdata;
+wire [STRB_WIDTH-1:0]  axis_tkeep;
+wire                   axis_tlast;
+wire                   axis_tid;
+wire                   axis_tuser;
+wire                   axis_tvalid;
+wire                   axis_tready;
+// per-descriptor status records repeat what the early err outputs already told; AXI fields that
+// are constant here are driven by this module
+wire                   rd_sts_tag, rd_sts_error, rd_sts_valid;
+wire [1:0]             rd_sts_resp;
+wire [31:0]            rd_sts_err_addr;
+wire                   wr_sts_tag, wr_sts_error, wr_sts_valid;
+wire [1:0]             wr_sts_resp;
+wire [31:0]            wr_sts_err_addr;
+wire [ID_WIDTH-1:0]    rd_arid, wr_awid;
+wire [2:0]             rd_arsize, rd_arprot, wr_awsize, wr_awprot;
+wire [1:0]             rd_arburst, wr_awburst;
+wire                   rd_arlock, wr_awlock, rd_rready, wr_bready;
+wire [3:0]             rd_arcache, wr_awcache;
+wire unused_dp = &{1'b0, rd_sts_tag, rd_sts_error, rd_sts_valid, rd_sts_resp, rd_sts_err_addr,
+    wr_sts_tag, wr_sts_error, wr_sts_valid, wr_sts_resp, wr_sts_err_addr, rd_arid, wr_awid,
+    rd_arsize, rd_arprot, wr_awsize, wr_awprot, rd_arburst, wr_awburst, rd_arlock, wr_awlock,
+    rd_rready, wr_bready, rd_arcache, wr_awcache, axis_tid, axis_tuser};
 
-wire copy_stop = abort_reg || rd_err || wr_err;
+// stop both engines after the first error or on an abort, until they have drained
+wire copy_stop = abort_reg || err_code_reg != `ZCNIC_COPY_ERR_NONE || rd_err || wr_err;
 
 wire desc_phase = state_reg == S_DESC_AR;
 wire wb_phase = state_reg == S_WB;
@@ -267,7 +286,8 @@ always @* begin
     st_err_addr_next = st_err_addr_reg;
     completed_next = completed_reg;
     bytes_next = bytes_reg;
-    copy_start = 1'b0;
+    rd_sent_next = rd_sent_reg || (copy_phase && rd_desc_ready && !copy_stop);
+    wr_sent_next = wr_sent_reg || (copy_phase && wr_desc_ready && !copy_stop);
 
     case (state_reg)
         S_IDLE: begin
@@ -321,7 +341,8 @@ always @* begin
                 err_addr_next = desc_addr_reg;
                 state_next = S_WB;
             end else begin
-                copy_start = 1'b1;
+                rd_sent_next = 1'b0;
+                wr_sent_next = 1'b0;
                 state_next = S_COPY;
             end
         end
@@ -339,7 +360,7 @@ always @* begin
                 end
             end
             // done: all data moved, or (after an error or abort) everything on the bus drained
-            if (rd_done && wr_done) begin
+            if ((copy_stop || (rd_sent_reg && wr_sent_reg)) && !rd_busy && !wr_busy) begin
                 state_next = abort_reg ? S_IDLE : S_WB;
             end
         end
@@ -403,6 +424,8 @@ always @(posedge clk) begin
     desc_reg <= desc_next;
     wb_aw_done_reg <= wb_aw_done_next;
     wb_w_done_reg <= wb_w_done_next;
+    rd_sent_reg <= rd_sent_next;
+    wr_sent_reg <= wr_sent_next;
     err_code_reg <= err_code_next;
     err_resp_reg <= err_resp_next;
     err_addr_reg <= err_addr_next;
@@ -416,6 +439,8 @@ always @(posedge clk) begin
 
     if (rst) begin
         state_reg <= S_IDLE;
+        rd_sent_reg <= 1'b0;
+        wr_sent_reg <= 1'b0;
         abort_reg <= 1'b0;
         wb_aw_done_reg <= 1'b0;
         wb_w_done_reg <= 1'b0;
@@ -430,111 +455,128 @@ always @(posedge clk) begin
     end
 end
 
-copy_rd #(
+dma_rd #(
     .DATA_WIDTH(DATA_WIDTH),
+    .ID_WIDTH(ID_WIDTH),
     .CHUNK_BYTES(CHUNK_BYTES),
-    .BUF_DEPTH(BUF_DEPTH),
     .LEN_WIDTH(LEN_WIDTH),
-    .COUNT_WIDTH(COUNT_WIDTH)
+    .TAG_WIDTH(1)
 )
-copy_rd_inst (
+dma_rd_inst (
     .clk(clk),
     .rst(rst),
 
     /*
-     * Copy command
+     * Control and early error
      */
-    .start(copy_start),
-    .src_addr(d_src),
-    .dst_addr(d_dst),
-    .len(d_len[LEN_WIDTH-1:0]),
-    .stop(copy_stop),
-
-    /*
-     * Status
-     */
-    .done(rd_done),
+    .stop(copy_phase && copy_stop),
+    .busy(rd_busy),
     .err(rd_err),
     .err_resp(rd_err_resp),
     .err_addr(rd_err_addr),
 
     /*
-     * AXI read address and data channels
+     * Read descriptor and status
      */
+    .s_desc_addr(d_src),
+    .s_desc_len(d_len[LEN_WIDTH-1:0]),
+    .s_desc_tag(1'b0),
+    .s_desc_valid(copy_phase && !rd_sent_reg && !copy_stop),
+    .s_desc_ready(rd_desc_ready),
+    .m_sts_tag(rd_sts_tag),
+    .m_sts_error(rd_sts_error),
+    .m_sts_resp(rd_sts_resp),
+    .m_sts_err_addr(rd_sts_err_addr),
+    .m_sts_valid(rd_sts_valid),
+    .m_sts_ready(1'b1),
+
+    /*
+     * Source data, lane 0 aligned
+     */
+    .m_axis_tdata(axis_tdata),
+    .m_axis_tkeep(axis_tkeep),
+    .m_axis_tlast(axis_tlast),
+    .m_axis_tid(axis_tid),
+    .m_axis_tuser(axis_tuser),
+    .m_axis_tvalid(axis_tvalid),
+    .m_axis_tready(axis_tready),
+
+    /*
+     * AXI read channels (R only reaches it during the copy)
+     */
+    .m_axi_arid(rd_arid),
     .m_axi_araddr(rd_araddr),
     .m_axi_arlen(rd_arlen),
+    .m_axi_arsize(rd_arsize),
+    .m_axi_arburst(rd_arburst),
+    .m_axi_arlock(rd_arlock),
+    .m_axi_arcache(rd_arcache),
+    .m_axi_arprot(rd_arprot),
     .m_axi_arvalid(rd_arvalid),
     .m_axi_arready(m_axi_arready),
+    .m_axi_rid(m_axi_rid),
     .m_axi_rdata(m_axi_rdata),
     .m_axi_rresp(m_axi_rresp),
     .m_axi_rlast(m_axi_rlast),
-    .m_axi_rvalid(m_axi_rvalid),
-
-    /*
-     * Chunk buffer
-     */
-    .buf_wr_data(buf_wr_data),
-    .buf_wr_en(buf_wr_en),
-    .buf_pop(buf_rd_valid && buf_rd_ready)
+    .m_axi_rvalid(m_axi_rvalid && copy_phase),
+    .m_axi_rready(rd_rready)
 );
 
-copy_buf #(
+dma_wr #(
     .DATA_WIDTH(DATA_WIDTH),
-    .DEPTH(BUF_DEPTH),
-    .COUNT_WIDTH(COUNT_WIDTH)
-)
-copy_buf_inst (
-    .clk(clk),
-    .rst(rst),
-    .clear(copy_start),
-
-    /*
-     * Write side
-     */
-    .s_data(buf_wr_data),
-    .s_valid(buf_wr_en),
-
-    /*
-     * Read side
-     */
-    .m_data(buf_rd_data),
-    .m_valid(buf_rd_valid),
-    .m_ready(buf_rd_ready),
-
-    .count(buf_count)
-);
-
-copy_wr #(
-    .DATA_WIDTH(DATA_WIDTH),
+    .ID_WIDTH(ID_WIDTH),
     .CHUNK_BYTES(CHUNK_BYTES),
     .LEN_WIDTH(LEN_WIDTH),
-    .COUNT_WIDTH(COUNT_WIDTH)
+    .TAG_WIDTH(1)
 )
-copy_wr_inst (
+dma_wr_inst (
     .clk(clk),
     .rst(rst),
 
     /*
-     * Copy command
+     * Control and early error
      */
-    .start(copy_start),
-    .dst_addr(d_dst),
-    .len(d_len[LEN_WIDTH-1:0]),
-    .stop(copy_stop),
-
-    /*
-     * Status
-     */
-    .done(wr_done),
+    .stop(copy_phase && copy_stop),
+    .busy(wr_busy),
     .err(wr_err),
     .err_resp(wr_err_resp),
     .err_addr(wr_err_addr),
 
     /*
-     * AXI write address, data and response channels
+     * Write descriptor and status
      */
+    .s_desc_addr(d_dst),
+    .s_desc_len(d_len[LEN_WIDTH-1:0]),
+    .s_desc_tag(1'b0),
+    .s_desc_valid(copy_phase && !wr_sent_reg && !copy_stop),
+    .s_desc_ready(wr_desc_ready),
+    .m_sts_tag(wr_sts_tag),
+    .m_sts_error(wr_sts_error),
+    .m_sts_resp(wr_sts_resp),
+    .m_sts_err_addr(wr_sts_err_addr),
+    .m_sts_valid(wr_sts_valid),
+    .m_sts_ready(1'b1),
+
+    /*
+     * Source data from dma_rd
+     */
+    .s_axis_tdata(axis_tdata),
+    .s_axis_tkeep(axis_tkeep),
+    .s_axis_tlast(axis_tlast),
+    .s_axis_tvalid(axis_tvalid),
+    .s_axis_tready(axis_tready),
+
+    /*
+     * AXI write channels (B only reaches it during the copy)
+     */
+    .m_axi_awid(wr_awid),
     .m_axi_awaddr(wr_awaddr),
     .m_axi_awlen(wr_awlen),
+    .m_axi_awsize(wr_awsize),
+    .m_axi_awburst(wr_awburst),
+    .m_axi_awlock(wr_awlock),
+    .m_axi_awcache(wr_awcache),
+    .m_axi_awprot(wr_awprot),
     .m_axi_awvalid(wr_awvalid),
     .m_axi_awready(m_axi_awready),
     .m_axi_wdata(wr_wdata),
@@ -542,16 +584,10 @@ copy_wr_inst (
     .m_axi_wlast(wr_wlast),
     .m_axi_wvalid(wr_wvalid),
     .m_axi_wready(m_axi_wready),
+    .m_axi_bid(m_axi_bid),
     .m_axi_bresp(m_axi_bresp),
-    .m_axi_bvalid(m_axi_bvalid),
-
-    /*
-     * Chunk buffer
-     */
-    .buf_rd_data(buf_rd_data),
-    .buf_rd_valid(buf_rd_valid),
-    .buf_rd_ready(buf_rd_ready),
-    .buf_count(buf_count)
+    .m_axi_bvalid(m_axi_bvalid && copy_phase),
+    .m_axi_bready(wr_bready)
 );
 
 endmodule

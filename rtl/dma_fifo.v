@@ -5,62 +5,64 @@
 `default_nettype none
 
 /*
- * Copy engine chunk buffer: a FIFO of destination-aligned words.
+ * Synchronous FIFO for the DMA engines, valid/ready on both sides.
  *
- * The storage is a simple dual-port RAM with a registered read (block RAM on an FPGA); the read
- * register doubles as the output stage, so m_valid/m_data are registers. There is no s_ready:
- * the producer (copy_rd) only requests data it holds credits for, so a push never finds the
- * FIFO full. count is the number of words pushed and not yet popped (RAM plus output register).
+ * The storage is a simple dual-port RAM with a registered read (block RAM on an FPGA, or LUT RAM
+ * for the small descriptor queues); the read register doubles as the output stage, so m_valid and
+ * m_data are registers and a pushed word appears two cycles later. count is the number of words
+ * held (RAM plus output register); s_ready is low when it reaches DEPTH, so the RAM never
+ * overflows.
  */
-module copy_buf #
+module dma_fifo #
 (
-    // Word width in bits
-    parameter DATA_WIDTH = 64,
-    // Number of RAM words, power of 2
-    parameter DEPTH = 128,
-    // Width of count, at least $clog2(DEPTH)+2
-    parameter COUNT_WIDTH = 10
+    // word width in bits
+    parameter WIDTH = 8,
+    // capacity in words (power of 2, >= 2)
+    parameter DEPTH = 4
 )
 (
-    input  wire                    clk,
-    input  wire                    rst,
+    input  wire                       clk,
+    input  wire                       rst,
 
-    // drop all contents (start of a copy)
-    input  wire                    clear,
+    input  wire [WIDTH-1:0]           s_data,
+    input  wire                       s_valid,
+    output wire                       s_ready,
 
-    /*
-     * Write side
-     */
-    input  wire [DATA_WIDTH-1:0]   s_data,
-    input  wire                    s_valid,
+    output wire [WIDTH-1:0]           m_data,
+    output wire                       m_valid,
+    input  wire                       m_ready,
 
-    /*
-     * Read side
-     */
-    output wire [DATA_WIDTH-1:0]   m_data,
-    output wire                    m_valid,
-    input  wire                    m_ready,
-
-    output wire [COUNT_WIDTH-1:0]  count
+    output wire [$clog2(DEPTH):0]     count
 );
 
 localparam ADDR_WIDTH = $clog2(DEPTH);
+localparam [ADDR_WIDTH:0] FULL_COUNT = DEPTH[ADDR_WIDTH:0];
+
+// check configuration
+initial begin
+    if (DEPTH < 2 || (1 << ADDR_WIDTH) != DEPTH) begin
+        $error("Error: DEPTH must be a power of 2, >= 2, got %0d (instance %m)", DEPTH);
+        $finish;
+    end
+end
 
 // pointers carry one extra bit so that full and empty differ
 reg [ADDR_WIDTH:0]    wr_ptr_reg, wr_ptr_next;
 reg [ADDR_WIDTH:0]    rd_ptr_reg, rd_ptr_next;
 reg                   m_valid_reg, m_valid_next;
-reg [COUNT_WIDTH-1:0] count_reg, count_next;
+reg [ADDR_WIDTH:0]    count_reg, count_next;
 
 (* ramstyle = "no_rw_check" *)
-reg [DATA_WIDTH-1:0]  mem [0:DEPTH-1];
-reg [DATA_WIDTH-1:0]  m_data_reg;
+reg [WIDTH-1:0]       mem [0:DEPTH-1];
+reg [WIDTH-1:0]       m_data_reg;
 
+wire push = s_valid && s_ready;
 wire empty = wr_ptr_reg == rd_ptr_reg;
 wire pop = m_valid_reg && m_ready;
 // load the output register whenever it is empty or being emptied
 wire rd_en = !empty && (!m_valid_reg || m_ready);
 
+assign s_ready = count_reg != FULL_COUNT;
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
 assign count = count_reg;
@@ -71,7 +73,7 @@ always @* begin
     m_valid_next = m_valid_reg;
     count_next = count_reg;
 
-    if (s_valid) begin
+    if (push) begin
         wr_ptr_next = wr_ptr_reg + 1'b1;
     end
 
@@ -82,22 +84,15 @@ always @* begin
         m_valid_next = 1'b0;
     end
 
-    case ({s_valid, pop})
+    case ({push, pop})
         2'b10: count_next = count_reg + 1'b1;
         2'b01: count_next = count_reg - 1'b1;
         default: count_next = count_reg;
     endcase
-
-    if (clear) begin
-        wr_ptr_next = {ADDR_WIDTH+1{1'b0}};
-        rd_ptr_next = {ADDR_WIDTH+1{1'b0}};
-        m_valid_next = 1'b0;
-        count_next = {COUNT_WIDTH{1'b0}};
-    end
 end
 
 always @(posedge clk) begin
-    if (s_valid) begin
+    if (push) begin
         mem[wr_ptr_reg[ADDR_WIDTH-1:0]] <= s_data;
     end
     if (rd_en) begin
@@ -115,7 +110,7 @@ always @(posedge clk) begin
         wr_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
         rd_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
         m_valid_reg <= 1'b0;
-        count_reg <= {COUNT_WIDTH{1'b0}};
+        count_reg <= {ADDR_WIDTH+1{1'b0}};
     end
 end
 
