@@ -118,31 +118,13 @@ localparam BUF_DEPTH = (2*CHUNK_BYTES/STRB_WIDTH > BUF_MIN_WORDS) ? 2*CHUNK_BYTE
 localparam BUF_LOG2 = $clog2(BUF_DEPTH);
 // beat and credit counts; at least 9 bits so that arlen can be sliced out
 localparam COUNT_WIDTH = (CHUNK_LOG2 + 2 > 9) ? CHUNK_LOG2 + 2 : 9;
-localparam LANE_MASK_INT = STRB_WIDTH - 1;
-localparam [COUNT_WIDTH-1:0] LANE_MASK = LANE_MASK_INT[COUNT_WIDTH-1:0];
 localparam [COUNT_WIDTH-1:0] CREDITS = BUF_DEPTH[COUNT_WIDTH-1:0];
 localparam [STRB_WIDTH-1:0] STRB_ALL = {STRB_WIDTH{1'b1}};
 localparam [31:0] WORD_BYTES = STRB_WIDTH;
 localparam INFO_WIDTH = 32 + LEN_WIDTH + TAG_WIDTH;
 localparam [1:0] RESP_OKAY = 2'b00;
 
-// check configuration
-initial begin
-    if (DATA_WIDTH < 64 || DATA_WIDTH > 512 || (DATA_WIDTH & (DATA_WIDTH-1)) != 0) begin
-        $error("Error: DATA_WIDTH must be a power of 2 in 64..512, got %0d (instance %m)", DATA_WIDTH);
-        $finish;
-    end
-    if (CHUNK_BYTES < 2*STRB_WIDTH || CHUNK_BYTES > 4096 || CHUNK_BYTES > 256*STRB_WIDTH ||
-            (CHUNK_BYTES & (CHUNK_BYTES-1)) != 0) begin
-        $error("Error: CHUNK_BYTES must be a power of 2, >= 2*DATA_WIDTH/8, <= 4096 and <= 256 beats, got %0d (instance %m)",
-            CHUNK_BYTES);
-        $finish;
-    end
-    if (LEN_WIDTH <= COUNT_WIDTH || LEN_WIDTH > 31) begin
-        $error("Error: LEN_WIDTH must be %0d..31, got %0d (instance %m)", COUNT_WIDTH + 1, LEN_WIDTH);
-        $finish;
-    end
-end
+// parameters are checked by dma_burst, which both DMA engines instantiate
 
 /*
  * Issue stage
@@ -159,14 +141,25 @@ wire                   info_s_ready;
 wire                   desc_accept = s_desc_valid && s_desc_ready;
 
 // next burst: up to the next CHUNK_BYTES boundary
-wire [COUNT_WIDTH-1:0] chunk_room = {{(COUNT_WIDTH-CHUNK_LOG2){1'b0}}, ~iss_addr_reg[CHUNK_LOG2-1:0]} + 1'b1;
-wire                   room_limits = iss_remain_reg >= {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, chunk_room};
-wire [COUNT_WIDTH-1:0] burst_bytes = room_limits ? chunk_room : iss_remain_reg[COUNT_WIDTH-1:0];
-wire [COUNT_WIDTH-1:0] burst_end = {{(COUNT_WIDTH-LANE_BITS){1'b0}}, iss_addr_reg[LANE_BITS-1:0]} + burst_bytes + LANE_MASK;
-wire [COUNT_WIDTH-1:0] burst_beats = burst_end >> LANE_BITS;
-// beats is 1..256, so arlen is its low 8 bits minus one
-wire [7:0]             burst_arlen = burst_beats[7:0] - 1'b1;
-wire                   burst_is_last = iss_remain_reg == {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, burst_bytes};
+wire [COUNT_WIDTH-1:0] burst_bytes;
+wire [COUNT_WIDTH-1:0] burst_beats;
+wire [7:0]             burst_arlen;
+wire                   burst_is_last;
+
+dma_burst #(
+    .DATA_WIDTH(DATA_WIDTH),
+    .CHUNK_BYTES(CHUNK_BYTES),
+    .LEN_WIDTH(LEN_WIDTH),
+    .COUNT_WIDTH(COUNT_WIDTH)
+)
+burst_inst (
+    .addr(iss_addr_reg),
+    .remain(iss_remain_reg),
+    .bytes(burst_bytes),
+    .beats(burst_beats),
+    .axlen(burst_arlen),
+    .last(burst_is_last)
+);
 
 wire issue = !stop && iss_active_reg && (!arvalid_reg || m_axi_arready) && credit_reg >= burst_beats;
 

@@ -1,0 +1,80 @@
+// Language: Verilog 2001
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * The next burst of a DMA transfer: from `addr`, with `remain` bytes left, up to the next
+ * CHUNK_BYTES boundary, so no burst is larger than CHUNK_BYTES or crosses 4 KiB and only the
+ * first burst of a transfer starts unaligned. dma_rd and dma_wr share it, and with it the checks
+ * of their common parameters.
+ */
+module dma_burst #
+(
+    // AXI data width in bits (64..512, power of 2)
+    parameter DATA_WIDTH = 64,
+    // Largest burst in bytes (power of 2, >= 2*DATA_WIDTH/8, <= 4096 and <= 256 beats)
+    parameter CHUNK_BYTES = 512,
+    // Width of a transfer length in bytes (> COUNT_WIDTH, <= 31)
+    parameter LEN_WIDTH = 25,
+    // Width of byte and beat counts within one burst (the engines' COUNT_WIDTH)
+    parameter COUNT_WIDTH = 9
+)
+(
+    input  wire [31:0]            addr,
+    input  wire [LEN_WIDTH-1:0]   remain,
+
+    output wire [COUNT_WIDTH-1:0] bytes,
+    output wire [COUNT_WIDTH-1:0] beats,
+    // AxLEN: beats is 1..256, so its low 8 bits minus one
+    output wire [7:0]             axlen,
+    // this burst ends the transfer
+    output wire                   last
+);
+
+localparam STRB_WIDTH = DATA_WIDTH/8;
+localparam LANE_BITS = $clog2(STRB_WIDTH);
+localparam CHUNK_LOG2 = $clog2(CHUNK_BYTES);
+localparam COUNT_MIN = (CHUNK_LOG2 + 2 > 9) ? CHUNK_LOG2 + 2 : 9;
+localparam LANE_MASK_INT = STRB_WIDTH - 1;
+localparam [COUNT_WIDTH-1:0] LANE_MASK = LANE_MASK_INT[COUNT_WIDTH-1:0];
+
+// check configuration
+initial begin
+    if (DATA_WIDTH < 64 || DATA_WIDTH > 512 || (DATA_WIDTH & (DATA_WIDTH-1)) != 0) begin
+        $error("Error: DATA_WIDTH must be a power of 2 in 64..512, got %0d (instance %m)", DATA_WIDTH);
+        $finish;
+    end
+    if (CHUNK_BYTES < 2*STRB_WIDTH || CHUNK_BYTES > 4096 || CHUNK_BYTES > 256*STRB_WIDTH ||
+            (CHUNK_BYTES & (CHUNK_BYTES-1)) != 0) begin
+        $error("Error: CHUNK_BYTES must be a power of 2, >= 2*DATA_WIDTH/8, <= 4096 and <= 256 beats, got %0d (instance %m)",
+            CHUNK_BYTES);
+        $finish;
+    end
+    if (COUNT_WIDTH < COUNT_MIN) begin
+        $error("Error: COUNT_WIDTH must be at least %0d, got %0d (instance %m)", COUNT_MIN, COUNT_WIDTH);
+        $finish;
+    end
+    if (LEN_WIDTH <= COUNT_WIDTH || LEN_WIDTH > 31) begin
+        $error("Error: LEN_WIDTH must be %0d..31, got %0d (instance %m)", COUNT_WIDTH + 1, LEN_WIDTH);
+        $finish;
+    end
+end
+
+wire [COUNT_WIDTH-1:0] chunk_room = {{(COUNT_WIDTH-CHUNK_LOG2){1'b0}}, ~addr[CHUNK_LOG2-1:0]} + 1'b1;
+wire                   room_limits = remain >= {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, chunk_room};
+wire [COUNT_WIDTH-1:0] burst_end;
+
+assign bytes = room_limits ? chunk_room : remain[COUNT_WIDTH-1:0];
+assign burst_end = {{(COUNT_WIDTH-LANE_BITS){1'b0}}, addr[LANE_BITS-1:0]} + bytes + LANE_MASK;
+assign beats = burst_end >> LANE_BITS;
+assign axlen = beats[7:0] - 1'b1;
+assign last = remain == {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, bytes};
+
+// only the offset inside a chunk decides a burst
+wire unused_addr = &{1'b0, addr[31:CHUNK_LOG2]};
+
+endmodule
+
+`resetall
