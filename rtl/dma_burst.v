@@ -5,10 +5,10 @@
 `default_nettype none
 
 /*
- * The next burst of a DMA transfer: from `addr`, with `remain` bytes left, up to the next
- * CHUNK_BYTES boundary, so no burst is larger than CHUNK_BYTES or crosses 4 KiB and only the
- * first burst of a transfer starts unaligned. dma_rd and dma_wr share it, and with it the checks
- * of their common parameters.
+ * Walks a DMA transfer burst by burst: loaded with a descriptor's address and length, it offers
+ * the next burst (from `addr`, up to the next CHUNK_BYTES boundary, so no burst is larger than
+ * CHUNK_BYTES or crosses 4 KiB and only the first one starts unaligned) and moves past it on
+ * `advance`. dma_rd and dma_wr share it, and with it the checks of their common parameters.
  */
 module dma_burst #
 (
@@ -22,9 +22,21 @@ module dma_burst #
     parameter COUNT_WIDTH = 9
 )
 (
-    input  wire [31:0]            addr,
-    input  wire [LEN_WIDTH-1:0]   remain,
+    input  wire                   clk,
+    input  wire                   rst,
 
+    // start a transfer (takes priority over everything else)
+    input  wire                   load,
+    input  wire [31:0]            load_addr,
+    input  wire [LEN_WIDTH-1:0]   load_len,
+    // the offered burst was issued
+    input  wire                   advance,
+    // abandon the transfer
+    input  wire                   stop,
+
+    // a transfer is in progress; the offered burst:
+    output wire                   active,
+    output wire [31:0]            addr,
     output wire [COUNT_WIDTH-1:0] bytes,
     output wire [COUNT_WIDTH-1:0] beats,
     // AxLEN: beats is 1..256, so its low 8 bits minus one
@@ -62,6 +74,15 @@ initial begin
     end
 end
 
+reg                    active_reg, active_next;
+reg [31:0]             addr_reg, addr_next;
+reg [LEN_WIDTH-1:0]    remain_reg, remain_next;
+
+wire [LEN_WIDTH-1:0]   remain = remain_reg;
+
+assign active = active_reg;
+assign addr = addr_reg;
+
 wire [COUNT_WIDTH-1:0] chunk_room = {{(COUNT_WIDTH-CHUNK_LOG2){1'b0}}, ~addr[CHUNK_LOG2-1:0]} + 1'b1;
 wire                   room_limits = remain >= {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, chunk_room};
 wire [COUNT_WIDTH-1:0] burst_end;
@@ -72,8 +93,39 @@ assign beats = burst_end >> LANE_BITS;
 assign axlen = beats[7:0] - 1'b1;
 assign last = remain == {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, bytes};
 
-// only the offset inside a chunk decides a burst
-wire unused_addr = &{1'b0, addr[31:CHUNK_LOG2]};
+always @* begin
+    active_next = active_reg;
+    addr_next = addr_reg;
+    remain_next = remain_reg;
+
+    if (advance) begin
+        addr_next = addr_reg + {{(32-COUNT_WIDTH){1'b0}}, bytes};
+        remain_next = remain_reg - {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, bytes};
+        if (last) begin
+            active_next = 1'b0;
+        end
+    end
+
+    if (stop) begin
+        active_next = 1'b0;
+    end
+
+    if (load) begin
+        active_next = 1'b1;
+        addr_next = load_addr;
+        remain_next = load_len;
+    end
+end
+
+always @(posedge clk) begin
+    active_reg <= active_next;
+    addr_reg <= addr_next;
+    remain_reg <= remain_next;
+
+    if (rst) begin
+        active_reg <= 1'b0;
+    end
+end
 
 endmodule
 

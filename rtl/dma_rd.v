@@ -129,9 +129,8 @@ localparam [1:0] RESP_OKAY = 2'b00;
 /*
  * Issue stage
  */
-reg                    iss_active_reg, iss_active_next;
-reg [31:0]             iss_addr_reg, iss_addr_next;
-reg [LEN_WIDTH-1:0]    iss_remain_reg, iss_remain_next;
+wire                   iss_active;
+wire [31:0]            iss_addr;
 reg [COUNT_WIDTH-1:0]  credit_reg, credit_next;
 reg                    arvalid_reg, arvalid_next;
 reg [31:0]             araddr_reg, araddr_next;
@@ -139,8 +138,9 @@ reg [7:0]              arlen_reg, arlen_next;
 
 wire                   info_s_ready;
 wire                   desc_accept = s_desc_valid && s_desc_ready;
+wire                   issue;
 
-// next burst: up to the next CHUNK_BYTES boundary
+// the transfer being issued and its next burst (up to the next CHUNK_BYTES boundary)
 wire [COUNT_WIDTH-1:0] burst_bytes;
 wire [COUNT_WIDTH-1:0] burst_beats;
 wire [7:0]             burst_arlen;
@@ -153,15 +153,25 @@ dma_burst #(
     .COUNT_WIDTH(COUNT_WIDTH)
 )
 burst_inst (
-    .addr(iss_addr_reg),
-    .remain(iss_remain_reg),
+    .clk(clk),
+    .rst(rst),
+    .load(desc_accept),
+    .load_addr(s_desc_addr),
+    .load_len(s_desc_len),
+    .advance(issue),
+    .stop(stop),
+    .active(iss_active),
+    .addr(iss_addr),
     .bytes(burst_bytes),
     .beats(burst_beats),
     .axlen(burst_arlen),
     .last(burst_is_last)
 );
 
-wire issue = !stop && iss_active_reg && (!arvalid_reg || m_axi_arready) && credit_reg >= burst_beats;
+// the cursor advances itself; the read side needs only the burst's beats and address
+wire unused_burst = &{1'b0, burst_bytes, burst_is_last};
+
+assign issue = !stop && iss_active && (!arvalid_reg || m_axi_arready) && credit_reg >= burst_beats;
 
 // read buffer: {rresp, rdata}; credits guarantee room for every beat
 wire [DATA_WIDTH+1:0]  buf_m_data;
@@ -175,7 +185,7 @@ wire [1:0]             buf_resp = buf_m_data[DATA_WIDTH+1:DATA_WIDTH];
 // single ID: responses are matched by order; rlast is implied by the credit accounting
 wire unused_rd = &{1'b0, m_axi_rid, m_axi_rlast, buf_s_ready, buf_count};
 
-assign s_desc_ready = !stop && !iss_active_reg && info_s_ready;
+assign s_desc_ready = !stop && !iss_active && info_s_ready;
 
 assign m_axi_arid = {ID_WIDTH{1'b0}};
 assign m_axi_araddr = araddr_reg;
@@ -189,9 +199,6 @@ assign m_axi_arvalid = arvalid_reg;
 assign m_axi_rready = 1'b1;
 
 always @* begin
-    iss_active_next = iss_active_reg;
-    iss_addr_next = iss_addr_reg;
-    iss_remain_next = iss_remain_reg;
     arvalid_next = arvalid_reg && !m_axi_arready;
     araddr_next = araddr_reg;
     arlen_next = arlen_reg;
@@ -200,38 +207,19 @@ always @* begin
         {{(COUNT_WIDTH-1){1'b0}}, buf_pop};
 
     if (issue) begin
-        araddr_next = iss_addr_reg;
+        araddr_next = iss_addr;
         arlen_next = burst_arlen;
         arvalid_next = 1'b1;
-        iss_addr_next = iss_addr_reg + {{(32-COUNT_WIDTH){1'b0}}, burst_bytes};
-        iss_remain_next = iss_remain_reg - {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, burst_bytes};
-        if (burst_is_last) begin
-            iss_active_next = 1'b0;
-        end
-    end
-
-    if (stop) begin
-        iss_active_next = 1'b0;
-    end
-
-    if (desc_accept) begin
-        iss_active_next = 1'b1;
-        iss_addr_next = s_desc_addr;
-        iss_remain_next = s_desc_len;
     end
 end
 
 always @(posedge clk) begin
-    iss_active_reg <= iss_active_next;
-    iss_addr_reg <= iss_addr_next;
-    iss_remain_reg <= iss_remain_next;
     credit_reg <= credit_next;
     arvalid_reg <= arvalid_next;
     araddr_reg <= araddr_next;
     arlen_reg <= arlen_next;
 
     if (rst) begin
-        iss_active_reg <= 1'b0;
         credit_reg <= CREDITS;
         arvalid_reg <= 1'b0;
     end
@@ -350,7 +338,7 @@ assign buf_pop = o_pop || (stop && buf_m_valid);
 assign info_pop = load || (stop && info_m_valid);
 
 // reserved credits are beats still on the bus or in the buffer
-assign busy = iss_active_reg || arvalid_reg || credit_reg != CREDITS || info_count != 0 || o_active_reg ||
+assign busy = iss_active || arvalid_reg || credit_reg != CREDITS || info_count != 0 || o_active_reg ||
     axis_tvalid_reg || sts_valid_reg;
 assign err = o_err_reg;
 assign err_resp = o_err_resp_reg;

@@ -135,9 +135,8 @@ wire unused_axis = &{1'b0, s_axis_tkeep, s_axis_tlast, m_axi_bid};
 /*
  * Issue stage
  */
-reg                    iss_active_reg, iss_active_next;
-reg [31:0]             iss_addr_reg, iss_addr_next;
-reg [LEN_WIDTH-1:0]    iss_remain_reg, iss_remain_next;
+wire                   iss_active;
+wire [31:0]            iss_addr;
 reg [TAG_WIDTH-1:0]    iss_tag_reg, iss_tag_next;
 
 reg                    awvalid_reg, awvalid_next;
@@ -153,13 +152,14 @@ reg [STRB_WIDTH-1:0]   w_last_strb_reg, w_last_strb_next;
 wire                   rinfo_s_ready;
 wire                   binfo_s_ready;
 wire                   desc_accept = s_desc_valid && s_desc_ready;
+wire                   issue;
 wire                   b_beat;
 
 wire [DATA_WIDTH-1:0]  buf_m_data;
 wire                   buf_m_valid;
 wire [BUF_LOG2:0]      buf_count;
 
-// next burst: up to the next CHUNK_BYTES boundary
+// the transfer being issued and its next burst (up to the next CHUNK_BYTES boundary)
 wire [COUNT_WIDTH-1:0] burst_bytes;
 wire [COUNT_WIDTH-1:0] burst_beats;
 wire [7:0]             burst_awlen;
@@ -172,15 +172,22 @@ dma_burst #(
     .COUNT_WIDTH(COUNT_WIDTH)
 )
 burst_inst (
-    .addr(iss_addr_reg),
-    .remain(iss_remain_reg),
+    .clk(clk),
+    .rst(rst),
+    .load(desc_accept),
+    .load_addr(s_desc_addr),
+    .load_len(s_desc_len),
+    .advance(issue),
+    .stop(stop),
+    .active(iss_active),
+    .addr(iss_addr),
     .bytes(burst_bytes),
     .beats(burst_beats),
     .axlen(burst_awlen),
     .last(burst_is_last)
 );
 // lane of the burst's last byte (only the first and last bursts of a descriptor are partial)
-wire [LANE_BITS-1:0]   burst_end_lane = iss_addr_reg[LANE_BITS-1:0] + burst_bytes[LANE_BITS-1:0] - 1'b1;
+wire [LANE_BITS-1:0]   burst_end_lane = iss_addr[LANE_BITS-1:0] + burst_bytes[LANE_BITS-1:0] - 1'b1;
 
 wire w_active = w_beats_reg != {COUNT_WIDTH{1'b0}};
 wire w_beat = w_active && buf_m_valid && m_axi_wready;
@@ -190,10 +197,13 @@ wire w_free = !w_active || (w_beats_reg == 1 && w_beat);
 wire [COUNT_WIDTH-1:0] buf_avail = {{(COUNT_WIDTH-BUF_LOG2-1){1'b0}}, buf_count} -
     {{(COUNT_WIDTH-1){1'b0}}, w_beat};
 
-wire issue = !stop && iss_active_reg && w_free && (!awvalid_reg || m_axi_awready) && buf_avail >= burst_beats &&
+// only the low (lane) bits of the burst's byte count matter here
+wire unused_burst_bytes = &{1'b0, burst_bytes[COUNT_WIDTH-1:LANE_BITS]};
+
+assign issue = !stop && iss_active && w_free && (!awvalid_reg || m_axi_awready) && buf_avail >= burst_beats &&
     binfo_s_ready;
 
-assign s_desc_ready = !stop && !iss_active_reg && rinfo_s_ready;
+assign s_desc_ready = !stop && !iss_active && rinfo_s_ready;
 
 assign m_axi_awid = {ID_WIDTH{1'b0}};
 assign m_axi_awaddr = awaddr_reg;
@@ -211,9 +221,6 @@ assign m_axi_wlast = w_beats_reg == 1;
 assign m_axi_wvalid = w_active && buf_m_valid;
 
 always @* begin
-    iss_active_next = iss_active_reg;
-    iss_addr_next = iss_addr_reg;
-    iss_remain_next = iss_remain_reg;
     iss_tag_next = iss_tag_reg;
     awvalid_next = awvalid_reg && !m_axi_awready;
     awaddr_next = awaddr_reg;
@@ -230,36 +237,21 @@ always @* begin
 
     // issue the next burst; its W beats may start before AW is accepted
     if (issue) begin
-        awaddr_next = iss_addr_reg;
+        awaddr_next = iss_addr;
         awlen_next = burst_awlen;
         awvalid_next = 1'b1;
         w_beats_next = burst_beats;
         w_first_next = 1'b1;
-        w_first_strb_next = STRB_ALL << iss_addr_reg[LANE_BITS-1:0];
+        w_first_strb_next = STRB_ALL << iss_addr[LANE_BITS-1:0];
         w_last_strb_next = STRB_ALL >> ~burst_end_lane;
-        iss_addr_next = iss_addr_reg + {{(32-COUNT_WIDTH){1'b0}}, burst_bytes};
-        iss_remain_next = iss_remain_reg - {{(LEN_WIDTH-COUNT_WIDTH){1'b0}}, burst_bytes};
-        if (burst_is_last) begin
-            iss_active_next = 1'b0;
-        end
-    end
-
-    if (stop) begin
-        iss_active_next = 1'b0;
     end
 
     if (desc_accept) begin
-        iss_active_next = 1'b1;
-        iss_addr_next = s_desc_addr;
-        iss_remain_next = s_desc_len;
         iss_tag_next = s_desc_tag;
     end
 end
 
 always @(posedge clk) begin
-    iss_active_reg <= iss_active_next;
-    iss_addr_reg <= iss_addr_next;
-    iss_remain_reg <= iss_remain_next;
     iss_tag_reg <= iss_tag_next;
     awvalid_reg <= awvalid_next;
     awaddr_reg <= awaddr_next;
@@ -270,7 +262,6 @@ always @(posedge clk) begin
     w_last_strb_reg <= w_last_strb_next;
 
     if (rst) begin
-        iss_active_reg <= 1'b0;
         awvalid_reg <= 1'b0;
         w_beats_reg <= {COUNT_WIDTH{1'b0}};
     end
@@ -421,7 +412,7 @@ dma_fifo #(
 binfo_inst (
     .clk(clk),
     .rst(rst),
-    .s_data({burst_is_last, iss_tag_reg, iss_addr_reg}),
+    .s_data({burst_is_last, iss_tag_reg, iss_addr}),
     .s_valid(issue),
     .s_ready(binfo_s_ready),
     .m_data(binfo_m_data),
@@ -453,7 +444,7 @@ wire sts_free = !sts_valid_reg || m_sts_ready;
 assign b_beat = m_axi_bvalid && binfo_m_valid && sts_free;
 assign m_axi_bready = binfo_m_valid && sts_free;
 
-assign busy = iss_active_reg || awvalid_reg || w_active || binfo_count != 0 || rinfo_count != 0 ||
+assign busy = iss_active || awvalid_reg || w_active || binfo_count != 0 || rinfo_count != 0 ||
     r_active_reg || buf_count != 0 || sts_valid_reg;
 assign err = e_err_reg;
 assign err_resp = e_err_resp_reg;
