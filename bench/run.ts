@@ -13,10 +13,9 @@ import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHostBench } from './host.js';
 import { repoRoot } from '../src/abi/gen.js';
-import { ABI_HASH_HEX } from '../src/abi/regs.js';
 import { venvPython } from '../src/bridge/launch.js';
-import { LINK_DEFAULTS, PROTOCOL_VERSION, type LinkParams } from '../src/bridge/protocol.js';
-import { HostBridge } from '../src/bridge/server.js';
+import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
+import { HostBridge, defaultParams } from '../src/bridge/server.js';
 import type { DeviceDmaPort } from '../src/platform/dma_port.js';
 import { copyCases } from '../src/scenarios/copy.js';
 import { PAGE_SIZE } from '../src/mem/phys.js';
@@ -59,11 +58,7 @@ interface NosimResult {
 }
 
 async function bridgeRun(windows: number, window: number, latency: number, msgsPerBatch: number, payload: number): Promise<NosimResult> {
-  const params: LinkParams = {
-    proto: PROTOCOL_VERSION, abi_hash: ABI_HASH_HEX, clock_period_ps: LINK_DEFAULTS.clockPeriodPs,
-    sync_window: window, link_latency: latency, seed: 1, max_frame: LINK_DEFAULTS.maxFrameBytes,
-    nic: { data_bytes: 8, irq_vectors: 1 },
-  };
+  const params = defaultParams({ sync_window: window, link_latency: latency });
   const bridge = new HostBridge({
     params, dma: zeroPort, timeoutS: 30,
     // The host's software just lets time pass; nosim asks for DMA every window meanwhile.

@@ -11,6 +11,7 @@ import { ERR, LINK_DEFAULTS, PROTOCOL_VERSION, type ErrCode, type LinkParams } f
 import { HostSession } from './session.js';
 import { Transcript } from './transcript.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
+import { ABI_HASH_HEX } from '../abi/regs.js';
 import type { ManualClock } from '../platform/clock.js';
 
 export const BRIDGE_PATH = '/zcnic';
@@ -290,9 +291,11 @@ export class HostBridge {
   }
 }
 
-export function defaultParams(over: Partial<LinkParams> & { abi_hash: string }): LinkParams {
+/** The link parameters this host uses unless told otherwise (the CLI, the bench and tests). */
+export function defaultParams(over: Partial<LinkParams> = {}): LinkParams {
   return {
     proto: PROTOCOL_VERSION,
+    abi_hash: ABI_HASH_HEX,
     clock_period_ps: LINK_DEFAULTS.clockPeriodPs,
     sync_window: LINK_DEFAULTS.syncWindow,
     link_latency: LINK_DEFAULTS.linkLatency,

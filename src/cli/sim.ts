@@ -8,12 +8,11 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ABI_HASH_HEX } from '../abi/regs.js';
 import { repoRoot } from '../abi/gen.js';
 import { BridgeError } from '../bridge/errors.js';
 import { runCosim, type CosimResult } from '../bridge/run.js';
-import { EXIT, LINK_DEFAULTS, PROTOCOL_VERSION, type LinkParams } from '../bridge/protocol.js';
-import { isLoopback } from '../bridge/server.js';
+import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
+import { defaultParams, isLoopback } from '../bridge/server.js';
 import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
 import { NIC_DATA_BYTES } from '../scenarios/host.js';
 import { gtkwSave } from '../debug/gtkw.js';
@@ -94,16 +93,13 @@ async function main(): Promise<number> {
     if (!isLoopback(host) && !token) fail(`listening on ${host} (off loopback) requires --token or ZCNIC_TOKEN`, EXIT.E_AUTH);
   }
 
-  const params: LinkParams = {
-    proto: PROTOCOL_VERSION,
-    abi_hash: ABI_HASH_HEX,
-    clock_period_ps: LINK_DEFAULTS.clockPeriodPs,
+  const params: LinkParams = defaultParams({
     sync_window: intArg(args['sync-window'], 'sync-window', LINK_DEFAULTS.syncWindow),
     link_latency: intArg(args['link-latency'], 'link-latency', LINK_DEFAULTS.linkLatency),
     seed,
     max_frame: intArg(args['max-frame'], 'max-frame', LINK_DEFAULTS.maxFrameBytes),
     nic: { data_bytes: NIC_DATA_BYTES, irq_vectors: 1 },
-  };
+  });
 
   const outRoot = args.out ?? join(repoRoot, 'sim', 'out');
   const runDir = join(outRoot, `${stampName(new Date())}-${scenario.name}-s${seed}`);

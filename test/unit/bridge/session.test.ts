@@ -23,7 +23,7 @@ function fakePort(): DeviceDmaPort & { mem: Uint8Array } {
   };
 }
 
-const params = defaultParams({ abi_hash: 'x', sync_window: 128, link_latency: 256 });
+const params = defaultParams({ sync_window: 128, link_latency: 256 });
 
 describe('host session', () => {
   it('answers DMA one link latency after each request, in cycle order', async () => {
