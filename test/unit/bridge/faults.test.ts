@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { WebSocket } from 'ws';
-import { ABI_HASH_HEX } from '../../../src/abi/regs.js';
 import { repoRoot } from '../../../src/abi/gen.js';
-import { EXIT, PROTOCOL_VERSION } from '../../../src/bridge/protocol.js';
+import { EXIT } from '../../../src/bridge/protocol.js';
+import { defaultParams } from '../../../src/bridge/server.js';
 import { scratchDir } from '../../scratch.js';
 
 const packr = new Packr({ useRecords: false });
@@ -49,11 +49,9 @@ async function startHost(extra: string[] = []): Promise<Host> {
   return { proc, url, stderr: () => err, exit };
 }
 
+/** A HELLO as raw msgpack; `over` may put any value (even of the wrong type) in any field. */
 function hello(over: Record<string, unknown> = {}): Uint8Array {
-  return packr.pack([1, {
-    proto: PROTOCOL_VERSION, abi_hash: ABI_HASH_HEX, clock_period_ps: 4000, sync_window: 128, link_latency: 256,
-    seed: 3, max_frame: MAX_FRAME, nic: { data_bytes: 8, irq_vectors: 1 }, ...over,
-  }]);
+  return packr.pack([1, { ...defaultParams({ seed: 3, max_frame: MAX_FRAME }), ...over }]);
 }
 
 /** Connect, run `script`, and collect the frames the host sends back. */

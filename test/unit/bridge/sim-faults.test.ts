@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Packr } from 'msgpackr';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ABI_HASH_HEX } from '../../../src/abi/regs.js';
 import { repoRoot } from '../../../src/abi/gen.js';
 import { venvPython } from '../../../src/bridge/launch.js';
-import { EXIT, PROTOCOL_VERSION } from '../../../src/bridge/protocol.js';
+import { EXIT } from '../../../src/bridge/protocol.js';
+import { defaultParams } from '../../../src/bridge/server.js';
 
 const packr = new Packr({ useRecords: false });
 const MAX_FRAME = 65536;
@@ -24,11 +24,9 @@ afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
 
+/** A WELCOME as raw msgpack; `over` may put any value (even of the wrong type) in any field. */
 function welcome(over: Record<string, unknown> = {}): Uint8Array {
-  return packr.pack([2, {
-    proto: PROTOCOL_VERSION, abi_hash: ABI_HASH_HEX, clock_period_ps: 4000, sync_window: W, link_latency: L,
-    seed: 5, max_frame: MAX_FRAME, nic: { data_bytes: 8, irq_vectors: 1 }, ...over,
-  }]);
+  return packr.pack([2, { ...defaultParams({ seed: 5, max_frame: MAX_FRAME, sync_window: W, link_latency: L }), ...over }]);
 }
 
 const empty = (seq: number): Uint8Array => packr.pack([3, seq, []]);
