@@ -3,10 +3,19 @@
 #define ZCNIC_ABI_H
 
 #define ZCNIC_ID                             0x5A434E43u
-#define ZCNIC_VERSION                        0x00010000u
-#define ZCNIC_ABI_HASH                       0x8DEF7874u
-#define ZCNIC_REG_WINDOW_BYTES               4096
+#define ZCNIC_VERSION                        0x00020000u
+#define ZCNIC_ABI_HASH                       0x8039D8FEu
+#define ZCNIC_REG_WINDOW_BYTES               8192
 #define ZCNIC_FEATURE_COPY_ENGINE            0x00000001u
+#define ZCNIC_FEATURE_TX_QUEUES              0x00000002u
+#define ZCNIC_FEATURE_RX_QUEUES              0x00000004u
+#define ZCNIC_FEATURE_TX_SG                  0x00000008u
+#define ZCNIC_FEATURE_TX_CSUM                0x00000010u
+#define ZCNIC_FEATURE_RX_CSUM                0x00000020u
+#define ZCNIC_FEATURE_RX_HDR_SPLIT           0x00000040u
+#define ZCNIC_FEATURE_RX_STEER               0x00000080u
+#define ZCNIC_FEATURE_LOOPBACK               0x00000100u
+#define ZCNIC_FEATURE_STATS                  0x00000200u
 #define ZCNIC_REG_ID                         0x000u // ro: Constant 'ZCNC'
 #define ZCNIC_REG_VERSION                    0x004u // ro: ABI version: major[23:16] minor[15:8] patch[7:0]
 #define ZCNIC_REG_FEATURES                   0x008u // ro: Feature bits (FEATURE_*)
@@ -22,12 +31,33 @@
 #define ZCNIC_REG_CTRL                       0x018u // rw: Global control
 #define ZCNIC_CTRL_SOFT_RESET_LSB            0 // Write 1: reset engines and status (self-clearing, reads 0)
 #define ZCNIC_CTRL_SOFT_RESET_WIDTH          1
+#define ZCNIC_REG_PARAMS2                    0x01Cu // ro: Queue parameters, filled in by the RTL
+#define ZCNIC_PARAMS2_TX_QUEUES_LSB          0 // Number of TX queues (each with its completion queue)
+#define ZCNIC_PARAMS2_TX_QUEUES_WIDTH        8
+#define ZCNIC_PARAMS2_RX_QUEUES_LSB          8 // Number of RX queues (each with its completion queue)
+#define ZCNIC_PARAMS2_RX_QUEUES_WIDTH        8
+#define ZCNIC_PARAMS2_MAX_RING_LOG2_LSB      16 // log2 of the largest ring (descriptors)
+#define ZCNIC_PARAMS2_MAX_RING_LOG2_WIDTH    8
+#define ZCNIC_PARAMS2_MAX_FRAGS_LSB          24 // Most TX descriptors one frame may span
+#define ZCNIC_PARAMS2_MAX_FRAGS_WIDTH        8
 #define ZCNIC_REG_IRQ_STATUS                 0x020u // w1c: Interrupt causes; write 1 to clear
 #define ZCNIC_IRQ_STATUS_COPY_DONE_LSB       0 // A copy descriptor completed without error
 #define ZCNIC_IRQ_STATUS_COPY_DONE_WIDTH     1
 #define ZCNIC_IRQ_STATUS_COPY_ERROR_LSB      1 // A copy descriptor ended with an error
 #define ZCNIC_IRQ_STATUS_COPY_ERROR_WIDTH    1
+#define ZCNIC_IRQ_STATUS_TXQ_ERROR_LSB       2 // A TX queue entered its error state (QUEUE_ERRORS says which)
+#define ZCNIC_IRQ_STATUS_TXQ_ERROR_WIDTH     1
+#define ZCNIC_IRQ_STATUS_RXQ_ERROR_LSB       3 // An RX queue entered its error state (QUEUE_ERRORS says which)
+#define ZCNIC_IRQ_STATUS_RXQ_ERROR_WIDTH     1
 #define ZCNIC_REG_IRQ_MASK                   0x024u // rw: Interrupt enables (same bits as IRQ_STATUS); a newly set, enabled cause pulses vector 0
+#define ZCNIC_REG_MAC_CTRL                   0x028u // rw: MAC side control
+#define ZCNIC_MAC_CTRL_LOOPBACK_LSB          0 // TX frames go to the RX path instead of the MAC; the MAC TX stream idles and MAC RX is held off
+#define ZCNIC_MAC_CTRL_LOOPBACK_WIDTH        1
+#define ZCNIC_REG_QUEUE_ERRORS               0x02Cu // ro: Queues in their error state
+#define ZCNIC_QUEUE_ERRORS_TX_LSB            0 // Bit q: TX queue q
+#define ZCNIC_QUEUE_ERRORS_TX_WIDTH          16
+#define ZCNIC_QUEUE_ERRORS_RX_LSB            16 // Bit q: RX queue q
+#define ZCNIC_QUEUE_ERRORS_RX_WIDTH          16
 #define ZCNIC_REG_COPY_DESC_ADDR             0x100u // rw: Bus address of the copy descriptor; must be 16-byte aligned (else SLVERR, value kept)
 #define ZCNIC_REG_COPY_DOORBELL              0x104u // wo: Any write starts the descriptor at COPY_DESC_ADDR; SLVERR if the engine is busy
 #define ZCNIC_REG_COPY_STATUS                0x108u // ro: Copy engine status
@@ -44,6 +74,148 @@
 #define ZCNIC_REG_COPY_ERR_ADDR              0x10Cu // ro: Start address of the burst that failed
 #define ZCNIC_REG_COPY_COMPLETED             0x110u // ro: Descriptors completed (any outcome), wraps
 #define ZCNIC_REG_COPY_BYTES                 0x114u // ro: Bytes written by successful copies, wraps
+#define ZCNIC_REG_STAT_TX_FRAMES             0x200u // ro: Frames sent to the MAC (or looped back)
+#define ZCNIC_REG_STAT_TX_BYTES              0x204u // ro: Bytes of the frames in STAT_TX_FRAMES
+#define ZCNIC_REG_STAT_TX_DROP_ERR           0x208u // ro: TX frames not sent: DMA error or bad descriptor
+#define ZCNIC_REG_STAT_RX_FRAMES             0x210u // ro: Frames delivered (last completion written)
+#define ZCNIC_REG_STAT_RX_BYTES              0x214u // ro: Bytes of the frames in STAT_RX_FRAMES
+#define ZCNIC_REG_STAT_RX_DROP_NODESC        0x218u // ro: RX frames dropped: too few posted descriptors
+#define ZCNIC_REG_STAT_RX_DROP_FILTER        0x21Cu // ro: RX frames dropped by a filter with the drop action
+#define ZCNIC_REG_STAT_RX_DROP_QUEUE         0x220u // ro: RX frames steered to a disabled queue or one in error
+#define ZCNIC_REG_STAT_RX_DROP_BAD           0x224u // ro: RX frames marked bad by the MAC (tuser) or longer than MAX_FRAME
+#define ZCNIC_REG_STAT_RX_DROP_DMA           0x228u // ro: RX frames lost to a DMA error (their queue entered its error state)
+#define ZCNIC_REG_STAT_DMA_ERRORS            0x22Cu // ro: Queue errors caused by a DMA error response (TX and RX)
+#define ZCNIC_QREG_RING_BASE                 0x00u // rw: Bus address of the descriptor ring; 16-byte aligned; refused while enabled
+#define ZCNIC_QREG_CQ_BASE                   0x04u // rw: Bus address of the completion ring; aligned to its entry size; refused while enabled
+#define ZCNIC_QREG_SIZE_LOG2                 0x08u // rw: log2 of both rings' entries, MIN_RING_LOG2..PARAMS2.MAX_RING_LOG2; refused while enabled
+#define ZCNIC_QREG_CTRL                      0x0Cu // rw: Queue control
+#define ZCNIC_Q_CTRL_ENABLE_LSB              0 // The device services the queue
+#define ZCNIC_Q_CTRL_ENABLE_WIDTH            1
+#define ZCNIC_Q_CTRL_RESET_LSB               1 // Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE
+#define ZCNIC_Q_CTRL_RESET_WIDTH             1
+#define ZCNIC_Q_CTRL_BUSY_LSB                2 // RO: the device has work in flight for the queue
+#define ZCNIC_Q_CTRL_BUSY_WIDTH              1
+#define ZCNIC_Q_CTRL_HDR_SPLIT_LSB           3 // RX only: split headers into the header buffer
+#define ZCNIC_Q_CTRL_HDR_SPLIT_WIDTH         1
+#define ZCNIC_QREG_PROD                      0x10u // rw: Doorbell: the driver's producer index; refused if PROD - CONS (mod 2^16) exceeds the ring size
+#define ZCNIC_QREG_CONS                      0x14u // ro: Descriptors the device has consumed (debug; never needed on the fast path)
+#define ZCNIC_QREG_CQ_PROD                   0x18u // ro: Completions the device has written (debug)
+#define ZCNIC_QREG_STATUS                    0x1Cu // ro: Error state, latched until RESET
+#define ZCNIC_Q_STATUS_ERROR_LSB             0 // The queue stopped on an error
+#define ZCNIC_Q_STATUS_ERROR_WIDTH           1
+#define ZCNIC_Q_STATUS_ERR_CODE_LSB          4 // QERR_* code
+#define ZCNIC_Q_STATUS_ERR_CODE_WIDTH        4
+#define ZCNIC_Q_STATUS_ERR_RESP_LSB          8 // AXI response of a DMA error (2=SLVERR, 3=DECERR)
+#define ZCNIC_Q_STATUS_ERR_RESP_WIDTH        2
+#define ZCNIC_Q_STATUS_DESC_INDEX_LSB        16 // Index of the descriptor being processed
+#define ZCNIC_Q_STATUS_DESC_INDEX_WIDTH      16
+#define ZCNIC_QREG_ERR_ADDR                  0x20u // ro: Bus address of the failing burst (or of the bad descriptor)
+#define ZCNIC_QREG_IRQ_ARM                   0x24u // wo: Any write arms the queue's vector (after a NAPI poll)
+#define ZCNIC_QREG_IRQ_FRAMES                0x28u // rw: Moderation: completions before an interrupt, [15:0] (0 = off)
+#define ZCNIC_QREG_IRQ_CYCLES                0x2Cu // rw: Moderation: cycles after the oldest pending completion, [15:0] (0 = off)
+#define ZCNIC_QREG_BUF_SIZE                  0x30u // rw: RX only: data buffer bytes per descriptor, multiple of 64 in 256..4096; refused while enabled
+#define ZCNIC_QREG_HDR_SIZE                  0x34u // rw: RX only: header buffer bytes, multiple of 16 in 64..256; refused while enabled
+#define ZCNIC_QUEUE_TXQ_BASE                 0x00000400u
+#define ZCNIC_QUEUE_RXQ_BASE                 0x00000800u
+#define ZCNIC_QUEUE_STRIDE                   0x00000040u
+#define ZCNIC_QUEUE_MAX_QUEUES               0x00000010u
+#define ZCNIC_QUEUE_MIN_RING_LOG2            0x00000004u
+#define ZCNIC_QERR_NONE                      0x00000000u
+#define ZCNIC_QERR_DESC_READ                 0x00000001u
+#define ZCNIC_QERR_DATA_READ                 0x00000002u
+#define ZCNIC_QERR_DATA_WRITE                0x00000003u
+#define ZCNIC_QERR_CQ_WRITE                  0x00000004u
+#define ZCNIC_QERR_BAD_DESC                  0x00000005u
+#define ZCNIC_TX_FLAG_EOP                    0x00000001u
+#define ZCNIC_TX_FLAG_CSUM_IP                0x00000002u
+#define ZCNIC_TX_FLAG_CSUM_UDP               0x00000004u
+#define ZCNIC_RX_FLAG_SOP                    0x00000001u
+#define ZCNIC_RX_FLAG_EOP                    0x00000002u
+#define ZCNIC_RX_FLAG_HDR_SPLIT              0x00000004u
+#define ZCNIC_RX_FLAG_FILTER_HIT             0x00000008u
+#define ZCNIC_RX_FLAG_HASH_VALID             0x00000010u
+#define ZCNIC_RX_CSUM_IPV4                   0x00000001u
+#define ZCNIC_RX_CSUM_IP_OK                  0x00000002u
+#define ZCNIC_RX_CSUM_UDP                    0x00000004u
+#define ZCNIC_RX_CSUM_L4_PRESENT             0x00000008u
+#define ZCNIC_RX_CSUM_L4_OK                  0x00000010u
+#define ZCNIC_RX_CSUM_FRAGMENT               0x00000020u
+#define ZCNIC_STEER_BASE                     0x00001000u
+#define ZCNIC_STEER_QUEUES                   0x00000000u
+#define ZCNIC_STEER_FILTERS                  0x00000004u
+#define ZCNIC_STEER_RSS_ENTRIES              0x00000008u
+#define ZCNIC_STEER_DEFAULT_QUEUE            0x0000000Cu
+#define ZCNIC_STEER_RSS_CTRL                 0x00000010u
+#define ZCNIC_STEER_RSS_KEY                  0x00000040u
+#define ZCNIC_STEER_RETA                     0x00000400u
+#define ZCNIC_STEER_FILTER                   0x00000800u
+#define ZCNIC_STEER_FILTER_STRIDE            0x00000020u
+#define ZCNIC_STEER_F_CTRL                   0x00000000u
+#define ZCNIC_STEER_F_MAC_LO                 0x00000004u
+#define ZCNIC_STEER_F_MAC_HI                 0x00000008u
+#define ZCNIC_STEER_F_TYPE                   0x0000000Cu
+#define ZCNIC_STEER_F_DST_IP                 0x00000010u
+#define ZCNIC_STEER_F_DST_PORT               0x00000014u
+#define ZCNIC_STEER_F_ENABLE                 0x80000000u
+#define ZCNIC_STEER_F_DROP                   0x40000000u
+#define ZCNIC_STEER_F_MASK_SHIFT             0x00000010u
+#define ZCNIC_STEER_M_DST_MAC                0x00000001u
+#define ZCNIC_STEER_M_ETHERTYPE              0x00000002u
+#define ZCNIC_STEER_M_IP_PROTO               0x00000004u
+#define ZCNIC_STEER_M_DST_IP                 0x00000008u
+#define ZCNIC_STEER_M_DST_PORT               0x00000010u
+#define ZCNIC_MAX_FRAME                      9216
+#define ZCNIC_CQE_PHASE                      0x80u
+#define ZCNIC_TX_DESC_BYTES                  16
+#define ZCNIC_TX_DESC_ADDR_OFF               0
+#define ZCNIC_TX_DESC_ADDR_BYTES             4
+#define ZCNIC_TX_DESC_LEN_OFF                4
+#define ZCNIC_TX_DESC_LEN_BYTES              2
+#define ZCNIC_TX_DESC_FLAGS_OFF              6
+#define ZCNIC_TX_DESC_FLAGS_BYTES            2
+#define ZCNIC_TX_DESC_COOKIE_OFF             8
+#define ZCNIC_TX_DESC_COOKIE_BYTES           4
+#define ZCNIC_TX_CQE_BYTES                   16
+#define ZCNIC_TX_CQE_COOKIE_OFF              0
+#define ZCNIC_TX_CQE_COOKIE_BYTES            4
+#define ZCNIC_TX_CQE_INDEX_OFF               4
+#define ZCNIC_TX_CQE_INDEX_BYTES             2
+#define ZCNIC_TX_CQE_STATUS_OFF              6
+#define ZCNIC_TX_CQE_STATUS_BYTES            1
+#define ZCNIC_TX_CQE_FLAGS_OFF               7
+#define ZCNIC_TX_CQE_FLAGS_BYTES             1
+#define ZCNIC_TX_CQE_LEN_OFF                 8
+#define ZCNIC_TX_CQE_LEN_BYTES               4
+#define ZCNIC_TX_CQE_FRAGS_OFF               12
+#define ZCNIC_TX_CQE_FRAGS_BYTES             1
+#define ZCNIC_RX_DESC_BYTES                  16
+#define ZCNIC_RX_DESC_HDR_ADDR_OFF           0
+#define ZCNIC_RX_DESC_HDR_ADDR_BYTES         4
+#define ZCNIC_RX_DESC_DATA_ADDR_OFF          4
+#define ZCNIC_RX_DESC_DATA_ADDR_BYTES        4
+#define ZCNIC_RX_DESC_COOKIE_OFF             8
+#define ZCNIC_RX_DESC_COOKIE_BYTES           4
+#define ZCNIC_RX_CQE_BYTES                   32
+#define ZCNIC_RX_CQE_COOKIE_OFF              0
+#define ZCNIC_RX_CQE_COOKIE_BYTES            4
+#define ZCNIC_RX_CQE_INDEX_OFF               4
+#define ZCNIC_RX_CQE_INDEX_BYTES             2
+#define ZCNIC_RX_CQE_QUEUE_OFF               6
+#define ZCNIC_RX_CQE_QUEUE_BYTES             1
+#define ZCNIC_RX_CQE_FLAGS_OFF               7
+#define ZCNIC_RX_CQE_FLAGS_BYTES             1
+#define ZCNIC_RX_CQE_HDR_LEN_OFF             8
+#define ZCNIC_RX_CQE_HDR_LEN_BYTES           2
+#define ZCNIC_RX_CQE_DATA_LEN_OFF            10
+#define ZCNIC_RX_CQE_DATA_LEN_BYTES          2
+#define ZCNIC_RX_CQE_RSS_HASH_OFF            12
+#define ZCNIC_RX_CQE_RSS_HASH_BYTES          4
+#define ZCNIC_RX_CQE_CSUM_OFF                16
+#define ZCNIC_RX_CQE_CSUM_BYTES              1
+#define ZCNIC_RX_CQE_FILTER_INDEX_OFF        18
+#define ZCNIC_RX_CQE_FILTER_INDEX_BYTES      1
+#define ZCNIC_RX_CQE_FRAME_LEN_OFF           20
+#define ZCNIC_RX_CQE_FRAME_LEN_BYTES         4
 #define ZCNIC_COPY_ERR_NONE                  0u
 #define ZCNIC_COPY_ERR_DESC_READ             1u
 #define ZCNIC_COPY_ERR_SRC_READ              2u
@@ -64,5 +236,6 @@
 #define ZCNIC_AXI_RESP_SLVERR                2u
 #define ZCNIC_AXI_RESP_DECERR                3u
 #define ZCNIC_IRQ_VECTOR_MISC                0
+#define ZCNIC_IRQ_VECTOR_TXQ_FIRST           1
 
 #endif

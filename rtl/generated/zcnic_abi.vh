@@ -3,11 +3,20 @@
 `define ZCNIC_ABI_VH
 
 `define ZCNIC_ID                             32'h5A434E43
-`define ZCNIC_VERSION                        32'h00010000
-`define ZCNIC_ABI_HASH                       32'h8DEF7874
-`define ZCNIC_REG_WINDOW_BYTES               4096
+`define ZCNIC_VERSION                        32'h00020000
+`define ZCNIC_ABI_HASH                       32'h8039D8FE
+`define ZCNIC_REG_WINDOW_BYTES               8192
 
 `define ZCNIC_FEATURE_COPY_ENGINE            32'h00000001
+`define ZCNIC_FEATURE_TX_QUEUES              32'h00000002
+`define ZCNIC_FEATURE_RX_QUEUES              32'h00000004
+`define ZCNIC_FEATURE_TX_SG                  32'h00000008
+`define ZCNIC_FEATURE_TX_CSUM                32'h00000010
+`define ZCNIC_FEATURE_RX_CSUM                32'h00000020
+`define ZCNIC_FEATURE_RX_HDR_SPLIT           32'h00000040
+`define ZCNIC_FEATURE_RX_STEER               32'h00000080
+`define ZCNIC_FEATURE_LOOPBACK               32'h00000100
+`define ZCNIC_FEATURE_STATS                  32'h00000200
 
 // Register offsets (byte addresses in the AXI4-Lite window)
 `define ZCNIC_REG_ID                         12'h000 // ro: Constant 'ZCNC'
@@ -25,12 +34,33 @@
 `define ZCNIC_REG_CTRL                       12'h018 // rw: Global control
 `define ZCNIC_CTRL_SOFT_RESET_LSB            0 // Write 1: reset engines and status (self-clearing, reads 0)
 `define ZCNIC_CTRL_SOFT_RESET_WIDTH          1
+`define ZCNIC_REG_PARAMS2                    12'h01C // ro: Queue parameters, filled in by the RTL
+`define ZCNIC_PARAMS2_TX_QUEUES_LSB          0 // Number of TX queues (each with its completion queue)
+`define ZCNIC_PARAMS2_TX_QUEUES_WIDTH        8
+`define ZCNIC_PARAMS2_RX_QUEUES_LSB          8 // Number of RX queues (each with its completion queue)
+`define ZCNIC_PARAMS2_RX_QUEUES_WIDTH        8
+`define ZCNIC_PARAMS2_MAX_RING_LOG2_LSB      16 // log2 of the largest ring (descriptors)
+`define ZCNIC_PARAMS2_MAX_RING_LOG2_WIDTH    8
+`define ZCNIC_PARAMS2_MAX_FRAGS_LSB          24 // Most TX descriptors one frame may span
+`define ZCNIC_PARAMS2_MAX_FRAGS_WIDTH        8
 `define ZCNIC_REG_IRQ_STATUS                 12'h020 // w1c: Interrupt causes; write 1 to clear
 `define ZCNIC_IRQ_STATUS_COPY_DONE_LSB       0 // A copy descriptor completed without error
 `define ZCNIC_IRQ_STATUS_COPY_DONE_WIDTH     1
 `define ZCNIC_IRQ_STATUS_COPY_ERROR_LSB      1 // A copy descriptor ended with an error
 `define ZCNIC_IRQ_STATUS_COPY_ERROR_WIDTH    1
+`define ZCNIC_IRQ_STATUS_TXQ_ERROR_LSB       2 // A TX queue entered its error state (QUEUE_ERRORS says which)
+`define ZCNIC_IRQ_STATUS_TXQ_ERROR_WIDTH     1
+`define ZCNIC_IRQ_STATUS_RXQ_ERROR_LSB       3 // An RX queue entered its error state (QUEUE_ERRORS says which)
+`define ZCNIC_IRQ_STATUS_RXQ_ERROR_WIDTH     1
 `define ZCNIC_REG_IRQ_MASK                   12'h024 // rw: Interrupt enables (same bits as IRQ_STATUS); a newly set, enabled cause pulses vector 0
+`define ZCNIC_REG_MAC_CTRL                   12'h028 // rw: MAC side control
+`define ZCNIC_MAC_CTRL_LOOPBACK_LSB          0 // TX frames go to the RX path instead of the MAC; the MAC TX stream idles and MAC RX is held off
+`define ZCNIC_MAC_CTRL_LOOPBACK_WIDTH        1
+`define ZCNIC_REG_QUEUE_ERRORS               12'h02C // ro: Queues in their error state
+`define ZCNIC_QUEUE_ERRORS_TX_LSB            0 // Bit q: TX queue q
+`define ZCNIC_QUEUE_ERRORS_TX_WIDTH          16
+`define ZCNIC_QUEUE_ERRORS_RX_LSB            16 // Bit q: RX queue q
+`define ZCNIC_QUEUE_ERRORS_RX_WIDTH          16
 `define ZCNIC_REG_COPY_DESC_ADDR             12'h100 // rw: Bus address of the copy descriptor; must be 16-byte aligned (else SLVERR, value kept)
 `define ZCNIC_REG_COPY_DOORBELL              12'h104 // wo: Any write starts the descriptor at COPY_DESC_ADDR; SLVERR if the engine is busy
 `define ZCNIC_REG_COPY_STATUS                12'h108 // ro: Copy engine status
@@ -47,6 +77,154 @@
 `define ZCNIC_REG_COPY_ERR_ADDR              12'h10C // ro: Start address of the burst that failed
 `define ZCNIC_REG_COPY_COMPLETED             12'h110 // ro: Descriptors completed (any outcome), wraps
 `define ZCNIC_REG_COPY_BYTES                 12'h114 // ro: Bytes written by successful copies, wraps
+`define ZCNIC_REG_STAT_TX_FRAMES             12'h200 // ro: Frames sent to the MAC (or looped back)
+`define ZCNIC_REG_STAT_TX_BYTES              12'h204 // ro: Bytes of the frames in STAT_TX_FRAMES
+`define ZCNIC_REG_STAT_TX_DROP_ERR           12'h208 // ro: TX frames not sent: DMA error or bad descriptor
+`define ZCNIC_REG_STAT_RX_FRAMES             12'h210 // ro: Frames delivered (last completion written)
+`define ZCNIC_REG_STAT_RX_BYTES              12'h214 // ro: Bytes of the frames in STAT_RX_FRAMES
+`define ZCNIC_REG_STAT_RX_DROP_NODESC        12'h218 // ro: RX frames dropped: too few posted descriptors
+`define ZCNIC_REG_STAT_RX_DROP_FILTER        12'h21C // ro: RX frames dropped by a filter with the drop action
+`define ZCNIC_REG_STAT_RX_DROP_QUEUE         12'h220 // ro: RX frames steered to a disabled queue or one in error
+`define ZCNIC_REG_STAT_RX_DROP_BAD           12'h224 // ro: RX frames marked bad by the MAC (tuser) or longer than MAX_FRAME
+`define ZCNIC_REG_STAT_RX_DROP_DMA           12'h228 // ro: RX frames lost to a DMA error (their queue entered its error state)
+`define ZCNIC_REG_STAT_DMA_ERRORS            12'h22C // ro: Queue errors caused by a DMA error response (TX and RX)
+
+// Per-queue register offsets (within a queue block, see ZCNIC_QUEUE_*)
+`define ZCNIC_QREG_RING_BASE                 6'h00 // rw: Bus address of the descriptor ring; 16-byte aligned; refused while enabled
+`define ZCNIC_QREG_CQ_BASE                   6'h04 // rw: Bus address of the completion ring; aligned to its entry size; refused while enabled
+`define ZCNIC_QREG_SIZE_LOG2                 6'h08 // rw: log2 of both rings' entries, MIN_RING_LOG2..PARAMS2.MAX_RING_LOG2; refused while enabled
+`define ZCNIC_QREG_CTRL                      6'h0C // rw: Queue control
+`define ZCNIC_Q_CTRL_ENABLE_LSB              0 // The device services the queue
+`define ZCNIC_Q_CTRL_ENABLE_WIDTH            1
+`define ZCNIC_Q_CTRL_RESET_LSB               1 // Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE
+`define ZCNIC_Q_CTRL_RESET_WIDTH             1
+`define ZCNIC_Q_CTRL_BUSY_LSB                2 // RO: the device has work in flight for the queue
+`define ZCNIC_Q_CTRL_BUSY_WIDTH              1
+`define ZCNIC_Q_CTRL_HDR_SPLIT_LSB           3 // RX only: split headers into the header buffer
+`define ZCNIC_Q_CTRL_HDR_SPLIT_WIDTH         1
+`define ZCNIC_QREG_PROD                      6'h10 // rw: Doorbell: the driver's producer index; refused if PROD - CONS (mod 2^16) exceeds the ring size
+`define ZCNIC_QREG_CONS                      6'h14 // ro: Descriptors the device has consumed (debug; never needed on the fast path)
+`define ZCNIC_QREG_CQ_PROD                   6'h18 // ro: Completions the device has written (debug)
+`define ZCNIC_QREG_STATUS                    6'h1C // ro: Error state, latched until RESET
+`define ZCNIC_Q_STATUS_ERROR_LSB             0 // The queue stopped on an error
+`define ZCNIC_Q_STATUS_ERROR_WIDTH           1
+`define ZCNIC_Q_STATUS_ERR_CODE_LSB          4 // QERR_* code
+`define ZCNIC_Q_STATUS_ERR_CODE_WIDTH        4
+`define ZCNIC_Q_STATUS_ERR_RESP_LSB          8 // AXI response of a DMA error (2=SLVERR, 3=DECERR)
+`define ZCNIC_Q_STATUS_ERR_RESP_WIDTH        2
+`define ZCNIC_Q_STATUS_DESC_INDEX_LSB        16 // Index of the descriptor being processed
+`define ZCNIC_Q_STATUS_DESC_INDEX_WIDTH      16
+`define ZCNIC_QREG_ERR_ADDR                  6'h20 // ro: Bus address of the failing burst (or of the bad descriptor)
+`define ZCNIC_QREG_IRQ_ARM                   6'h24 // wo: Any write arms the queue's vector (after a NAPI poll)
+`define ZCNIC_QREG_IRQ_FRAMES                6'h28 // rw: Moderation: completions before an interrupt, [15:0] (0 = off)
+`define ZCNIC_QREG_IRQ_CYCLES                6'h2C // rw: Moderation: cycles after the oldest pending completion, [15:0] (0 = off)
+`define ZCNIC_QREG_BUF_SIZE                  6'h30 // rw: RX only: data buffer bytes per descriptor, multiple of 64 in 256..4096; refused while enabled
+`define ZCNIC_QREG_HDR_SIZE                  6'h34 // rw: RX only: header buffer bytes, multiple of 16 in 64..256; refused while enabled
+
+// Queue tables, flags and limits
+`define ZCNIC_QUEUE_TXQ_BASE                 32'h00000400
+`define ZCNIC_QUEUE_RXQ_BASE                 32'h00000800
+`define ZCNIC_QUEUE_STRIDE                   32'h00000040
+`define ZCNIC_QUEUE_MAX_QUEUES               32'h00000010
+`define ZCNIC_QUEUE_MIN_RING_LOG2            32'h00000004
+`define ZCNIC_QERR_NONE                      32'h00000000
+`define ZCNIC_QERR_DESC_READ                 32'h00000001
+`define ZCNIC_QERR_DATA_READ                 32'h00000002
+`define ZCNIC_QERR_DATA_WRITE                32'h00000003
+`define ZCNIC_QERR_CQ_WRITE                  32'h00000004
+`define ZCNIC_QERR_BAD_DESC                  32'h00000005
+`define ZCNIC_TX_FLAG_EOP                    32'h00000001
+`define ZCNIC_TX_FLAG_CSUM_IP                32'h00000002
+`define ZCNIC_TX_FLAG_CSUM_UDP               32'h00000004
+`define ZCNIC_RX_FLAG_SOP                    32'h00000001
+`define ZCNIC_RX_FLAG_EOP                    32'h00000002
+`define ZCNIC_RX_FLAG_HDR_SPLIT              32'h00000004
+`define ZCNIC_RX_FLAG_FILTER_HIT             32'h00000008
+`define ZCNIC_RX_FLAG_HASH_VALID             32'h00000010
+`define ZCNIC_RX_CSUM_IPV4                   32'h00000001
+`define ZCNIC_RX_CSUM_IP_OK                  32'h00000002
+`define ZCNIC_RX_CSUM_UDP                    32'h00000004
+`define ZCNIC_RX_CSUM_L4_PRESENT             32'h00000008
+`define ZCNIC_RX_CSUM_L4_OK                  32'h00000010
+`define ZCNIC_RX_CSUM_FRAGMENT               32'h00000020
+`define ZCNIC_STEER_BASE                     32'h00001000
+`define ZCNIC_STEER_QUEUES                   32'h00000000
+`define ZCNIC_STEER_FILTERS                  32'h00000004
+`define ZCNIC_STEER_RSS_ENTRIES              32'h00000008
+`define ZCNIC_STEER_DEFAULT_QUEUE            32'h0000000C
+`define ZCNIC_STEER_RSS_CTRL                 32'h00000010
+`define ZCNIC_STEER_RSS_KEY                  32'h00000040
+`define ZCNIC_STEER_RETA                     32'h00000400
+`define ZCNIC_STEER_FILTER                   32'h00000800
+`define ZCNIC_STEER_FILTER_STRIDE            32'h00000020
+`define ZCNIC_STEER_F_CTRL                   32'h00000000
+`define ZCNIC_STEER_F_MAC_LO                 32'h00000004
+`define ZCNIC_STEER_F_MAC_HI                 32'h00000008
+`define ZCNIC_STEER_F_TYPE                   32'h0000000C
+`define ZCNIC_STEER_F_DST_IP                 32'h00000010
+`define ZCNIC_STEER_F_DST_PORT               32'h00000014
+`define ZCNIC_STEER_F_ENABLE                 32'h80000000
+`define ZCNIC_STEER_F_DROP                   32'h40000000
+`define ZCNIC_STEER_F_MASK_SHIFT             32'h00000010
+`define ZCNIC_STEER_M_DST_MAC                32'h00000001
+`define ZCNIC_STEER_M_ETHERTYPE              32'h00000002
+`define ZCNIC_STEER_M_IP_PROTO               32'h00000004
+`define ZCNIC_STEER_M_DST_IP                 32'h00000008
+`define ZCNIC_STEER_M_DST_PORT               32'h00000010
+`define ZCNIC_MAX_FRAME                      9216
+`define ZCNIC_CQE_PHASE                      8'h80
+
+// Descriptor and completion layouts: byte offset and size of each field
+`define ZCNIC_TX_DESC_BYTES                  16
+`define ZCNIC_TX_DESC_ADDR_OFF               0
+`define ZCNIC_TX_DESC_ADDR_BYTES             4
+`define ZCNIC_TX_DESC_LEN_OFF                4
+`define ZCNIC_TX_DESC_LEN_BYTES              2
+`define ZCNIC_TX_DESC_FLAGS_OFF              6
+`define ZCNIC_TX_DESC_FLAGS_BYTES            2
+`define ZCNIC_TX_DESC_COOKIE_OFF             8
+`define ZCNIC_TX_DESC_COOKIE_BYTES           4
+`define ZCNIC_TX_CQE_BYTES                   16
+`define ZCNIC_TX_CQE_COOKIE_OFF              0
+`define ZCNIC_TX_CQE_COOKIE_BYTES            4
+`define ZCNIC_TX_CQE_INDEX_OFF               4
+`define ZCNIC_TX_CQE_INDEX_BYTES             2
+`define ZCNIC_TX_CQE_STATUS_OFF              6
+`define ZCNIC_TX_CQE_STATUS_BYTES            1
+`define ZCNIC_TX_CQE_FLAGS_OFF               7
+`define ZCNIC_TX_CQE_FLAGS_BYTES             1
+`define ZCNIC_TX_CQE_LEN_OFF                 8
+`define ZCNIC_TX_CQE_LEN_BYTES               4
+`define ZCNIC_TX_CQE_FRAGS_OFF               12
+`define ZCNIC_TX_CQE_FRAGS_BYTES             1
+`define ZCNIC_RX_DESC_BYTES                  16
+`define ZCNIC_RX_DESC_HDR_ADDR_OFF           0
+`define ZCNIC_RX_DESC_HDR_ADDR_BYTES         4
+`define ZCNIC_RX_DESC_DATA_ADDR_OFF          4
+`define ZCNIC_RX_DESC_DATA_ADDR_BYTES        4
+`define ZCNIC_RX_DESC_COOKIE_OFF             8
+`define ZCNIC_RX_DESC_COOKIE_BYTES           4
+`define ZCNIC_RX_CQE_BYTES                   32
+`define ZCNIC_RX_CQE_COOKIE_OFF              0
+`define ZCNIC_RX_CQE_COOKIE_BYTES            4
+`define ZCNIC_RX_CQE_INDEX_OFF               4
+`define ZCNIC_RX_CQE_INDEX_BYTES             2
+`define ZCNIC_RX_CQE_QUEUE_OFF               6
+`define ZCNIC_RX_CQE_QUEUE_BYTES             1
+`define ZCNIC_RX_CQE_FLAGS_OFF               7
+`define ZCNIC_RX_CQE_FLAGS_BYTES             1
+`define ZCNIC_RX_CQE_HDR_LEN_OFF             8
+`define ZCNIC_RX_CQE_HDR_LEN_BYTES           2
+`define ZCNIC_RX_CQE_DATA_LEN_OFF            10
+`define ZCNIC_RX_CQE_DATA_LEN_BYTES          2
+`define ZCNIC_RX_CQE_RSS_HASH_OFF            12
+`define ZCNIC_RX_CQE_RSS_HASH_BYTES          4
+`define ZCNIC_RX_CQE_CSUM_OFF                16
+`define ZCNIC_RX_CQE_CSUM_BYTES              1
+`define ZCNIC_RX_CQE_FILTER_INDEX_OFF        18
+`define ZCNIC_RX_CQE_FILTER_INDEX_BYTES      1
+`define ZCNIC_RX_CQE_FRAME_LEN_OFF           20
+`define ZCNIC_RX_CQE_FRAME_LEN_BYTES         4
 
 // Copy engine error codes
 `define ZCNIC_COPY_ERR_NONE                  4'd0
@@ -75,5 +253,6 @@
 
 // Interrupt vectors
 `define ZCNIC_IRQ_VECTOR_MISC                0
+`define ZCNIC_IRQ_VECTOR_TXQ_FIRST           1
 
 `endif

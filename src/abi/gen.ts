@@ -6,9 +6,17 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ABI_HASH32, ABI_HASH_HEX, ABI_VERSION, AXI_RESP, COPY_DESC, COPY_ERR, FEATURE, IRQ_VECTOR,
-  NIC_ID, NIC_VERSION, REG_WINDOW_BYTES, REGS, type RegDef,
+  ABI_HASH32, ABI_HASH_HEX, ABI_VERSION, AXI_RESP, COPY_DESC, COPY_ERR, CQE_PHASE, FEATURE, IRQ_VECTOR,
+  type Layout, MAX_FRAME, NIC_ID, NIC_VERSION, QERR, QREGS, QUEUE, REG_WINDOW_BYTES, REGS, type RegDef,
+  RX_CQE, RX_CSUM, RX_DESC, RX_FLAG, STEER, TX_CQE, TX_DESC, TX_FLAG,
 } from './regs.js';
+
+/** Host-memory structures, by the prefix their generated names carry. */
+const LAYOUTS: Readonly<Record<string, Layout>> = { TX_DESC, TX_CQE, RX_DESC, RX_CQE };
+/** Plain constant tables, by prefix. */
+const TABLES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  QUEUE, QERR, TX_FLAG, RX_FLAG, RX_CSUM, STEER,
+};
 import { ERR, EXIT, FRAME, LINK_DEFAULTS, MSG, PROTOCOL_VERSION } from '../bridge/protocol.js';
 
 export const GENERATED = {
@@ -43,6 +51,28 @@ function verilog(): string {
     for (const f of r.fields ?? []) {
       def(`ZCNIC_${r.name}_${f.name}_LSB`, `${f.lsb}`, f.doc);
       def(`ZCNIC_${r.name}_${f.name}_WIDTH`, `${f.width}`);
+    }
+  }
+  l.push('', '// Per-queue register offsets (within a queue block, see ZCNIC_QUEUE_*)');
+  for (const r of QREGS as readonly RegDef[]) {
+    def(`ZCNIC_QREG_${r.name}`, `6'h${r.offset.toString(16).toUpperCase().padStart(2, '0')}`, `${r.access}: ${r.doc}`);
+    for (const f of r.fields ?? []) {
+      def(`ZCNIC_Q_${r.name}_${f.name}_LSB`, `${f.lsb}`, f.doc);
+      def(`ZCNIC_Q_${r.name}_${f.name}_WIDTH`, `${f.width}`);
+    }
+  }
+  l.push('', '// Queue tables, flags and limits');
+  for (const [t, obj] of Object.entries(TABLES)) {
+    for (const [k, v] of Object.entries(obj)) def(`ZCNIC_${t}_${k}`, `32'h${hex32(v)}`);
+  }
+  def('ZCNIC_MAX_FRAME', `${MAX_FRAME}`);
+  def('ZCNIC_CQE_PHASE', `8'h${CQE_PHASE.toString(16).toUpperCase()}`);
+  l.push('', '// Descriptor and completion layouts: byte offset and size of each field');
+  for (const [t, lay] of Object.entries(LAYOUTS)) {
+    def(`ZCNIC_${t}_BYTES`, `${lay.BYTES}`);
+    for (const [f, [off, n]] of Object.entries(lay.fields)) {
+      def(`ZCNIC_${t}_${f}_OFF`, `${off}`);
+      def(`ZCNIC_${t}_${f}_BYTES`, `${n}`);
     }
   }
   l.push('', '// Copy engine error codes');
@@ -101,6 +131,24 @@ function pyAbi(): string {
   l.push('', pyConstDict('FEATURE', FEATURE), '', pyConstDict('COPY_ERR', COPY_ERR), '');
   l.push(pyConstDict('COPY_DESC', COPY_DESC), '', pyConstDict('AXI_RESP', AXI_RESP), '');
   l.push(pyConstDict('IRQ_VECTOR', IRQ_VECTOR), '');
+  l.push('# Per-queue registers (offsets within a queue block)');
+  for (const r of QREGS as readonly RegDef[]) {
+    l.push(`QREG_${r.name} = 0x${r.offset.toString(16).toUpperCase().padStart(2, '0')}  # ${r.access}: ${r.doc}`);
+  }
+  for (const r of QREGS as readonly RegDef[]) {
+    for (const f of r.fields ?? []) {
+      l.push(`Q_${r.name}_${f.name} = (${f.lsb}, 0x${hex32(fieldMask(f.width, f.lsb))})  # ${f.doc}`);
+    }
+  }
+  l.push('');
+  for (const [t, obj] of Object.entries(TABLES)) l.push(pyConstDict(t, obj), '');
+  l.push(`MAX_FRAME = ${MAX_FRAME}`, `CQE_PHASE = 0x${CQE_PHASE.toString(16).toUpperCase()}`, '');
+  l.push('# Layouts: name -> (bytes, {field: (offset, size)})');
+  for (const [t, lay] of Object.entries(LAYOUTS)) {
+    const f = Object.entries(lay.fields).map(([k, [o, n]]) => `${JSON.stringify(k)}: (${o}, ${n})`).join(', ');
+    l.push(`${t} = (${lay.BYTES}, {${f}})`);
+  }
+  l.push('');
   return l.join('\n');
 }
 

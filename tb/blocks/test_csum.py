@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-from dataclasses import dataclass
 
 import cocotb
 from cocotb.clock import Clock
@@ -29,6 +28,8 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
 from scapy.layers.l2 import ARP, Dot1Q, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
 from scapy.utils import checksum  # noqa: E402
+from zcnic_tb.netmodel import csum_parse as parse
+from zcnic_tb.netmodel import rx_csum_model as rx_model
 from zcnic_tb.tbutil import pause_generator, reset
 
 TOPLEVEL = "csum_top"
@@ -50,57 +51,6 @@ T_IP, T_UDP, T_IP_REFUSED, T_UDP_REFUSED = 1, 2, 4, 8
 
 
 # --- reference model ---------------------------------------------------------------------------
-
-@dataclass
-class Parsed:
-    is_ipv4: bool = False
-    l3: int = 14
-    ihl4: int = 0
-    tot: int = 0
-    frag: bool = False
-    proto: int = 0
-    n: int = 0
-
-    @property
-    def truncated(self) -> bool:
-        return self.is_ipv4 and self.n < self.l3 + self.tot
-
-
-def parse(f: bytes) -> Parsed:
-    p = Parsed(n=len(f))
-    if len(f) < 14:
-        return p
-    vlan = f[12:14] == b"\x81\x00"
-    p.l3 = l3 = 18 if vlan else 14
-    if len(f) < l3 + 20 or f[l3 - 2:l3] != b"\x08\x00" or f[l3] >> 4 != 4 or f[l3] & 15 < 5:
-        return p
-    p.is_ipv4 = True
-    p.ihl4 = (f[l3] & 15) * 4
-    p.tot = int.from_bytes(f[l3 + 2:l3 + 4], "big")
-    p.frag = bool(f[l3 + 6] & 0x20) or ((f[l3 + 6] & 0x1F) << 8 | f[l3 + 7]) != 0
-    p.proto = f[l3 + 9]
-    return p
-
-
-def rx_model(f: bytes) -> dict[str, int]:
-    """Expected rx_csum record for frame f (the RTL's documented semantics, scapy's checksum)."""
-    p = parse(f)
-    rec = dict(is_ipv4=0, ip_csum_ok=0, is_udp=0, l4_csum_present=0, l4_csum_ok=0, fragment=0, truncated=0)
-    if not p.is_ipv4:
-        return rec
-    l3, l4 = p.l3, p.l3 + p.ihl4
-    rec["is_ipv4"] = 1
-    rec["truncated"] = int(p.truncated)
-    rec["fragment"] = int(p.frag)
-    rec["ip_csum_ok"] = int(p.n >= l4 and p.tot >= p.ihl4 and not p.truncated and checksum(f[l3:l4]) == 0)
-    rec["is_udp"] = int(p.proto == 17)
-    present = p.proto == 17 and not p.frag and p.n >= l4 + 8 and f[l4 + 6:l4 + 8] != b"\0\0"
-    rec["l4_csum_present"] = int(present)
-    if present and not p.truncated and p.tot >= p.ihl4 + 8:
-        pseudo = f[l3 + 12:l3 + 20] + b"\x00\x11" + (p.tot - p.ihl4).to_bytes(2, "big")
-        rec["l4_csum_ok"] = int(checksum(pseudo + f[l4:l3 + p.tot]) == 0)
-    return rec
-
 
 def tx_model(junk: bytes, good: bytes, ins_ip: bool, ins_udp: bool) -> tuple[bytes, int]:
     """Expected tx_csum output and tuser: junk with the requested fields taken from good."""

@@ -21,6 +21,10 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge, Timer, with_timeout
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from zcnic_tb.netmodel import (  # noqa: F401
+    M_DIP, M_DPORT, M_ETYPE, M_MAC, M_PROTO, MS_KEY, MS_VECTORS, Filter, ip_int, mac_int, toeplitz,
+)
+from zcnic_tb.netmodel import parse_headers as parse
 from zcnic_tb.tbutil import pause_generator, reset
 
 TOPLEVEL = "rx_steer"
@@ -52,124 +56,9 @@ REG_RETA = 0x400  # + 4w, w < RSS_ENTRIES/4
 REG_FILTER = 0x800  # + 32f
 FILT_CTRL, FILT_MAC_LO, FILT_MAC_HI, FILT_TYPE, FILT_DST_IP, FILT_DST_PORT = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
 FILTER_STRIDE = 0x20
-M_MAC, M_ETYPE, M_PROTO, M_DIP, M_DPORT = 1, 2, 4, 8, 16
-
-MS_KEY = bytes.fromhex("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa")
-# Microsoft RSS verification suite, IPv4: src, sport, dst, dport, IPv4-only hash, with TCP ports
-MS_VECTORS = [
-    ("66.9.149.187", 2794, "161.142.100.80", 1766, 0x323E8FC2, 0x51CCC178),
-    ("199.92.111.2", 14230, "65.69.140.83", 4739, 0xD718262A, 0xC626B0EA),
-    ("24.19.198.95", 12898, "12.22.207.184", 38024, 0xD2D0A5DE, 0x5C2B394A),
-    ("38.27.205.30", 48228, "209.142.163.6", 2217, 0x82989176, 0xAFC7327F),
-    ("153.39.163.191", 44251, "202.188.127.2", 1303, 0x5D1809C5, 0x10E828A2),
-]
-
 
 # ------------------------------------------------------------------------------------------------
 # Reference model
-
-
-def toeplitz(key: bytes, data: bytes) -> int:
-    """Microsoft RSS hash: XOR of the 32-bit key window at every set input bit (MSB first)."""
-    k = int.from_bytes(key, "big")
-    kbits = len(key) * 8
-    result = 0
-    for i in range(len(data) * 8):
-        if data[i // 8] >> (7 - i % 8) & 1:
-            result ^= (k >> (kbits - 32 - i)) & 0xFFFFFFFF
-    return result
-
-
-def ip_int(text: str) -> int:
-    return int(ipaddress.IPv4Address(text))
-
-
-def mac_int(text: str) -> int:
-    return int(text.replace(":", ""), 16)
-
-
-def parse(frame: bytes) -> dict[str, int]:
-    """The rx_parse record of a frame (fields of absent headers read 0)."""
-    n = len(frame)
-    b = frame + bytes(256)
-
-    def u16(o):
-        return b[o] << 8 | b[o + 1]
-
-    def u32(o):
-        return int.from_bytes(b[o:o + 4], "big")
-
-    tpid = u16(12)
-    vlan = tpid == 0x8100
-    l3 = 18 if vlan else 14
-    ethertype = u16(16) if vlan else tpid
-    l2_short = n < l3
-    ip_type = not l2_short and ethertype == 0x0800
-    version, ihl = b[l3] >> 4, b[l3] & 15
-    ip_hdr_ok = ip_type and version == 4 and ihl >= 5
-    l4 = l3 + ihl * 4
-    is_ipv4 = ip_hdr_ok and n >= l4
-    frag = is_ipv4 and bool(b[l3 + 6] & 0x20 or (b[l3 + 6] & 0x1F) << 8 | b[l3 + 7])
-    proto = b[l3 + 9]
-    l4_ok = is_ipv4 and not frag
-    udp_type = l4_ok and proto == 17
-    tcp_type = l4_ok and proto == 6
-    doff = b[l4 + 12] >> 4
-    is_udp = udp_type and n >= l4 + 8
-    is_tcp = tcp_type and n >= l4 + 20 and doff >= 5 and n >= l4 + doff * 4
-    truncated = (
-        l2_short
-        or (ip_type and n < l3 + 20)
-        or (ip_hdr_ok and n < l4)
-        or (udp_type and n < l4 + 8)
-        or (tcp_type and (n < l4 + 20 or (doff >= 5 and n < l4 + doff * 4)))
-    )
-    ports = is_udp or is_tcp
-    if is_udp:
-        hdr_len = l4 + 8
-    elif is_tcp:
-        hdr_len = l4 + doff * 4
-    elif is_ipv4:
-        hdr_len = l4
-    else:
-        hdr_len = l3
-    return {
-        "dst_mac": int.from_bytes(b[0:6], "big"),
-        "src_mac": int.from_bytes(b[6:12], "big"),
-        "ethertype": ethertype,
-        "vlan": int(vlan),
-        "vid": u16(14) & 0xFFF if vlan else 0,
-        "is_ipv4": int(is_ipv4),
-        "ihl": ihl if is_ipv4 else 0,
-        "ip_proto": proto if is_ipv4 else 0,
-        "src_ip": u32(l3 + 12) if is_ipv4 else 0,
-        "dst_ip": u32(l3 + 16) if is_ipv4 else 0,
-        "frag": int(frag),
-        "is_udp": int(is_udp),
-        "is_tcp": int(is_tcp),
-        "src_port": u16(l4) if ports else 0,
-        "dst_port": u16(l4 + 2) if ports else 0,
-        "l3_offset": l3,
-        "l4_offset": l4 if is_ipv4 else 0,
-        "hdr_len": hdr_len,
-        "truncated": int(truncated),
-    }
-
-
-class Filter:
-    def __init__(self):
-        self.enable = self.drop = self.mask = self.queue = 0
-        self.mac = self.ethertype = self.proto = self.dst_ip = self.dst_port = 0
-
-    def matches(self, rec) -> bool:
-        m = self.mask
-        return bool(self.enable) and all((
-            not m & M_MAC or rec["dst_mac"] == self.mac,
-            not m & M_ETYPE or rec["ethertype"] == self.ethertype,
-            not m & M_PROTO or (rec["is_ipv4"] and rec["ip_proto"] == self.proto),
-            not m & M_DIP or (rec["is_ipv4"] and rec["dst_ip"] == self.dst_ip),
-            not m & M_DPORT or ((rec["is_udp"] or rec["is_tcp"]) and rec["dst_port"] == self.dst_port),
-        ))
 
 
 class RegModel:
