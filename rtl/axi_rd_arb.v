@@ -106,7 +106,7 @@ end
 /*
  * AR: round-robin grant into a one-deep output register
  */
-reg [S_COUNT-1:0]    last_oh_reg = ONE;  // one-hot: the slave granted last
+reg [S_COUNT-1:0]    last_oh_reg;  // one-hot: the slave granted last
 
 // requests above the last granted slave first, then from slave 0 (wrap around)
 wire [S_COUNT-1:0]   ar_above = s_axi_arvalid & ~(last_oh_reg | (last_oh_reg - ONE));
@@ -125,15 +125,15 @@ always @* begin
     end
 end
 
-reg                  arvalid_reg = 1'b0;
-reg [M_ID_WIDTH-1:0] arid_reg = {M_ID_WIDTH{1'b0}};
-reg [31:0]           araddr_reg = 32'd0;
-reg [7:0]            arlen_reg = 8'd0;
-reg [2:0]            arsize_reg = 3'd0;
-reg [1:0]            arburst_reg = 2'd0;
-reg                  arlock_reg = 1'b0;
-reg [3:0]            arcache_reg = 4'd0;
-reg [2:0]            arprot_reg = 3'd0;
+reg                  arvalid_reg;
+reg [M_ID_WIDTH-1:0] arid_reg;
+reg [31:0]           araddr_reg;
+reg [7:0]            arlen_reg;
+reg [2:0]            arsize_reg;
+reg [1:0]            arburst_reg;
+reg                  arlock_reg;
+reg [3:0]            arcache_reg;
+reg [2:0]            arprot_reg;
 
 // the register takes a new request when empty or being emptied this cycle
 wire                 ar_load = !arvalid_reg || m_axi_arready;

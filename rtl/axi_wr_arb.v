@@ -126,8 +126,8 @@ end
  */
 reg [IDX_WIDTH-1:0]  fifo_mem[0:W_FIFO_DEPTH-1];
 // one extra bit tells full from empty
-reg [FIFO_LOG2:0]    fifo_wr_ptr_reg = {FIFO_LOG2+1{1'b0}};
-reg [FIFO_LOG2:0]    fifo_rd_ptr_reg = {FIFO_LOG2+1{1'b0}};
+reg [FIFO_LOG2:0]    fifo_wr_ptr_reg;
+reg [FIFO_LOG2:0]    fifo_rd_ptr_reg;
 
 wire                 fifo_empty = fifo_wr_ptr_reg == fifo_rd_ptr_reg;
 wire                 fifo_full = fifo_wr_ptr_reg == (fifo_rd_ptr_reg ^ {1'b1, {FIFO_LOG2{1'b0}}});
@@ -136,7 +136,7 @@ wire [IDX_WIDTH-1:0] w_idx = fifo_mem[fifo_rd_ptr_reg[FIFO_LOG2-1:0]];
 /*
  * AW: round-robin grant into a one-deep output register
  */
-reg [S_COUNT-1:0]    last_oh_reg = ONE;  // one-hot: the slave granted last
+reg [S_COUNT-1:0]    last_oh_reg;  // one-hot: the slave granted last
 
 // requests above the last granted slave first, then from slave 0 (wrap around)
 wire [S_COUNT-1:0]   aw_above = s_axi_awvalid & ~(last_oh_reg | (last_oh_reg - ONE));
@@ -155,19 +155,20 @@ always @* begin
     end
 end
 
-reg                  awvalid_reg = 1'b0;
-reg [M_ID_WIDTH-1:0] awid_reg = {M_ID_WIDTH{1'b0}};
-reg [31:0]           awaddr_reg = 32'd0;
-reg [7:0]            awlen_reg = 8'd0;
-reg [2:0]            awsize_reg = 3'd0;
-reg [1:0]            awburst_reg = 2'd0;
-reg                  awlock_reg = 1'b0;
-reg [3:0]            awcache_reg = 4'd0;
-reg [2:0]            awprot_reg = 3'd0;
+reg                  awvalid_reg;
+reg [M_ID_WIDTH-1:0] awid_reg;
+reg [31:0]           awaddr_reg;
+reg [7:0]            awlen_reg;
+reg [2:0]            awsize_reg;
+reg [1:0]            awburst_reg;
+reg                  awlock_reg;
+reg [3:0]            awcache_reg;
+reg [2:0]            awprot_reg;
 
-// the register takes a new request when empty or being emptied this cycle, and the FIFO has room
-// (a pop in the same cycle is not counted, which keeps full off the W path)
-wire                 aw_load = (!awvalid_reg || m_axi_awready) && !fifo_full;
+// the register is free when empty or being emptied this cycle; it takes a new request only while
+// the FIFO has room too (a pop in the same cycle is not counted, which keeps W off the AW path)
+wire                 aw_free = !awvalid_reg || m_axi_awready;
+wire                 aw_load = aw_free && !fifo_full;
 wire                 aw_take = aw_load && (|s_axi_awvalid);
 
 assign s_axi_awready = aw_load ? aw_grant_oh : {S_COUNT{1'b0}};
@@ -214,8 +215,9 @@ always @(posedge clk) begin
         fifo_mem[fifo_wr_ptr_reg[FIFO_LOG2-1:0]] <= aw_grant_idx;
         fifo_wr_ptr_reg <= fifo_wr_ptr_reg + 1'b1;
     end
-    if (aw_load) begin
-        awvalid_reg <= |s_axi_awvalid;
+    if (aw_free) begin
+        // emptied even when the FIFO is full, else the AW would go out twice
+        awvalid_reg <= aw_take;
     end
     if (w_pop) begin
         fifo_rd_ptr_reg <= fifo_rd_ptr_reg + 1'b1;

@@ -147,9 +147,10 @@ wire [31:0]                                   copy_bytes;
 wire                                          copy_done_evt;
 wire                                          copy_error_evt;
 wire                                          irq_misc;
+wire                                          mac_loopback_unused;
 
 // protection bits carry no meaning for the register window
-wire unused_prot = &{1'b0, s_axil_awprot, s_axil_arprot};
+wire unused_prot = &{1'b0, s_axil_awprot, s_axil_arprot, mac_loopback_unused};
 
 genvar n;
 generate
@@ -243,6 +244,11 @@ nic_regs_inst (
     .copy_bytes(copy_bytes),
     .copy_done_evt(copy_done_evt),
     .copy_error_evt(copy_error_evt),
+    .tx_err_queues(16'd0),
+    .rx_err_queues(16'd0),
+    .tx_err_evt(1'b0),
+    .rx_err_evt(1'b0),
+    .mac_loopback(mac_loopback_unused),
 
     /*
      * Interrupt

@@ -58,3 +58,7 @@ class FaultyAxiRam(Memory):
         self.read_if.faults = self.read_faults
         answer_faults_with(self.write_if.b_channel, self)
         answer_faults_with(self.read_if.r_channel, self)
+
+    def clear_faults(self):
+        self.read_faults.clear()
+        self.write_faults.clear()
