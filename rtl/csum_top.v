@@ -62,13 +62,15 @@ module csum_top #
     input  wire                     s_axis_tx_tvalid,
     output wire                     s_axis_tx_tready,
     input  wire                     s_axis_tx_tlast,
+    input  wire                     s_axis_tx_tuser,
     output wire [DATA_WIDTH-1:0]    m_axis_tx_tdata,
     output wire [DATA_WIDTH/8-1:0]  m_axis_tx_tkeep,
     output wire                     m_axis_tx_tvalid,
     input  wire                     m_axis_tx_tready,
     output wire                     m_axis_tx_tlast,
     output wire [3:0]               m_axis_tx_tuser,
-    output wire [31:0]              tx_drop_count
+    output wire [31:0]              tx_drop_count,
+    output wire [31:0]              tx_abort_count
 );
 
 assign m_axis_rx_tdata = s_axis_rx_tdata;
@@ -117,13 +119,15 @@ tx_csum_inst (
     .s_axis_tvalid(s_axis_tx_tvalid),
     .s_axis_tready(s_axis_tx_tready),
     .s_axis_tlast(s_axis_tx_tlast),
+    .s_axis_tuser(s_axis_tx_tuser),
     .m_axis_tdata(m_axis_tx_tdata),
     .m_axis_tkeep(m_axis_tx_tkeep),
     .m_axis_tvalid(m_axis_tx_tvalid),
     .m_axis_tready(m_axis_tx_tready),
     .m_axis_tlast(m_axis_tx_tlast),
     .m_axis_tuser(m_axis_tx_tuser),
-    .drop_count(tx_drop_count)
+    .drop_count(tx_drop_count),
+    .abort_count(tx_abort_count)
 );
 
 endmodule

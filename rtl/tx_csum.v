@@ -21,7 +21,10 @@
  * [0] IP checksum inserted, [1] UDP checksum inserted, [2] IP refused, [3] UDP refused.
  *
  * A frame longer than MAX_FRAME bytes is dropped whole (its command is consumed) and counted in
- * drop_count. Input rule: tkeep all ones except on the last beat (contiguous from lane 0).
+ * drop_count. A frame whose last beat carries s_axis_tuser = 1 (an upstream read error) is
+ * aborted the same way and counted in abort_count instead (an oversized frame counts as a drop
+ * only). Input rule: tkeep all ones except on the last beat (contiguous from lane 0); tkeep of an
+ * aborting last beat may be 0.
  *
  * Throughput: one frame is received while the previous one is sent. A buffer is released as its
  * last word is read into the output register (which keeps a copy of the frame's record), and a
@@ -54,6 +57,8 @@ module tx_csum #
     input  wire                     s_axis_tvalid,
     output wire                     s_axis_tready,
     input  wire                     s_axis_tlast,
+    // abort: read with the last beat, 1 drops the frame whole
+    input  wire                     s_axis_tuser,
 
     /*
      * Frame output
@@ -66,7 +71,9 @@ module tx_csum #
     output wire [3:0]               m_axis_tuser,
 
     // frames dropped for exceeding MAX_FRAME
-    output wire [31:0]              drop_count
+    output wire [31:0]              drop_count,
+    // frames dropped by s_axis_tuser
+    output wire [31:0]              abort_count
 );
 
 localparam BYTES = DATA_WIDTH/8;
@@ -104,6 +111,7 @@ reg                   wr_bank_reg, wr_bank_next;
 reg [PTR_WIDTH-1:0]   wr_ptr_reg, wr_ptr_next;
 reg                   wr_drop_reg, wr_drop_next;
 reg [31:0]            drop_count_reg, drop_count_next;
+reg [31:0]            abort_count_reg, abort_count_next;
 // per buffer: holds a frame (from its last beat in until its last beat out) / ready to send
 reg [1:0]             busy_reg, busy_next;
 reg [1:0]             ready_reg, ready_next;
@@ -140,6 +148,8 @@ wire in_end = in_beat && s_axis_tlast;
 // the buffer is full: this beat does not fit, the frame is dropped
 wire overflow = wr_ptr_reg == PTR_FULL;
 wire frame_drop = wr_drop_reg || overflow;
+// an aborted frame is discarded like an oversized one (its words are never published)
+wire frame_abort = s_axis_tlast && s_axis_tuser;
 wire wr_en = in_beat && !overflow;
 wire [ADDR_WIDTH-1:0] wr_addr = (wr_bank_reg ? BANK1_BASE : {ADDR_WIDTH{1'b0}}) +
     {{(ADDR_WIDTH-PTR_WIDTH){1'b0}}, wr_ptr_reg};
@@ -147,6 +157,7 @@ wire [ADDR_WIDTH-1:0] wr_addr = (wr_bank_reg ? BANK1_BASE : {ADDR_WIDTH{1'b0}}) 
 assign s_axis_tready = !busy_reg[wr_bank_reg] && (!s_axis_tlast || s_cmd_valid);
 assign s_cmd_ready = in_end;
 assign drop_count = drop_count_reg;
+assign abort_count = abort_count_reg;
 
 // checksum results, two cycles after the frame's last beat
 wire                  p_valid;
@@ -179,7 +190,7 @@ csum_parse_inst (
     .s_tkeep(s_axis_tkeep),
     .s_tlast(s_axis_tlast),
     .s_beat(in_beat),
-    .s_tag({frame_drop, wr_bank_reg, s_cmd_insert_udp, s_cmd_insert_ip}),
+    .s_tag({frame_drop || frame_abort, wr_bank_reg, s_cmd_insert_udp, s_cmd_insert_ip}),
     .res_valid(p_valid),
     .res_tag(p_tag),
     .res_is_ipv4(p_is_ipv4),
@@ -246,6 +257,7 @@ always @* begin
     wr_ptr_next = wr_ptr_reg;
     wr_drop_next = wr_drop_reg;
     drop_count_next = drop_count_reg;
+    abort_count_next = abort_count_reg;
     busy_next = busy_reg;
     ready_next = ready_reg;
     rd_bank_next = rd_bank_reg;
@@ -266,6 +278,8 @@ always @* begin
             wr_drop_next = 1'b0;
             if (frame_drop) begin
                 drop_count_next = drop_count_reg + 1'b1;
+            end else if (frame_abort) begin
+                abort_count_next = abort_count_reg + 1'b1;
             end else begin
                 busy_next[wr_bank_reg] = 1'b1;
                 wr_bank_next = !wr_bank_reg;
@@ -309,7 +323,7 @@ always @(posedge clk) begin
         o_ip_pos_reg <= ip_pos_reg[rd_bank_reg];
         o_udp_pos_reg <= udp_pos_reg[rd_bank_reg];
     end
-    if (in_end && !frame_drop) begin
+    if (in_end && !frame_drop && !frame_abort) begin
         nbeats_reg[wr_bank_reg] <= wr_ptr_reg + 1'b1;
         keep_last_reg[wr_bank_reg] <= s_axis_tkeep;
     end
@@ -327,6 +341,7 @@ always @(posedge clk) begin
     wr_ptr_reg <= wr_ptr_next;
     wr_drop_reg <= wr_drop_next;
     drop_count_reg <= drop_count_next;
+    abort_count_reg <= abort_count_next;
     busy_reg <= busy_next;
     ready_reg <= ready_next;
     rd_bank_reg <= rd_bank_next;
@@ -340,6 +355,7 @@ always @(posedge clk) begin
         wr_ptr_reg <= {PTR_WIDTH{1'b0}};
         wr_drop_reg <= 1'b0;
         drop_count_reg <= 32'd0;
+        abort_count_reg <= 32'd0;
         busy_reg <= 2'b00;
         ready_reg <= 2'b00;
         rd_bank_reg <= 1'b0;

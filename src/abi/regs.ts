@@ -326,6 +326,13 @@ export const STEER = {
   M_DST_MAC: 1 << 0, M_ETHERTYPE: 1 << 1, M_IP_PROTO: 1 << 2, M_DST_IP: 1 << 3, M_DST_PORT: 1 << 4,
 } as const;
 
+/**
+ * nic_top's default build (what `make sim` runs); a host expects it unless told otherwise. Not
+ * part of the ABI hash: the device reports its own values in PARAMS/PARAMS2.
+ */
+export const DEFAULT_BUILD = { DATA_BYTES: 8, TX_QUEUES: 4, RX_QUEUES: 4 } as const;
+export const DEFAULT_IRQ_VECTORS = 1 + DEFAULT_BUILD.TX_QUEUES + DEFAULT_BUILD.RX_QUEUES;
+
 /** AXI response codes as the RTL sees them. */
 export const AXI_RESP = { OKAY: 0, EXOKAY: 1, SLVERR: 2, DECERR: 3 } as const;
 

@@ -11,7 +11,7 @@ import { ERR, LINK_DEFAULTS, PROTOCOL_VERSION, type ErrCode, type LinkParams } f
 import { HostSession } from './session.js';
 import { Transcript } from './transcript.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
-import { ABI_HASH_HEX } from '../abi/regs.js';
+import { ABI_HASH_HEX, DEFAULT_BUILD, DEFAULT_IRQ_VECTORS } from '../abi/regs.js';
 import type { ManualClock } from '../platform/clock.js';
 
 export const BRIDGE_PATH = '/zcnic';
@@ -301,7 +301,7 @@ export function defaultParams(over: Partial<LinkParams> = {}): LinkParams {
     link_latency: LINK_DEFAULTS.linkLatency,
     seed: 1,
     max_frame: LINK_DEFAULTS.maxFrameBytes,
-    nic: { data_bytes: 8, irq_vectors: 1 },
+    nic: { data_bytes: DEFAULT_BUILD.DATA_BYTES, irq_vectors: DEFAULT_IRQ_VECTORS },
     ...over,
   };
 }

@@ -14,7 +14,6 @@ import { runCosim, type CosimResult } from '../bridge/run.js';
 import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
 import { defaultParams, isLoopback } from '../bridge/server.js';
 import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
-import { NIC_DATA_BYTES } from '../scenarios/host.js';
 import { gtkwSave } from '../debug/gtkw.js';
 
 const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--listen HOST:PORT] [--token T]
@@ -98,7 +97,6 @@ async function main(): Promise<number> {
     link_latency: intArg(args['link-latency'], 'link-latency', LINK_DEFAULTS.linkLatency),
     seed,
     max_frame: intArg(args['max-frame'], 'max-frame', LINK_DEFAULTS.maxFrameBytes),
-    nic: { data_bytes: NIC_DATA_BYTES, irq_vectors: 1 },
   });
 
   const outRoot = args.out ?? join(repoRoot, 'sim', 'out');

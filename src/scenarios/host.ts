@@ -5,6 +5,7 @@ import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { HostPlatform, type Device as DmaDevice } from '../platform/host.js';
 import { LINK_DEFAULTS } from '../bridge/protocol.js';
+import { DEFAULT_BUILD } from '../abi/regs.js';
 import type { ScenarioInstance } from './index.js';
 
 export type IommuChoice = 'strict' | 'lazy' | 'passthrough' | 'none';
@@ -19,7 +20,7 @@ export interface ScenarioHost {
 }
 
 /** The NIC's DMA data path in bytes (nic_top's default DATA_WIDTH of 64 bits). */
-export const NIC_DATA_BYTES = 8;
+export const NIC_DATA_BYTES = DEFAULT_BUILD.DATA_BYTES;
 
 export function scenarioHost(iommu: IommuChoice): ScenarioHost {
   const clock = new ManualClock(LINK_DEFAULTS.clockPeriodPs);

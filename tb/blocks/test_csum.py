@@ -21,7 +21,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.queue import Queue
 from cocotb.triggers import RisingEdge, with_timeout
-from cocotbext.axi import AxiStreamBus, AxiStreamSink, AxiStreamSource
+from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP  # noqa: E402
@@ -577,3 +577,50 @@ async def test_tx_back_to_back(dut):
                       size, beats, last - first + 1, rate)
         nb = (size + BYTES - 1) // BYTES
         assert rate >= nb / (nb + GAP_BOUND), f"{size}-byte frames at {rate:.3f} beats/cycle"
+
+
+@cocotb.test()
+async def test_tx_abort(dut):
+    """Frames whose last beat carries s_axis_tx_tuser = 1 never leave, their command is consumed
+    and they count in tx_abort_count only; an aborted oversize frame counts as a drop only; the
+    frames around them come out unchanged (and with their own commands)."""
+    tb = await setup(dut)
+    tb.set_pauses(idle=0.4, backpressure=0.4)
+    rng = tb.rng
+    expected = []
+    naborts = ndrops = 0
+    for i in range(48):
+        abort = rng.random() < 0.4 or i in (0, 1)
+        oversize = i == 20
+        if oversize:
+            g, j = build(rng, MAX_FRAME + 100, "udp")
+        else:
+            g, j = random_frame(rng, rng.choice([60, 61, BYTES, BYTES + 1, rng.randint(60, 3000)]))
+        ins_ip, ins_udp = rng.random() < 0.7, rng.random() < 0.7
+        if oversize:
+            ndrops += 1
+        elif abort:
+            naborts += 1
+        else:
+            expected.append(tx_model(j, g, ins_ip, ins_udp))
+        await tb.cmds.put((ins_ip, ins_udp))
+        # tuser on every beat: only the last one counts
+        await tb.tx_src.send(AxiStreamFrame(tdata=j, tuser=int(abort or oversize)))
+
+    async def drain():
+        out = []
+        for _ in expected:
+            out.append(await tb.tx_sink.recv())
+        await tb.tx_src.wait()
+        return out
+
+    got = await with_timeout(drain(), 20000, "us")
+    for _ in range(50):
+        await RisingEdge(dut.clk)
+    assert tb.tx_sink.empty(), "extra TX output frames"
+    assert int(dut.tx_abort_count.value) == naborts
+    assert int(dut.tx_drop_count.value) == ndrops
+    for i, (frame, (exp, flags)) in enumerate(zip(got, expected)):
+        assert bytes(frame.tdata) == exp, f"tx frame {i} differs"
+        tuser = set(frame.tuser) if isinstance(frame.tuser, list) else {frame.tuser}
+        assert tuser == {flags}, f"tx frame {i}: tuser {tuser}, expected {flags}"

@@ -19,27 +19,28 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge, Timer, ValueChange, with_timeout
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 from cocotbext.axi.axi_channels import AxiARMonitor, AxiAWMonitor, AxiRMonitor, AxiWMonitor
-from cocotbext.axi.axi_ram import AxiRamRead, AxiRamWrite
-from cocotbext.axi.memory import Memory
 
 from zcnic_tb import abi
+from zcnic_tb.axi_mem import FaultyAxiRam
 from zcnic_tb.tbutil import pause_generator, reset
 
 TOPLEVEL = "nic_top"
 # name -> nic_top parameters (run_blocks.py builds one model per entry; the tests read them back
 # from ZCNIC_* variables)
 CONFIGS = {
-    "dw64": {"DATA_WIDTH": 64, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "IRQ_VECTORS": 1},
-    "dw128": {"DATA_WIDTH": 128, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "IRQ_VECTORS": 1},
+    "dw64": {"DATA_WIDTH": 64, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "TX_QUEUES": 1, "RX_QUEUES": 1},
+    "dw128": {"DATA_WIDTH": 128, "ID_WIDTH": 4, "CHUNK_BYTES": 512, "TX_QUEUES": 1, "RX_QUEUES": 1},
     # corners: the largest chunk (4 KiB, one page per burst), the smallest (two beats), 1-bit IDs,
-    # more than one interrupt vector
-    "dw256": {"DATA_WIDTH": 256, "ID_WIDTH": 1, "CHUNK_BYTES": 4096, "IRQ_VECTORS": 2},
-    "dw512": {"DATA_WIDTH": 512, "ID_WIDTH": 8, "CHUNK_BYTES": 128, "IRQ_VECTORS": 1},
+    # the smallest ID width (requester index + engine ID), more queues and vectors
+    "dw256": {"DATA_WIDTH": 256, "ID_WIDTH": 3, "CHUNK_BYTES": 4096, "TX_QUEUES": 2, "RX_QUEUES": 3},
+    "dw512": {"DATA_WIDTH": 512, "ID_WIDTH": 8, "CHUNK_BYTES": 128, "TX_QUEUES": 1, "RX_QUEUES": 1},
 }
 
 DATA_WIDTH = int(os.environ.get("ZCNIC_DATA_WIDTH", "64"))
 CHUNK_BYTES = int(os.environ.get("ZCNIC_CHUNK_BYTES", "512"))
-IRQ_VECTORS = int(os.environ.get("ZCNIC_IRQ_VECTORS", "1"))
+TX_QUEUES = int(os.environ.get("ZCNIC_TX_QUEUES", "4"))
+RX_QUEUES = int(os.environ.get("ZCNIC_RX_QUEUES", "4"))
+IRQ_VECTORS = 1 + TX_QUEUES + RX_QUEUES
 BYTES = DATA_WIDTH // 8
 CLK_NS = 4
 PAGE = 4096
@@ -62,66 +63,6 @@ def status_value(err: int = 0, resp: int = 0) -> int:
     if err:
         value |= ST_ERROR | (err << abi.COPY_STATUS_ERR_CODE[0]) | (resp << abi.COPY_STATUS_ERR_RESP[0])
     return value
-
-
-def overlaps(ranges: list[tuple[int, int]], address: int, length: int) -> bool:
-    return any(lo < address + length and address < hi for lo, hi in ranges)
-
-
-class InjectedFault(Exception):
-    """Raised by the RAM for a faulted range; cocotbext-axi turns it into SLVERR."""
-
-
-def answer_faults_with(channel, owner):
-    """cocotbext-axi answers a failed target access with SLVERR; rewrite it to owner.fault_resp."""
-    send = channel.send
-
-    async def send_with_resp(txn):
-        for field in ("rresp", "bresp"):
-            if getattr(txn, field, None) == AxiResp.SLVERR:
-                setattr(txn, field, owner.fault_resp)
-        await send(txn)
-
-    channel.send = send_with_resp
-
-
-class FaultyRamRead(AxiRamRead):
-    faults: list[tuple[int, int]]
-
-    async def _read(self, address, length):
-        if overlaps(self.faults, address, length):
-            raise InjectedFault(f"read fault at 0x{address:08x}")
-        return await super()._read(address, length)
-
-
-class FaultyRamWrite(AxiRamWrite):
-    faults: list[tuple[int, int]]
-
-    async def _write(self, address, data):
-        if overlaps(self.faults, address, len(data)):
-            raise InjectedFault(f"write fault at 0x{address:08x}")
-        await super()._write(address, data)
-
-
-class FaultyAxiRam(Memory):
-    """AxiRam whose read and write sides answer fault_resp (SLVERR or DECERR) for the byte ranges
-    in read_faults / write_faults (a beat or strobe run touching a faulted byte fails)."""
-
-    def __init__(self, bus, clock, reset, size):
-        super().__init__(size)
-        self.read_faults: list[tuple[int, int]] = []
-        self.write_faults: list[tuple[int, int]] = []
-        self.fault_resp = AxiResp.SLVERR
-        self.write_if = FaultyRamWrite(bus.write, clock, reset, mem=self.mem)
-        self.read_if = FaultyRamRead(bus.read, clock, reset, mem=self.mem)
-        self.write_if.faults = self.write_faults
-        self.read_if.faults = self.read_faults
-        answer_faults_with(self.write_if.b_channel, self)
-        answer_faults_with(self.read_if.r_channel, self)
-
-    def clear_faults(self):
-        self.read_faults.clear()
-        self.write_faults.clear()
 
 
 class BurstChecker:
@@ -386,11 +327,16 @@ async def test_reset_values(dut):
     params = (BYTES << abi.PARAMS_DATA_BYTES[0]) | (IRQ_VECTORS << abi.PARAMS_IRQ_VECTORS[0]) | (
         (CHUNK_BYTES.bit_length() - 1) << abi.PARAMS_CHUNK_LOG2[0]
     )
+    params2 = (TX_QUEUES << abi.PARAMS2_TX_QUEUES[0]) | (RX_QUEUES << abi.PARAMS2_RX_QUEUES[0]) | (
+        10 << abi.PARAMS2_MAX_RING_LOG2[0]) | (32 << abi.PARAMS2_MAX_FRAGS[0])
     expected = {
         abi.REG_ID: abi.NIC_ID,
         abi.REG_VERSION: abi.NIC_VERSION,
-        abi.REG_FEATURES: abi.FEATURE["COPY_ENGINE"],
+        abi.REG_FEATURES: sum(abi.FEATURE.values()),
         abi.REG_PARAMS: params,
+        abi.REG_PARAMS2: params2,
+        abi.REG_MAC_CTRL: 0,
+        abi.REG_QUEUE_ERRORS: 0,
         abi.REG_ABI_HASH: abi.ABI_HASH32,
         abi.REG_SCRATCH: 0,
         abi.REG_CTRL: 0,
@@ -402,6 +348,7 @@ async def test_reset_values(dut):
         abi.REG_COPY_ERR_ADDR: 0,
         abi.REG_COPY_COMPLETED: 0,
         abi.REG_COPY_BYTES: 0,
+        **{getattr(abi, n): 0 for n in dir(abi) if n.startswith("REG_STAT_")},
     }
     for offset, value in expected.items():
         got = await tb.rd(offset)
@@ -443,8 +390,14 @@ async def test_unmapped_decerr(dut):
     tb = await setup(dut)
     await tb.wr(abi.REG_SCRATCH, 0xCAFEF00D)
     mapped = {v for k, v in vars(abi).items() if k.startswith("REG_") and k != "REG_WINDOW_BYTES"}
-    candidates = [0x01C, 0x028, 0x02C, 0x0FC, 0x118, 0x11C, 0x200, 0x800, 0xFFC]
-    candidates += [tb.rng.randrange(0, abi.REG_WINDOW_BYTES, 4) for _ in range(8)]
+    q = abi.QUEUE
+    candidates = [0x030, 0x0FC, 0x118, 0x11C, 0x1FC, 0x230, 0x3FC, 0xC00, 0xFFC,
+                  # queues that were not built, and offsets no queue register has
+                  q["TXQ_BASE"] + TX_QUEUES * q["STRIDE"], q["RXQ_BASE"] + RX_QUEUES * q["STRIDE"] + 4,
+                  q["TXQ_BASE"] + 0x38, q["RXQ_BASE"] + 0x3C, q["TXQ_BASE"] + abi.QREG_BUF_SIZE,
+                  q["RXQ_BASE"] + 0x3C0 if RX_QUEUES < 16 else 0x3F8]
+    # the core block (the rest is queue and steering registers)
+    candidates += [tb.rng.randrange(0, q["TXQ_BASE"], 4) for _ in range(8)]
     for offset in candidates:
         if offset in mapped:
             continue

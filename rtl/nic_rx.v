@@ -1,0 +1,1418 @@
+// Language: Verilog 2001
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "zcnic_abi.vh"
+
+/*
+ * RX queue engine: MAC stream -> classification -> store-and-forward frame FIFO -> per-queue
+ * descriptor rings in host memory, with completion queues (docs/rtl-nic-rx.md).
+ *
+ * Ingress: rx_steer (parse, filters, RSS; pass-through) and rx_csum (tap) see every frame; the
+ * frame's words go into a frame RAM (FIFO of words, committed per frame). Bad frames (tuser on the
+ * last beat) and frames longer than MAX_FRAME are rewound at their last beat, so they never reach
+ * memory. One record per frame {length, bad} meets the steering decision and the checksum verdict
+ * of the same frame in the merge stage, which queues a metadata record per good frame. The MAC is
+ * only held off (s_axis_tready low) when the frame RAM or the record FIFOs are full.
+ *
+ * Engine (one frame at a time, in order): filter/queue checks, descriptor count
+ * n = max(1, ceil(payload/BUF_SIZE)) (iterative subtraction), availability (PROD - CONS), one
+ * dma_rd descriptor per contiguous run of ring entries, then the header and the data buffers
+ * through dma_wr (the payload realigned to lane 0 by a two-word byte shifter), and only after all
+ * their status records came back OK the n CQEs (one dma_wr descriptor per contiguous CQ run).
+ * A failing status record puts the queue into its error state; the frame's words are freed
+ * either way.
+ */
+module nic_rx #
+(
+    // data path width in bits (64..512, power of 2)
+    parameter DATA_WIDTH = 64,
+    // RX queues (1..16)
+    parameter QUEUES = 4,
+    // largest ring, log2 of entries (4..15)
+    parameter MAX_RING_LOG2 = 10,
+    // steering filter entries and RSS indirection entries (rx_steer)
+    parameter FILTERS = 16,
+    parameter RSS_ENTRIES = 128,
+    // largest DMA burst in bytes (dma_rd / dma_wr)
+    parameter CHUNK_BYTES = 512,
+    // AXI ID width (ID 0 is used)
+    parameter ID_WIDTH = 1,
+    // largest accepted frame in bytes
+    parameter MAX_FRAME = `ZCNIC_MAX_FRAME,
+    // frame buffer in bytes (rounded up to a power of 2 words; holds at least one MAX_FRAME frame)
+    parameter FIFO_BYTES = 4*MAX_FRAME
+)
+(
+    input  wire                       clk,
+    input  wire                       rst,
+
+    /*
+     * Queue registers (same-cycle answers)
+     */
+    input  wire [9:0]                 reg_wr_addr,
+    input  wire [31:0]                reg_wr_data,
+    input  wire [3:0]                 reg_wr_strb,
+    input  wire                       reg_wr_en,
+    output wire [1:0]                 reg_wr_resp,
+    input  wire [9:0]                 reg_rd_addr,
+    input  wire                       reg_rd_en,
+    output reg  [31:0]                reg_rd_data,
+    output reg  [1:0]                 reg_rd_resp,
+
+    /*
+     * Steering registers (rx_steer's local map)
+     */
+    input  wire [11:0]                steer_reg_wr_addr,
+    input  wire [31:0]                steer_reg_wr_data,
+    input  wire [3:0]                 steer_reg_wr_strb,
+    input  wire                       steer_reg_wr_en,
+    output wire                       steer_reg_wr_err,
+    input  wire [11:0]                steer_reg_rd_addr,
+    input  wire                       steer_reg_rd_en,
+    output wire [31:0]                steer_reg_rd_data,
+    output wire                       steer_reg_rd_err,
+
+    /*
+     * Status, interrupts, statistics
+     */
+    output wire [QUEUES-1:0]          err_queues,
+    output reg                        err_evt,
+    output reg  [QUEUES-1:0]          cq_evt,
+    output wire [QUEUES*16-1:0]       irq_frames,
+    output wire [QUEUES*16-1:0]       irq_cycles,
+    output reg                        arm_valid,
+    output reg  [3:0]                 arm_queue,
+    output reg                        stat_frame,
+    output reg  [15:0]                stat_bytes,
+    output reg                        stat_drop_nodesc,
+    output reg                        stat_drop_filter,
+    output reg                        stat_drop_queue,
+    output reg                        stat_drop_bad,
+    output reg                        stat_drop_dma,
+    output reg                        stat_dma_err,
+
+    /*
+     * MAC receive stream
+     */
+    input  wire [DATA_WIDTH-1:0]      s_axis_tdata,
+    input  wire [DATA_WIDTH/8-1:0]    s_axis_tkeep,
+    input  wire                       s_axis_tvalid,
+    output wire                       s_axis_tready,
+    input  wire                       s_axis_tlast,
+    input  wire                       s_axis_tuser,
+
+    /*
+     * AXI4 master
+     */
+    output wire [ID_WIDTH-1:0]        m_axi_awid,
+    output wire [31:0]                m_axi_awaddr,
+    output wire [7:0]                 m_axi_awlen,
+    output wire [2:0]                 m_axi_awsize,
+    output wire [1:0]                 m_axi_awburst,
+    output wire                       m_axi_awlock,
+    output wire [3:0]                 m_axi_awcache,
+    output wire [2:0]                 m_axi_awprot,
+    output wire                       m_axi_awvalid,
+    input  wire                       m_axi_awready,
+    output wire [DATA_WIDTH-1:0]      m_axi_wdata,
+    output wire [DATA_WIDTH/8-1:0]    m_axi_wstrb,
+    output wire                       m_axi_wlast,
+    output wire                       m_axi_wvalid,
+    input  wire                       m_axi_wready,
+    input  wire [ID_WIDTH-1:0]        m_axi_bid,
+    input  wire [1:0]                 m_axi_bresp,
+    input  wire                       m_axi_bvalid,
+    output wire                       m_axi_bready,
+    output wire [ID_WIDTH-1:0]        m_axi_arid,
+    output wire [31:0]                m_axi_araddr,
+    output wire [7:0]                 m_axi_arlen,
+    output wire [2:0]                 m_axi_arsize,
+    output wire [1:0]                 m_axi_arburst,
+    output wire                       m_axi_arlock,
+    output wire [3:0]                 m_axi_arcache,
+    output wire [2:0]                 m_axi_arprot,
+    output wire                       m_axi_arvalid,
+    input  wire                       m_axi_arready,
+    input  wire [ID_WIDTH-1:0]        m_axi_rid,
+    input  wire [DATA_WIDTH-1:0]      m_axi_rdata,
+    input  wire [1:0]                 m_axi_rresp,
+    input  wire                       m_axi_rlast,
+    input  wire                       m_axi_rvalid,
+    output wire                       m_axi_rready
+);
+
+localparam B = DATA_WIDTH/8;
+localparam LB = $clog2(B);
+localparam QW = (QUEUES > 1) ? $clog2(QUEUES) : 1;
+localparam FW = (FILTERS > 1) ? $clog2(FILTERS) : 1;
+// frame RAM: words, rounded up to a power of 2 so that the pointers wrap by themselves
+localparam FA = $clog2((FIFO_BYTES + B - 1) / B);
+localparam FIFO_WORDS = 1 << FA;
+// words one accepted frame may occupy
+localparam MAX_WORDS = (MAX_FRAME + B - 1) / B;
+// descriptors one frame may take: the smallest BUF_SIZE is 256
+localparam MAX_DESC = (MAX_FRAME + 255) / 256;
+localparam NW = $clog2(MAX_DESC + 1);
+// descriptor buffer: room for a whole last beat of entries past MAX_DESC
+localparam DBW = NW + 1;
+localparam DBN = 1 << DBW;
+localparam LEN_WIDTH = 16;
+localparam TAG_WIDTH = 8;
+// merged per-frame record: len, drop, queue, hash, hash_valid, filter_hit, filter_index,
+// l4 (UDP or TCP), hdr_len, csum flags
+localparam META_W = 16 + 1 + QW + 32 + 1 + 1 + FW + 1 + 8 + 6;
+localparam RAW_DEPTH = 8;
+localparam [31:0] BM1 = B - 1;
+
+initial begin
+    if (DATA_WIDTH < 64 || DATA_WIDTH > 512 || (DATA_WIDTH & (DATA_WIDTH-1)) != 0) begin
+        $error("Error: DATA_WIDTH must be a power of 2 in 64..512, got %0d (instance %m)", DATA_WIDTH);
+        $finish;
+    end
+    if (QUEUES < 1 || QUEUES > 16) begin
+        $error("Error: QUEUES must be 1..16, got %0d (instance %m)", QUEUES);
+        $finish;
+    end
+    if (MAX_RING_LOG2 < 4 || MAX_RING_LOG2 > 15) begin
+        $error("Error: MAX_RING_LOG2 must be 4..15, got %0d (instance %m)", MAX_RING_LOG2);
+        $finish;
+    end
+    if (FILTERS < 1 || FILTERS > 64) begin
+        $error("Error: FILTERS must be 1..64, got %0d (instance %m)", FILTERS);
+        $finish;
+    end
+    if (RSS_ENTRIES < 4 || RSS_ENTRIES > 1024 || (RSS_ENTRIES & (RSS_ENTRIES-1)) != 0) begin
+        $error("Error: RSS_ENTRIES must be a power of 2 in 4..1024, got %0d (instance %m)", RSS_ENTRIES);
+        $finish;
+    end
+    if (ID_WIDTH < 1) begin
+        $error("Error: ID_WIDTH must be >= 1, got %0d (instance %m)", ID_WIDTH);
+        $finish;
+    end
+    if (MAX_FRAME < 64 || MAX_FRAME > 16383) begin
+        $error("Error: MAX_FRAME must be 64..16383, got %0d (instance %m)", MAX_FRAME);
+        $finish;
+    end
+    if (FIFO_BYTES < MAX_FRAME + B) begin
+        $error("Error: FIFO_BYTES must hold one MAX_FRAME frame plus a word, got %0d (instance %m)", FIFO_BYTES);
+        $finish;
+    end
+    // CHUNK_BYTES is checked by dma_rd / dma_wr (dma_burst)
+end
+
+localparam [3:0] ST_IDLE = 4'd0, ST_CLASS = 4'd1, ST_COUNT = 4'd2, ST_CHECK = 4'd3, ST_FETCH = 4'd4,
+    ST_DATA = 4'd5, ST_CQE = 4'd6, ST_DONE = 4'd7, ST_FAIL = 4'd8, ST_FREE = 4'd9;
+
+reg [3:0] st;
+
+/*
+ * Classification: rx_steer passes the stream through and decides; rx_csum taps the same beats
+ */
+wire [DATA_WIDTH-1:0]   st_tdata;
+wire [B-1:0]            st_tkeep;
+wire                    st_tvalid;
+wire                    st_tlast;
+wire                    ing_ready;
+
+wire                    dec_valid;
+wire                    dec_ready;
+wire                    dec_drop;
+wire [QW-1:0]           dec_queue;
+wire [31:0]             dec_hash;
+wire                    dec_hash_valid;
+wire                    dec_filter_hit;
+wire [FW-1:0]           dec_filter_index;
+wire                    dec_is_udp;
+wire                    dec_is_tcp;
+wire [7:0]              dec_hdr_len;
+wire [47:0]             dec_dst_mac, dec_src_mac;
+wire [15:0]             dec_ethertype, dec_src_port, dec_dst_port;
+wire                    dec_vlan, dec_is_ipv4, dec_frag, dec_truncated;
+wire [11:0]             dec_vid;
+wire [3:0]              dec_ihl;
+wire [7:0]              dec_ip_proto, dec_l3_offset, dec_l4_offset;
+wire [31:0]             dec_src_ip, dec_dst_ip;
+wire                    steer_wr_wait, steer_wr_ack, steer_rd_wait, steer_rd_ack;
+
+// only the steering fields and hdr_len / L4 type are needed here
+wire unused_dec = &{1'b0, dec_dst_mac, dec_src_mac, dec_ethertype, dec_src_port, dec_dst_port,
+    dec_vlan, dec_is_ipv4, dec_frag, dec_truncated, dec_vid, dec_ihl, dec_ip_proto, dec_l3_offset,
+    dec_l4_offset, dec_src_ip, dec_dst_ip, steer_wr_wait, steer_wr_ack, steer_rd_wait, steer_rd_ack};
+
+rx_steer #(
+    .DATA_WIDTH(DATA_WIDTH),
+    .QUEUES(QUEUES),
+    .FILTERS(FILTERS),
+    .RSS_ENTRIES(RSS_ENTRIES)
+)
+rx_steer_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_axis_tdata(s_axis_tdata),
+    .s_axis_tkeep(s_axis_tkeep),
+    .s_axis_tvalid(s_axis_tvalid),
+    .s_axis_tready(s_axis_tready),
+    .s_axis_tlast(s_axis_tlast),
+    .m_axis_tdata(st_tdata),
+    .m_axis_tkeep(st_tkeep),
+    .m_axis_tvalid(st_tvalid),
+    .m_axis_tready(ing_ready),
+    .m_axis_tlast(st_tlast),
+    .m_dec_valid(dec_valid),
+    .m_dec_ready(dec_ready),
+    .m_dec_drop(dec_drop),
+    .m_dec_queue(dec_queue),
+    .m_dec_hash(dec_hash),
+    .m_dec_hash_valid(dec_hash_valid),
+    .m_dec_filter_hit(dec_filter_hit),
+    .m_dec_filter_index(dec_filter_index),
+    .m_dec_dst_mac(dec_dst_mac),
+    .m_dec_src_mac(dec_src_mac),
+    .m_dec_ethertype(dec_ethertype),
+    .m_dec_vlan(dec_vlan),
+    .m_dec_vid(dec_vid),
+    .m_dec_is_ipv4(dec_is_ipv4),
+    .m_dec_ihl(dec_ihl),
+    .m_dec_ip_proto(dec_ip_proto),
+    .m_dec_src_ip(dec_src_ip),
+    .m_dec_dst_ip(dec_dst_ip),
+    .m_dec_frag(dec_frag),
+    .m_dec_is_udp(dec_is_udp),
+    .m_dec_is_tcp(dec_is_tcp),
+    .m_dec_src_port(dec_src_port),
+    .m_dec_dst_port(dec_dst_port),
+    .m_dec_l3_offset(dec_l3_offset),
+    .m_dec_l4_offset(dec_l4_offset),
+    .m_dec_hdr_len(dec_hdr_len),
+    .m_dec_truncated(dec_truncated),
+    .reg_wr_addr(steer_reg_wr_addr),
+    .reg_wr_data(steer_reg_wr_data),
+    .reg_wr_strb(steer_reg_wr_strb),
+    .reg_wr_en(steer_reg_wr_en),
+    .reg_wr_wait(steer_wr_wait),
+    .reg_wr_ack(steer_wr_ack),
+    .reg_wr_err(steer_reg_wr_err),
+    .reg_rd_addr(steer_reg_rd_addr),
+    .reg_rd_en(steer_reg_rd_en),
+    .reg_rd_data(steer_reg_rd_data),
+    .reg_rd_wait(steer_rd_wait),
+    .reg_rd_ack(steer_rd_ack),
+    .reg_rd_err(steer_reg_rd_err)
+);
+
+wire        cs_valid;
+wire        cs_ready;
+wire        cs_is_ipv4, cs_ip_ok, cs_is_udp, cs_l4_present, cs_l4_ok, cs_fragment, cs_truncated;
+wire [31:0] cs_drop_count;
+
+// the record FIFOs below bound the frames in flight to fewer than rx_csum's 16 results
+wire unused_cs = &{1'b0, cs_truncated, cs_drop_count};
+
+rx_csum #(
+    .DATA_WIDTH(DATA_WIDTH),
+    .RES_FIFO_DEPTH(16)
+)
+rx_csum_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_axis_tdata(st_tdata),
+    .s_axis_tkeep(st_tkeep),
+    .s_axis_tvalid(st_tvalid),
+    .s_axis_tready(ing_ready),
+    .s_axis_tlast(st_tlast),
+    .m_res_valid(cs_valid),
+    .m_res_ready(cs_ready),
+    .m_res_is_ipv4(cs_is_ipv4),
+    .m_res_ip_csum_ok(cs_ip_ok),
+    .m_res_is_udp(cs_is_udp),
+    .m_res_l4_csum_present(cs_l4_present),
+    .m_res_l4_csum_ok(cs_l4_ok),
+    .m_res_fragment(cs_fragment),
+    .m_res_truncated(cs_truncated),
+    .res_drop_count(cs_drop_count)
+);
+
+/*
+ * Ingress: frame RAM written per beat, committed at the last beat of a good frame
+ */
+(* ramstyle = "no_rw_check" *)
+reg [DATA_WIDTH-1:0] fmem [0:FIFO_WORDS-1];
+
+reg [FA:0]  wr_ptr;        // next word to write
+reg [FA:0]  commit_ptr;    // start of the frame being received (end of committed frames)
+reg [FA:0]  free_ptr;      // first word still owned by the engine
+reg [15:0]  in_words;      // words of the current frame seen so far
+reg         in_over;       // the current frame exceeded MAX_WORDS
+
+wire        lenf_s_ready;
+wire [FA:0] fifo_used = wr_ptr - free_ptr;
+wire        fifo_full = fifo_used == FIFO_WORDS[FA:0];
+
+// the len FIFO is checked on every beat so that a frame's last beat always finds a slot
+assign ing_ready = !fifo_full && lenf_s_ready;
+wire in_beat = st_tvalid && ing_ready;
+
+reg [LB:0] keep_cnt;
+integer ki;
+always @* begin
+    keep_cnt = 0;
+    for (ki = 0; ki < B; ki = ki + 1) begin
+        if (st_tkeep[ki]) begin
+            keep_cnt = ki[LB:0] + 1'b1;
+        end
+    end
+end
+
+wire        in_store = !in_over && in_words < MAX_WORDS[15:0];
+wire [15:0] in_len = {in_words[15-LB:0], {LB{1'b0}}} + {{(15-LB){1'b0}}, keep_cnt};
+wire        in_bad = s_axis_tuser || !in_store || in_len > MAX_FRAME[15:0];
+wire [FA:0] wr_ptr_inc = wr_ptr + 1'b1;
+
+always @(posedge clk) begin
+    if (in_beat && in_store) begin
+        fmem[wr_ptr[FA-1:0]] <= st_tdata;
+    end
+end
+
+always @(posedge clk) begin
+    if (in_beat) begin
+        if (st_tlast) begin
+            in_words <= 16'd0;
+            in_over <= 1'b0;
+            if (in_bad) begin
+                wr_ptr <= commit_ptr;
+            end else begin
+                wr_ptr <= wr_ptr_inc;
+                commit_ptr <= wr_ptr_inc;
+            end
+        end else if (in_store) begin
+            wr_ptr <= wr_ptr_inc;
+            in_words <= in_words + 1'b1;
+        end else begin
+            in_over <= 1'b1;
+        end
+    end
+    if (rst) begin
+        wr_ptr <= 0;
+        commit_ptr <= 0;
+        in_words <= 16'd0;
+        in_over <= 1'b0;
+    end
+end
+
+// per-frame length record {bad, len}
+wire [16:0] lenf_m_data;
+wire        lenf_m_valid;
+wire        lenf_m_ready;
+wire [3:0]  lenf_count;
+
+dma_fifo #(
+    .WIDTH(17),
+    .DEPTH(8)
+)
+len_fifo_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_data({in_bad, in_len}),
+    .s_valid(in_beat && st_tlast),
+    .s_ready(lenf_s_ready),
+    .m_data(lenf_m_data),
+    .m_valid(lenf_m_valid),
+    .m_ready(lenf_m_ready),
+    .count(lenf_count)
+);
+
+/*
+ * Merge: one record per frame from each of the three sources
+ */
+wire              meta_s_ready;
+wire              lenf_bad = lenf_m_data[16];
+wire              merge_go = lenf_m_valid && dec_valid && cs_valid && (lenf_bad || meta_s_ready);
+assign lenf_m_ready = merge_go;
+assign dec_ready = merge_go;
+assign cs_ready = merge_go;
+
+localparam [31:0] CS_IPV4 = `ZCNIC_RX_CSUM_IPV4;
+localparam [31:0] CS_IP_OK = `ZCNIC_RX_CSUM_IP_OK;
+localparam [31:0] CS_UDP = `ZCNIC_RX_CSUM_UDP;
+localparam [31:0] CS_L4_PRESENT = `ZCNIC_RX_CSUM_L4_PRESENT;
+localparam [31:0] CS_L4_OK = `ZCNIC_RX_CSUM_L4_OK;
+localparam [31:0] CS_FRAGMENT = `ZCNIC_RX_CSUM_FRAGMENT;
+wire [5:0] cs_flags =
+    (cs_is_ipv4 ? CS_IPV4[5:0] : 6'd0) |
+    (cs_ip_ok ? CS_IP_OK[5:0] : 6'd0) |
+    (cs_is_udp ? CS_UDP[5:0] : 6'd0) |
+    (cs_l4_present ? CS_L4_PRESENT[5:0] : 6'd0) |
+    (cs_l4_ok ? CS_L4_OK[5:0] : 6'd0) |
+    (cs_fragment ? CS_FRAGMENT[5:0] : 6'd0);
+
+wire [META_W-1:0] meta_in = {lenf_m_data[15:0], dec_drop, dec_queue, dec_hash, dec_hash_valid,
+    dec_filter_hit, dec_filter_index, dec_is_udp || dec_is_tcp, dec_hdr_len, cs_flags};
+wire [META_W-1:0] meta_out;
+wire              meta_valid;
+wire              meta_pop;
+wire [5:0]        meta_count;
+
+dma_fifo #(
+    .WIDTH(META_W),
+    .DEPTH(32)
+)
+meta_fifo_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_data(meta_in),
+    .s_valid(merge_go && !lenf_bad),
+    .s_ready(meta_s_ready),
+    .m_data(meta_out),
+    .m_valid(meta_valid),
+    .m_ready(meta_pop),
+    .count(meta_count)
+);
+
+wire unused_counts = &{1'b0, lenf_count, meta_count};
+
+wire [15:0]   m_len;
+wire          m_drop;
+wire [QW-1:0] m_q;
+wire [31:0]   m_hash;
+wire          m_hv;
+wire          m_fhit;
+wire [FW-1:0] m_fidx;
+wire          m_l4;
+wire [7:0]    m_hdrlen;
+wire [5:0]    m_csum;
+assign {m_len, m_drop, m_q, m_hash, m_hv, m_fhit, m_fidx, m_l4, m_hdrlen, m_csum} = meta_out;
+wire [15:0]   m_q16 = {{(16-QW){1'b0}}, m_q};
+
+assign meta_pop = st == ST_IDLE && meta_valid;
+
+/*
+ * Per-queue registers (arrays of 16 so that the 4-bit queue field indexes them directly;
+ * entries >= QUEUES are never written and stay constant)
+ */
+reg [31:0] q_ring [0:15];
+reg [31:0] q_cqb [0:15];
+reg [3:0]  q_size [0:15];
+reg [15:0] q_en;
+reg [15:0] q_split;
+reg [15:0] q_prod [0:15];
+reg [15:0] q_cons [0:15];
+reg [15:0] q_cqp [0:15];
+reg [15:0] q_err;
+reg [3:0]  q_code [0:15];
+reg [1:0]  q_resp [0:15];
+reg [15:0] q_didx [0:15];
+reg [31:0] q_eaddr [0:15];
+reg [15:0] q_irqf [0:15];
+reg [15:0] q_irqc [0:15];
+reg [12:0] q_buf [0:15];
+reg [8:0]  q_hdr [0:15];
+
+/*
+ * Engine working state
+ */
+reg [15:0]     c_len;
+reg            c_drop;
+reg [3:0]      c_q;
+reg [31:0]     c_hash;
+reg            c_hv;
+reg            c_fhit;
+reg [FW-1:0]   c_fidx;
+reg            c_l4;
+reg [7:0]      c_hdrlen;
+reg [5:0]      c_csum;
+reg            c_split;
+reg [7:0]      c_hlen;
+reg [15:0]     c_pay;
+reg [15:0]     c_rem;
+reg [NW-1:0]   c_n;
+reg [15:0]     c_last;
+reg [31:0]     c_ring;
+reg [31:0]     c_cqb;
+reg [3:0]      c_size;
+reg [12:0]     c_buf;
+reg [15:0]     c_cons;
+reg            cons_commit;
+reg [15:0]     c_cqp;
+reg [31:0]     c_hdr_addr;
+
+wire [15:0] c_mask = (16'd1 << c_size) - 16'd1;
+wire [16:0] c_ring_entries = 17'd1 << c_size;
+wire [15:0] c_slot = c_cons & c_mask;
+wire [15:0] c_cslot = c_cqp & c_mask;
+wire [16:0] room_ring = c_ring_entries - {1'b0, c_slot};
+wire [16:0] room_cq = c_ring_entries - {1'b0, c_cslot};
+wire [16:0] n17 = {{(17-NW){1'b0}}, c_n};
+wire [16:0] run1 = (n17 < room_ring) ? n17 : room_ring;
+wire [16:0] run2 = n17 - run1;
+wire [16:0] crun1 = (n17 < room_cq) ? n17 : room_cq;
+wire [16:0] crun2 = n17 - crun1;
+
+// descriptor buffer: DATA_ADDR and COOKIE of the frame's descriptors
+reg [31:0] db_data [0:DBN-1];
+reg [31:0] db_cookie [0:DBN-1];
+
+// error latch of the current phase
+reg        e_seen;
+reg [1:0]  e_resp;
+reg [31:0] e_addr;
+reg [7:0]  e_tag;
+reg [3:0]  f_code;
+reg [15:0] f_didx;
+
+// phase bookkeeping
+reg [1:0]  iss_cnt;       // dma_rd / CQE descriptors issued
+reg [1:0]  sts_cnt;       // their status records received
+reg [DBW-1:0] fe_idx;     // next descriptor buffer entry (fetch)
+reg        fe_half;       // 64-bit: low half of a descriptor held
+reg [63:0] fe_lo;
+reg        fe_run0;       // the fetch stream is still in the first run
+
+reg        wd_hdr;        // header write descriptor pending
+reg [NW-1:0] wd_k;        // next data write descriptor
+reg        wd_done;       // all data write descriptors issued
+reg [NW:0] wd_sts;        // data write status records received
+wire [NW:0] wd_expect = {{NW{1'b0}}, c_split} + ((c_pay != 16'd0) ? {1'b0, c_n} : {(NW+1){1'b0}});
+
+/*
+ * Register interface
+ */
+wire [3:0] wq = reg_wr_addr[9:6];
+wire [5:0] wo = reg_wr_addr[5:0];
+wire [3:0] rq = reg_rd_addr[9:6];
+wire [5:0] ro = reg_rd_addr[5:0];
+
+function off_mapped(input [5:0] o);
+    begin
+        off_mapped = o == `ZCNIC_QREG_RING_BASE || o == `ZCNIC_QREG_CQ_BASE ||
+            o == `ZCNIC_QREG_SIZE_LOG2 || o == `ZCNIC_QREG_CTRL || o == `ZCNIC_QREG_PROD ||
+            o == `ZCNIC_QREG_CONS || o == `ZCNIC_QREG_CQ_PROD || o == `ZCNIC_QREG_STATUS ||
+            o == `ZCNIC_QREG_ERR_ADDR || o == `ZCNIC_QREG_IRQ_ARM || o == `ZCNIC_QREG_IRQ_FRAMES ||
+            o == `ZCNIC_QREG_IRQ_CYCLES || o == `ZCNIC_QREG_BUF_SIZE || o == `ZCNIC_QREG_HDR_SIZE;
+    end
+endfunction
+
+wire [15:0] q_busy;
+genvar gq;
+generate
+    for (gq = 0; gq < 16; gq = gq + 1) begin : g_busy
+        assign q_busy[gq] = st != ST_IDLE && c_q == gq;
+    end
+endgenerate
+
+localparam [31:0] QERR_DESC_READ = `ZCNIC_QERR_DESC_READ;
+localparam [31:0] QERR_DATA_WRITE = `ZCNIC_QERR_DATA_WRITE;
+localparam [31:0] QERR_CQ_WRITE = `ZCNIC_QERR_CQ_WRITE;
+localparam [31:0] MIN_LOG2 = `ZCNIC_QUEUE_MIN_RING_LOG2;
+localparam [31:0] CTRL_ENABLE = 32'd1 << `ZCNIC_Q_CTRL_ENABLE_LSB;
+localparam [31:0] CTRL_RESET = 32'd1 << `ZCNIC_Q_CTRL_RESET_LSB;
+
+wire        wr_ok_q = {28'd0, wq} < QUEUES;
+wire        wr_dec = !wr_ok_q || !off_mapped(wo);
+wire        wr_enabled = q_en[wq];
+wire [15:0] wr_pending = reg_wr_data[15:0] - q_cons[wq];
+wire        wr_ctrl_reset = (reg_wr_data & CTRL_RESET) != 0;
+reg         wr_refuse;
+always @* begin
+    wr_refuse = reg_wr_strb != 4'hf;
+    case (wo)
+        `ZCNIC_QREG_RING_BASE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[3:0] != 4'd0;
+        `ZCNIC_QREG_CQ_BASE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[4:0] != 5'd0;
+        `ZCNIC_QREG_SIZE_LOG2: wr_refuse = wr_refuse || wr_enabled ||
+            reg_wr_data < `ZCNIC_QUEUE_MIN_RING_LOG2 || reg_wr_data > MAX_RING_LOG2;
+        // RESET only on an idle, disabled queue, and not together with ENABLE
+        `ZCNIC_QREG_CTRL: wr_refuse = wr_refuse || (wr_ctrl_reset &&
+            (wr_enabled || q_busy[wq] || (reg_wr_data & CTRL_ENABLE) != 0));
+        `ZCNIC_QREG_PROD: wr_refuse = wr_refuse || {1'b0, wr_pending} > (17'd1 << q_size[wq]);
+        `ZCNIC_QREG_BUF_SIZE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[5:0] != 6'd0 ||
+            reg_wr_data < 32'd256 || reg_wr_data > 32'd4096;
+        `ZCNIC_QREG_HDR_SIZE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[3:0] != 4'd0 ||
+            reg_wr_data < 32'd64 || reg_wr_data > 32'd256;
+        default: wr_refuse = wr_refuse;
+    endcase
+end
+
+assign reg_wr_resp = wr_dec ? `ZCNIC_AXI_RESP_DECERR :
+    wr_refuse ? `ZCNIC_AXI_RESP_SLVERR : `ZCNIC_AXI_RESP_OKAY;
+wire wr_go = reg_wr_en && !wr_dec && !wr_refuse;
+
+wire unused_rd_en = &{1'b0, reg_rd_en};
+
+always @* begin
+    reg_rd_data = 32'd0;
+    reg_rd_resp = `ZCNIC_AXI_RESP_OKAY;
+    if ({28'd0, rq} >= QUEUES || !off_mapped(ro)) begin
+        reg_rd_resp = `ZCNIC_AXI_RESP_DECERR;
+    end else begin
+        case (ro)
+            `ZCNIC_QREG_RING_BASE: reg_rd_data = q_ring[rq];
+            `ZCNIC_QREG_CQ_BASE: reg_rd_data = q_cqb[rq];
+            `ZCNIC_QREG_SIZE_LOG2: reg_rd_data = {28'd0, q_size[rq]};
+            `ZCNIC_QREG_CTRL: reg_rd_data =
+                ({31'd0, q_en[rq]} << `ZCNIC_Q_CTRL_ENABLE_LSB) |
+                ({31'd0, q_busy[rq]} << `ZCNIC_Q_CTRL_BUSY_LSB) |
+                ({31'd0, q_split[rq]} << `ZCNIC_Q_CTRL_HDR_SPLIT_LSB);
+            `ZCNIC_QREG_PROD: reg_rd_data = {16'd0, q_prod[rq]};
+            `ZCNIC_QREG_CONS: reg_rd_data = {16'd0, q_cons[rq]};
+            `ZCNIC_QREG_CQ_PROD: reg_rd_data = {16'd0, q_cqp[rq]};
+            `ZCNIC_QREG_STATUS: reg_rd_data =
+                ({31'd0, q_err[rq]} << `ZCNIC_Q_STATUS_ERROR_LSB) |
+                ({28'd0, q_code[rq]} << `ZCNIC_Q_STATUS_ERR_CODE_LSB) |
+                ({30'd0, q_resp[rq]} << `ZCNIC_Q_STATUS_ERR_RESP_LSB) |
+                ({16'd0, q_didx[rq]} << `ZCNIC_Q_STATUS_DESC_INDEX_LSB);
+            `ZCNIC_QREG_ERR_ADDR: reg_rd_data = q_eaddr[rq];
+            `ZCNIC_QREG_IRQ_FRAMES: reg_rd_data = {16'd0, q_irqf[rq]};
+            `ZCNIC_QREG_IRQ_CYCLES: reg_rd_data = {16'd0, q_irqc[rq]};
+            `ZCNIC_QREG_BUF_SIZE: reg_rd_data = {19'd0, q_buf[rq]};
+            `ZCNIC_QREG_HDR_SIZE: reg_rd_data = {23'd0, q_hdr[rq]};
+            default: reg_rd_data = 32'd0;  // IRQ_ARM is write-only
+        endcase
+    end
+end
+
+generate
+    for (gq = 0; gq < QUEUES; gq = gq + 1) begin : g_out
+        assign err_queues[gq] = q_err[gq];
+        assign irq_frames[gq*16 +: 16] = q_irqf[gq];
+        assign irq_cycles[gq*16 +: 16] = q_irqc[gq];
+    end
+endgenerate
+
+/*
+ * DMA engines
+ */
+wire [31:0]            rd_desc_addr;
+wire [LEN_WIDTH-1:0]   rd_desc_len;
+wire                   rd_desc_valid;
+wire                   rd_desc_ready;
+wire [TAG_WIDTH-1:0]   rd_sts_tag;
+wire                   rd_sts_error;
+wire [1:0]             rd_sts_resp;
+wire [31:0]            rd_sts_err_addr;
+wire                   rd_sts_valid;
+wire [DATA_WIDTH-1:0]  rd_tdata;
+wire [B-1:0]           rd_tkeep;
+wire                   rd_tlast;
+wire [TAG_WIDTH-1:0]   rd_tid;
+wire                   rd_tuser;
+wire                   rd_tvalid;
+wire                   rd_busy, rd_err;
+wire [1:0]             rd_err_resp;
+wire [31:0]            rd_err_addr;
+
+reg  [31:0]            wr_desc_addr;
+reg  [LEN_WIDTH-1:0]   wr_desc_len;
+reg  [TAG_WIDTH-1:0]   wr_desc_tag;
+reg                    wr_desc_valid;
+wire                   wr_desc_ready;
+wire [TAG_WIDTH-1:0]   wr_sts_tag;
+wire                   wr_sts_error;
+wire [1:0]             wr_sts_resp;
+wire [31:0]            wr_sts_err_addr;
+wire                   wr_sts_valid;
+reg  [DATA_WIDTH-1:0]  wr_tdata;
+reg                    wr_tvalid;
+wire                   wr_tready;
+wire                   wr_busy, wr_err;
+wire [1:0]             wr_err_resp;
+wire [31:0]            wr_err_addr;
+
+// status records carry everything; the early error outputs are for single-descriptor users
+wire unused_dma = &{1'b0, rd_sts_tag, rd_tkeep, rd_tid, rd_tuser, rd_busy, rd_err, rd_err_resp,
+    rd_err_addr, wr_busy, wr_err, wr_err_resp, wr_err_addr};
+
+assign rd_desc_valid = st == ST_FETCH && (iss_cnt == 2'd0 || (iss_cnt == 2'd1 && run2 != 17'd0));
+assign rd_desc_addr = iss_cnt == 2'd0 ? c_ring + {12'd0, c_slot, 4'd0} : c_ring;
+assign rd_desc_len = iss_cnt == 2'd0 ? {run1[11:0], 4'd0} : {run2[11:0], 4'd0};
+
+dma_rd #(
+    .DATA_WIDTH(DATA_WIDTH),
+    .ID_WIDTH(ID_WIDTH),
+    .CHUNK_BYTES(CHUNK_BYTES),
+    .LEN_WIDTH(LEN_WIDTH),
+    .TAG_WIDTH(TAG_WIDTH)
+)
+dma_rd_inst (
+    .clk(clk),
+    .rst(rst),
+    .stop(1'b0),
+    .busy(rd_busy),
+    .err(rd_err),
+    .err_resp(rd_err_resp),
+    .err_addr(rd_err_addr),
+    .s_desc_addr(rd_desc_addr),
+    .s_desc_len(rd_desc_len),
+    .s_desc_tag({TAG_WIDTH{1'b0}}),
+    .s_desc_valid(rd_desc_valid),
+    .s_desc_ready(rd_desc_ready),
+    .m_sts_tag(rd_sts_tag),
+    .m_sts_error(rd_sts_error),
+    .m_sts_resp(rd_sts_resp),
+    .m_sts_err_addr(rd_sts_err_addr),
+    .m_sts_valid(rd_sts_valid),
+    .m_sts_ready(1'b1),
+    .m_axis_tdata(rd_tdata),
+    .m_axis_tkeep(rd_tkeep),
+    .m_axis_tlast(rd_tlast),
+    .m_axis_tid(rd_tid),
+    .m_axis_tuser(rd_tuser),
+    .m_axis_tvalid(rd_tvalid),
+    .m_axis_tready(1'b1),
+    .m_axi_arid(m_axi_arid),
+    .m_axi_araddr(m_axi_araddr),
+    .m_axi_arlen(m_axi_arlen),
+    .m_axi_arsize(m_axi_arsize),
+    .m_axi_arburst(m_axi_arburst),
+    .m_axi_arlock(m_axi_arlock),
+    .m_axi_arcache(m_axi_arcache),
+    .m_axi_arprot(m_axi_arprot),
+    .m_axi_arvalid(m_axi_arvalid),
+    .m_axi_arready(m_axi_arready),
+    .m_axi_rid(m_axi_rid),
+    .m_axi_rdata(m_axi_rdata),
+    .m_axi_rresp(m_axi_rresp),
+    .m_axi_rlast(m_axi_rlast),
+    .m_axi_rvalid(m_axi_rvalid),
+    .m_axi_rready(m_axi_rready)
+);
+
+dma_wr #(
+    .DATA_WIDTH(DATA_WIDTH),
+    .ID_WIDTH(ID_WIDTH),
+    .CHUNK_BYTES(CHUNK_BYTES),
+    .LEN_WIDTH(LEN_WIDTH),
+    .TAG_WIDTH(TAG_WIDTH)
+)
+dma_wr_inst (
+    .clk(clk),
+    .rst(rst),
+    .stop(1'b0),
+    .busy(wr_busy),
+    .err(wr_err),
+    .err_resp(wr_err_resp),
+    .err_addr(wr_err_addr),
+    .s_desc_addr(wr_desc_addr),
+    .s_desc_len(wr_desc_len),
+    .s_desc_tag(wr_desc_tag),
+    .s_desc_valid(wr_desc_valid),
+    .s_desc_ready(wr_desc_ready),
+    .m_sts_tag(wr_sts_tag),
+    .m_sts_error(wr_sts_error),
+    .m_sts_resp(wr_sts_resp),
+    .m_sts_err_addr(wr_sts_err_addr),
+    .m_sts_valid(wr_sts_valid),
+    .m_sts_ready(1'b1),
+    .s_axis_tdata(wr_tdata),
+    .s_axis_tkeep({B{1'b1}}),
+    .s_axis_tlast(1'b0),
+    .s_axis_tvalid(wr_tvalid),
+    .s_axis_tready(wr_tready),
+    .m_axi_awid(m_axi_awid),
+    .m_axi_awaddr(m_axi_awaddr),
+    .m_axi_awlen(m_axi_awlen),
+    .m_axi_awsize(m_axi_awsize),
+    .m_axi_awburst(m_axi_awburst),
+    .m_axi_awlock(m_axi_awlock),
+    .m_axi_awcache(m_axi_awcache),
+    .m_axi_awprot(m_axi_awprot),
+    .m_axi_awvalid(m_axi_awvalid),
+    .m_axi_awready(m_axi_awready),
+    .m_axi_wdata(m_axi_wdata),
+    .m_axi_wstrb(m_axi_wstrb),
+    .m_axi_wlast(m_axi_wlast),
+    .m_axi_wvalid(m_axi_wvalid),
+    .m_axi_wready(m_axi_wready),
+    .m_axi_bid(m_axi_bid),
+    .m_axi_bresp(m_axi_bresp),
+    .m_axi_bvalid(m_axi_bvalid),
+    .m_axi_bready(m_axi_bready)
+);
+
+/*
+ * Frame reader: raw frame words (header phase, then payload phase) into a small FIFO, with
+ * credits so that the registered RAM read always finds room
+ */
+wire [LB-1:0] c_shift = c_hlen[LB-1:0];
+wire [15:0]   hdr_words = ({8'd0, c_hlen} + BM1[15:0]) >> LB;
+wire [15:0]   pay_words = ((c_pay + BM1[15:0]) >> LB) + ((c_shift != 0) ? 16'd1 : 16'd0);
+wire [15:0]   frame_words = (c_len + BM1[15:0]) >> LB;
+wire [31:0]   pay_start32 = {{(31-FA){1'b0}}, free_ptr} + {24'd0, c_hlen >> LB};
+wire [FA:0]   pay_start = pay_start32[FA:0];
+
+reg [1:0]            rdr_phase;    // 0 header, 1 payload, 2 done
+reg [FA:0]           rdr_addr;
+reg [15:0]           rdr_left;
+reg                  rdr_first;    // next payload word is the first
+reg                  rdr_inflight;
+reg                  rdr_v_pay, rdr_v_first;
+reg [DATA_WIDTH-1:0] rdr_word;
+
+wire [DATA_WIDTH+1:0] raw_m_data;
+wire                  raw_m_valid;
+wire                  raw_m_ready;
+wire [$clog2(RAW_DEPTH):0] raw_count;
+wire                  raw_s_ready;
+// the read credits below keep the FIFO from ever refusing a word
+wire unused_raw = &{1'b0, raw_s_ready};
+
+wire rdr_issue = st == ST_DATA && rdr_phase != 2'd2 && rdr_left != 16'd0 &&
+    ({{(16-$clog2(RAW_DEPTH)-1){1'b0}}, raw_count} + {15'd0, rdr_inflight}) < RAW_DEPTH - 1;
+
+always @(posedge clk) begin
+    rdr_word <= fmem[rdr_addr[FA-1:0]];
+end
+
+dma_fifo #(
+    .WIDTH(DATA_WIDTH + 2),
+    .DEPTH(RAW_DEPTH)
+)
+raw_fifo_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_data({rdr_v_pay, rdr_v_first, rdr_word}),
+    .s_valid(rdr_inflight),
+    .s_ready(raw_s_ready),
+    .m_data(raw_m_data),
+    .m_valid(raw_m_valid),
+    .m_ready(raw_m_ready),
+    .count(raw_count)
+);
+
+// byte shifter: payload word j = {w[j0+j+1], w[j0+j]} >> s bytes
+reg  [DATA_WIDTH-1:0]   prev_word;
+wire                    raw_pay = raw_m_data[DATA_WIDTH+1];
+wire                    raw_first = raw_m_data[DATA_WIDTH];
+wire [DATA_WIDTH-1:0]   raw_word = raw_m_data[DATA_WIDTH-1:0];
+wire                    sh_need_out = !(raw_pay && c_shift != 0 && raw_first);
+wire [2*DATA_WIDTH-1:0] sh_pair = {raw_word, prev_word} >> {c_shift, 3'b000};
+wire [DATA_WIDTH-1:0]   sh_out = (raw_pay && c_shift != 0) ? sh_pair[DATA_WIDTH-1:0] : raw_word;
+assign raw_m_ready = raw_m_valid && (!sh_need_out || (st == ST_DATA && wr_tready));
+
+always @(posedge clk) begin
+    if (raw_m_valid && raw_m_ready) begin
+        prev_word <= raw_word;
+    end
+end
+
+/*
+ * CQE stream: entries of the current run, lane 0 first
+ */
+localparam CQE_W = 8*`ZCNIC_RX_CQE_BYTES;
+reg [1:0]  cq_run;       // run being streamed (2: done)
+reg [15:0] cq_beat;      // beat within the run
+wire [15:0] cq_run_entries = cq_run == 2'd0 ? crun1[15:0] : crun2[15:0];
+wire [15:0] cq_run_beats = ({cq_run_entries[10:0], 5'd0} + BM1[15:0]) >> LB;
+wire [15:0] cq_e0 = cq_run == 2'd0 ? 16'd0 : crun1[15:0];
+
+localparam [31:0] F_SOP = `ZCNIC_RX_FLAG_SOP;
+localparam [31:0] F_EOP = `ZCNIC_RX_FLAG_EOP;
+localparam [31:0] F_HDR_SPLIT = `ZCNIC_RX_FLAG_HDR_SPLIT;
+localparam [31:0] F_FILTER_HIT = `ZCNIC_RX_FLAG_FILTER_HIT;
+localparam [31:0] F_HASH_VALID = `ZCNIC_RX_FLAG_HASH_VALID;
+
+// the fields every entry of the frame repeats
+reg [CQE_W-1:0] cqe_common;
+always @* begin
+    cqe_common = {CQE_W{1'b0}};
+    cqe_common[8*`ZCNIC_RX_CQE_QUEUE_OFF +: 8] = {4'd0, c_q};
+    cqe_common[8*`ZCNIC_RX_CQE_FLAGS_OFF +: 8] = (c_split ? F_HDR_SPLIT[7:0] : 8'd0) |
+        (c_fhit ? F_FILTER_HIT[7:0] : 8'd0) | (c_hv ? F_HASH_VALID[7:0] : 8'd0);
+    cqe_common[8*`ZCNIC_RX_CQE_HDR_LEN_OFF +: 16] = {8'd0, c_hlen};
+    cqe_common[8*`ZCNIC_RX_CQE_RSS_HASH_OFF +: 32] = c_hash;
+    cqe_common[8*`ZCNIC_RX_CQE_CSUM_OFF +: 8] = {2'd0, c_csum};
+    cqe_common[8*`ZCNIC_RX_CQE_FILTER_INDEX_OFF +: 8] = {{(8-FW){1'b0}}, c_fidx};
+    cqe_common[8*`ZCNIC_RX_CQE_FRAME_LEN_OFF +: 32] = {16'd0, c_len};
+end
+
+// entry e of the frame; everything it reads is an argument, so callers' sensitivity is complete
+function [CQE_W-1:0] cqe(
+    input [15:0]      e,
+    input [31:0]      cookie,
+    input [CQE_W-1:0] common,
+    input [NW-1:0]    n,
+    input [15:0]      cqp,
+    input [15:0]      cons,
+    input [15:0]      last,
+    input [12:0]      buf_size,
+    input [3:0]       size_log2
+);
+    reg [CQE_W-1:0] r;
+    reg [15:0]      cqi;
+    reg [15:0]      last_e;
+    begin
+        last_e = {{(16-NW){1'b0}}, n} - 16'd1;
+        cqi = cqp + e;
+        r = common;
+        r[8*`ZCNIC_RX_CQE_COOKIE_OFF +: 32] = cookie;
+        r[8*`ZCNIC_RX_CQE_INDEX_OFF +: 16] = cons + e;
+        r[8*`ZCNIC_RX_CQE_FLAGS_OFF +: 8] = common[8*`ZCNIC_RX_CQE_FLAGS_OFF +: 8] |
+            ((e == 16'd0) ? F_SOP[7:0] : 8'd0) | ((e == last_e) ? F_EOP[7:0] : 8'd0) |
+            (cqi[size_log2] ? 8'd0 : `ZCNIC_CQE_PHASE);
+        r[8*`ZCNIC_RX_CQE_DATA_LEN_OFF +: 16] = (e == last_e) ? last : {3'd0, buf_size};
+        cqe = r;
+    end
+endfunction
+
+reg [DATA_WIDTH-1:0] cq_data;
+generate
+    if (B >= 32) begin : g_cq_wide
+        // B/32 entries per beat
+        integer cj;
+        reg [15:0] cq_ent;
+        always @* begin
+            cq_ent = 16'd0;
+            for (cj = 0; cj < B/32; cj = cj + 1) begin
+                cq_ent = cq_e0 + (cq_beat << (LB - 5)) + cj[15:0];
+                cq_data[cj*CQE_W +: CQE_W] = cqe(cq_ent, db_cookie[cq_ent[DBW-1:0]], cqe_common, c_n,
+                    c_cqp, c_cons, c_last, c_buf, c_size);
+            end
+        end
+    end else begin : g_cq_narrow
+        // 32/B beats per entry
+        wire [15:0] cq_ent = cq_e0 + (cq_beat >> (5 - LB));
+        wire [CQE_W-1:0] cq_entry = cqe(cq_ent, db_cookie[cq_ent[DBW-1:0]], cqe_common, c_n, c_cqp,
+            c_cons, c_last, c_buf, c_size);
+        always @* begin
+            cq_data = cq_entry[cq_beat[4-LB:0]*DATA_WIDTH +: DATA_WIDTH];
+        end
+    end
+endgenerate
+
+/*
+ * dma_wr descriptor and stream muxes
+ */
+wire [NW-1:0] last_k = c_n - 1'b1;
+always @* begin
+    wr_desc_valid = 1'b0;
+    wr_desc_addr = 32'd0;
+    wr_desc_len = {LEN_WIDTH{1'b0}};
+    wr_desc_tag = {TAG_WIDTH{1'b0}};
+    wr_tvalid = 1'b0;
+    wr_tdata = cq_data;
+    if (st == ST_DATA) begin
+        wr_tvalid = raw_m_valid && sh_need_out;
+        wr_tdata = sh_out;
+        if (wd_hdr) begin
+            wr_desc_valid = 1'b1;
+            wr_desc_addr = c_hdr_addr;
+            wr_desc_len = {8'd0, c_hlen};
+        end else if (!wd_done) begin
+            wr_desc_valid = 1'b1;
+            wr_desc_addr = db_data[{{(DBW-NW){1'b0}}, wd_k}];
+            wr_desc_len = (wd_k == last_k) ? c_last : {3'd0, c_buf};
+            wr_desc_tag = {{(TAG_WIDTH-NW){1'b0}}, wd_k};
+        end
+    end else if (st == ST_CQE) begin
+        wr_tvalid = cq_run != 2'd2;
+        wr_desc_valid = iss_cnt == 2'd0 || (iss_cnt == 2'd1 && crun2 != 17'd0);
+        wr_desc_addr = iss_cnt == 2'd0 ? c_cqb + {11'd0, c_cslot, 5'd0} : c_cqb;
+        wr_desc_len = iss_cnt == 2'd0 ? {crun1[10:0], 5'd0} : {crun2[10:0], 5'd0};
+    end
+end
+
+// index of the entry at a failing burst's start address (ring of 16-byte or 32-byte entries)
+wire [31:0] e_ring_off = e_addr - c_ring;
+wire [31:0] e_cq_off = e_addr - c_cqb;
+wire [15:0] e_ring_k = (e_ring_off[19:4] - c_slot) & c_mask;
+wire [15:0] e_cq_k = (e_cq_off[20:5] - c_cslot) & c_mask;
+
+// upper bits of wide intermediate results that never carry information
+wire unused_bits = &{1'b0, m_q16, frame_words, pay_start32, sh_pair[2*DATA_WIDTH-1:DATA_WIDTH],
+    cq_run_entries, e_ring_off, e_cq_off};
+
+/*
+ * Descriptor fetch stream -> descriptor buffer (entry 0's HDR_ADDR kept apart)
+ */
+wire fe_start = st == ST_CHECK;
+wire fe_beat = st == ST_FETCH && rd_tvalid;
+generate
+    if (B == 8) begin : g_fe_narrow
+        // two beats per descriptor
+        always @(posedge clk) begin
+            if (fe_start) begin
+                fe_idx <= {DBW{1'b0}};
+                fe_half <= 1'b0;
+                fe_run0 <= 1'b1;
+            end else if (fe_beat) begin
+                if (!fe_half) begin
+                    fe_lo <= rd_tdata[63:0];
+                    fe_half <= 1'b1;
+                end else begin
+                    if (fe_idx == {DBW{1'b0}}) begin
+                        c_hdr_addr <= fe_lo[8*`ZCNIC_RX_DESC_HDR_ADDR_OFF +: 32];
+                    end
+                    db_data[fe_idx] <= fe_lo[8*`ZCNIC_RX_DESC_DATA_ADDR_OFF +: 32];
+                    db_cookie[fe_idx] <= rd_tdata[8*(`ZCNIC_RX_DESC_COOKIE_OFF-8) +: 32];
+                    fe_half <= 1'b0;
+                    fe_idx <= fe_idx + 1'b1;
+                end
+                if (rd_tlast) begin
+                    // the second run starts at lane 0 of a new stream frame
+                    fe_half <= 1'b0;
+                    fe_run0 <= 1'b0;
+                    if (fe_run0) begin
+                        fe_idx <= run1[DBW-1:0];
+                    end
+                end
+            end
+        end
+    end else begin : g_fe_wide
+        // B/16 descriptors per beat
+        localparam [31:0] DPB = B/16;
+        integer dj;
+        always @(posedge clk) begin
+            if (fe_start) begin
+                fe_idx <= {DBW{1'b0}};
+                fe_half <= 1'b0;
+                fe_run0 <= 1'b1;
+            end else if (fe_beat) begin
+                for (dj = 0; dj < B/16; dj = dj + 1) begin
+                    if (fe_idx + dj[DBW-1:0] == {DBW{1'b0}}) begin
+                        c_hdr_addr <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_HDR_ADDR_OFF +: 32];
+                    end
+                    db_data[fe_idx + dj[DBW-1:0]] <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_DATA_ADDR_OFF +: 32];
+                    db_cookie[fe_idx + dj[DBW-1:0]] <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_COOKIE_OFF +: 32];
+                end
+                fe_idx <= fe_idx + DPB[DBW-1:0];
+                if (rd_tlast) begin
+                    fe_run0 <= 1'b0;
+                    if (fe_run0) begin
+                        fe_idx <= run1[DBW-1:0];
+                    end
+                end
+            end
+        end
+        // the two-beat assembly is only needed at 64 bits
+        always @(posedge clk) begin
+            fe_lo <= 64'd0;
+        end
+        wire unused_fe = &{1'b0, fe_half, fe_lo};
+    end
+endgenerate
+
+/*
+ * Engine
+ */
+integer qi;
+always @(posedge clk) begin
+    err_evt <= 1'b0;
+    cq_evt <= {QUEUES{1'b0}};
+    cons_commit <= 1'b0;
+    arm_valid <= 1'b0;
+    stat_frame <= 1'b0;
+    stat_drop_nodesc <= 1'b0;
+    stat_drop_filter <= 1'b0;
+    stat_drop_queue <= 1'b0;
+    stat_drop_bad <= merge_go && lenf_bad;
+    stat_drop_dma <= 1'b0;
+    stat_dma_err <= 1'b0;
+    rdr_inflight <= rdr_issue;
+
+    case (st)
+        ST_IDLE: begin
+            if (meta_valid) begin
+                c_len <= m_len;
+                c_drop <= m_drop;
+                c_q <= m_q16[3:0];
+                c_hash <= m_hash;
+                c_hv <= m_hv;
+                c_fhit <= m_fhit;
+                c_fidx <= m_fidx;
+                c_l4 <= m_l4;
+                c_hdrlen <= m_hdrlen;
+                c_csum <= m_csum;
+                st <= ST_CLASS;
+            end
+        end
+        ST_CLASS: begin
+            c_ring <= q_ring[c_q];
+            c_cqb <= q_cqb[c_q];
+            c_size <= q_size[c_q];
+            c_buf <= q_buf[c_q];
+            c_cons <= q_cons[c_q];
+            c_cqp <= q_cqp[c_q];
+            c_n <= {{(NW-1){1'b0}}, 1'b1};
+            if (c_drop) begin
+                stat_drop_filter <= 1'b1;
+                st <= ST_FREE;
+            end else if ({28'd0, c_q} >= QUEUES || !q_en[c_q] || q_err[c_q]) begin
+                stat_drop_queue <= 1'b1;
+                st <= ST_FREE;
+            end else if (q_split[c_q] && c_l4 && {1'b0, c_hdrlen} <= q_hdr[c_q]) begin
+                c_split <= 1'b1;
+                c_hlen <= c_hdrlen;
+                c_pay <= c_len - {8'd0, c_hdrlen};
+                c_rem <= c_len - {8'd0, c_hdrlen};
+                st <= ST_COUNT;
+            end else begin
+                c_split <= 1'b0;
+                c_hlen <= 8'd0;
+                c_pay <= c_len;
+                c_rem <= c_len;
+                st <= ST_COUNT;
+            end
+        end
+        ST_COUNT: begin
+            // n = max(1, ceil(payload / BUF_SIZE)); c_last = bytes in the last data buffer
+            if (c_rem > {3'd0, c_buf}) begin
+                c_rem <= c_rem - {3'd0, c_buf};
+                c_n <= c_n + 1'b1;
+            end else begin
+                c_last <= c_rem;
+                st <= ST_CHECK;
+            end
+        end
+        ST_CHECK: begin
+            iss_cnt <= 2'd0;
+            sts_cnt <= 2'd0;
+            e_seen <= 1'b0;
+            if (q_prod[c_q] - c_cons < {{(16-NW){1'b0}}, c_n}) begin
+                stat_drop_nodesc <= 1'b1;
+                st <= ST_FREE;
+            end else begin
+                st <= ST_FETCH;
+            end
+        end
+        ST_FETCH: begin
+            if (rd_desc_valid && rd_desc_ready) begin
+                iss_cnt <= iss_cnt + 1'b1;
+            end
+            if (rd_sts_valid) begin
+                sts_cnt <= sts_cnt + 1'b1;
+                if (rd_sts_error && !e_seen) begin
+                    e_seen <= 1'b1;
+                    e_resp <= rd_sts_resp;
+                    e_addr <= rd_sts_err_addr;
+                end
+            end
+            if (iss_cnt != 2'd0 && !rd_desc_valid && sts_cnt == iss_cnt) begin
+                if (e_seen) begin
+                    f_code <= QERR_DESC_READ[3:0];
+                    f_didx <= c_cons + e_ring_k;
+                    st <= ST_FAIL;
+                end else begin
+                    wd_hdr <= c_split;
+                    wd_k <= {NW{1'b0}};
+                    wd_done <= c_pay == 16'd0;
+                    wd_sts <= {(NW+1){1'b0}};
+                    rdr_phase <= c_split ? 2'd0 : 2'd1;
+                    rdr_addr <= c_split ? free_ptr : pay_start;
+                    rdr_left <= c_split ? hdr_words : pay_words;
+                    rdr_first <= 1'b1;
+                    st <= ST_DATA;
+                end
+            end
+        end
+        ST_DATA: begin
+            if (wr_desc_valid && wr_desc_ready) begin
+                if (wd_hdr) begin
+                    wd_hdr <= 1'b0;
+                end else begin
+                    wd_k <= wd_k + 1'b1;
+                    if (wd_k == last_k) begin
+                        wd_done <= 1'b1;
+                    end
+                end
+            end
+            if (rdr_issue) begin
+                rdr_v_pay <= rdr_phase == 2'd1;
+                rdr_v_first <= rdr_phase == 2'd1 && rdr_first;
+                if (rdr_phase == 2'd1) begin
+                    rdr_first <= 1'b0;
+                end
+                if (rdr_left == 16'd1) begin
+                    if (rdr_phase == 2'd0 && c_pay != 16'd0) begin
+                        rdr_phase <= 2'd1;
+                        rdr_addr <= pay_start;
+                        rdr_left <= pay_words;
+                    end else begin
+                        rdr_phase <= 2'd2;
+                        rdr_left <= 16'd0;
+                    end
+                end else begin
+                    rdr_addr <= rdr_addr + 1'b1;
+                    rdr_left <= rdr_left - 1'b1;
+                end
+            end
+            if (wr_sts_valid) begin
+                wd_sts <= wd_sts + 1'b1;
+                if (wr_sts_error && !e_seen) begin
+                    e_seen <= 1'b1;
+                    e_resp <= wr_sts_resp;
+                    e_addr <= wr_sts_err_addr;
+                    e_tag <= wr_sts_tag;
+                end
+            end
+            if (wd_sts == wd_expect && !wd_hdr && wd_done && rdr_phase == 2'd2 && !rdr_inflight &&
+                    raw_count == 0) begin
+                iss_cnt <= 2'd0;
+                sts_cnt <= 2'd0;
+                cq_run <= 2'd0;
+                cq_beat <= 16'd0;
+                if (e_seen) begin
+                    f_code <= QERR_DATA_WRITE[3:0];
+                    f_didx <= c_cons + {8'd0, e_tag};
+                    st <= ST_FAIL;
+                end else begin
+                    st <= ST_CQE;
+                    cons_commit <= 1'b1;
+                end
+            end
+        end
+        ST_CQE: begin
+            if (wr_desc_valid && wr_desc_ready) begin
+                iss_cnt <= iss_cnt + 1'b1;
+            end
+            if (wr_tvalid && wr_tready) begin
+                if (cq_beat == cq_run_beats - 16'd1) begin
+                    cq_beat <= 16'd0;
+                    cq_run <= (cq_run == 2'd0 && crun2 != 17'd0) ? 2'd1 : 2'd2;
+                end else begin
+                    cq_beat <= cq_beat + 1'b1;
+                end
+            end
+            if (wr_sts_valid) begin
+                sts_cnt <= sts_cnt + 1'b1;
+                if (wr_sts_error && !e_seen) begin
+                    e_seen <= 1'b1;
+                    e_resp <= wr_sts_resp;
+                    e_addr <= wr_sts_err_addr;
+                end
+            end
+            if (iss_cnt != 2'd0 && !wr_desc_valid && sts_cnt == iss_cnt && cq_run == 2'd2) begin
+                if (e_seen) begin
+                    f_code <= QERR_CQ_WRITE[3:0];
+                    f_didx <= c_cons + e_cq_k;
+                    st <= ST_FAIL;
+                end else begin
+                    st <= ST_DONE;
+                end
+            end
+        end
+        ST_DONE: begin
+            cq_evt[c_q[QW-1:0]] <= 1'b1;
+            stat_frame <= 1'b1;
+            stat_bytes <= c_len;
+            st <= ST_FREE;
+        end
+        ST_FAIL: begin
+            err_evt <= 1'b1;
+            stat_drop_dma <= 1'b1;
+            stat_dma_err <= 1'b1;
+            st <= ST_FREE;
+        end
+        ST_FREE: begin
+            st <= ST_IDLE;
+        end
+        default: st <= ST_IDLE;
+    endcase
+
+    /*
+     * Queue registers: engine updates, then register writes (RESET is refused while BUSY, so
+     * the two never touch the same queue's indices or status in one cycle)
+     */
+    // the descriptors are consumed once their data is written, before any of the frame's CQEs
+    // can be seen: a driver reposts on seeing a CQE, and its doorbell must not find CONS behind
+    if (cons_commit) begin
+        q_cons[c_q] <= c_cons + {{(16-NW){1'b0}}, c_n};
+    end
+    if (st == ST_DONE) begin
+        q_cqp[c_q] <= c_cqp + {{(16-NW){1'b0}}, c_n};
+    end
+    if (st == ST_FAIL) begin
+        q_err[c_q] <= 1'b1;
+        q_code[c_q] <= f_code;
+        q_resp[c_q] <= e_resp;
+        q_didx[c_q] <= f_didx;
+        q_eaddr[c_q] <= e_addr;
+    end
+    if (wr_go) begin
+        case (wo)
+            `ZCNIC_QREG_RING_BASE: q_ring[wq] <= reg_wr_data;
+            `ZCNIC_QREG_CQ_BASE: q_cqb[wq] <= reg_wr_data;
+            `ZCNIC_QREG_SIZE_LOG2: q_size[wq] <= reg_wr_data[3:0];
+            `ZCNIC_QREG_CTRL: begin
+                q_en[wq] <= reg_wr_data[`ZCNIC_Q_CTRL_ENABLE_LSB];
+                q_split[wq] <= reg_wr_data[`ZCNIC_Q_CTRL_HDR_SPLIT_LSB];
+                if (wr_ctrl_reset) begin
+                    q_prod[wq] <= 16'd0;
+                    q_cons[wq] <= 16'd0;
+                    q_cqp[wq] <= 16'd0;
+                    q_err[wq] <= 1'b0;
+                    q_code[wq] <= 4'd0;
+                    q_resp[wq] <= 2'd0;
+                    q_didx[wq] <= 16'd0;
+                    q_eaddr[wq] <= 32'd0;
+                end
+            end
+            `ZCNIC_QREG_PROD: q_prod[wq] <= reg_wr_data[15:0];
+            `ZCNIC_QREG_IRQ_ARM: begin
+                arm_valid <= 1'b1;
+                arm_queue <= wq;
+            end
+            `ZCNIC_QREG_IRQ_FRAMES: q_irqf[wq] <= reg_wr_data[15:0];
+            `ZCNIC_QREG_IRQ_CYCLES: q_irqc[wq] <= reg_wr_data[15:0];
+            `ZCNIC_QREG_BUF_SIZE: q_buf[wq] <= reg_wr_data[12:0];
+            `ZCNIC_QREG_HDR_SIZE: q_hdr[wq] <= reg_wr_data[8:0];
+            default: begin
+                // read-only registers: the write is accepted and ignored
+            end
+        endcase
+    end
+
+    if (rst) begin
+        st <= ST_IDLE;
+        err_evt <= 1'b0;
+        cq_evt <= {QUEUES{1'b0}};
+        cons_commit <= 1'b0;
+        arm_valid <= 1'b0;
+        arm_queue <= 4'd0;
+        stat_frame <= 1'b0;
+        stat_bytes <= 16'd0;
+        stat_drop_nodesc <= 1'b0;
+        stat_drop_filter <= 1'b0;
+        stat_drop_queue <= 1'b0;
+        stat_drop_bad <= 1'b0;
+        stat_drop_dma <= 1'b0;
+        stat_dma_err <= 1'b0;
+        rdr_inflight <= 1'b0;
+        rdr_phase <= 2'd2;
+        c_q <= 4'd0;
+        q_en <= 16'd0;
+        q_split <= 16'd0;
+        q_err <= 16'd0;
+        for (qi = 0; qi < 16; qi = qi + 1) begin
+            q_ring[qi] <= 32'd0;
+            q_cqb[qi] <= 32'd0;
+            q_size[qi] <= MIN_LOG2[3:0];
+            q_prod[qi] <= 16'd0;
+            q_cons[qi] <= 16'd0;
+            q_cqp[qi] <= 16'd0;
+            q_code[qi] <= 4'd0;
+            q_resp[qi] <= 2'd0;
+            q_didx[qi] <= 16'd0;
+            q_eaddr[qi] <= 32'd0;
+            q_irqf[qi] <= 16'd0;
+            q_irqc[qi] <= 16'd0;
+            q_buf[qi] <= 13'd2048;
+            q_hdr[qi] <= 9'd256;
+        end
+    end
+end
+
+// the frame's words are released once the engine is done with it (or dropped it)
+always @(posedge clk) begin
+    if (st == ST_FREE) begin
+        free_ptr <= free_ptr + frame_words[FA:0];
+    end
+    if (rst) begin
+        free_ptr <= 0;
+    end
+end
+
+endmodule
+
+`resetall
