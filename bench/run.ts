@@ -7,6 +7,9 @@
 //   3. Simulation: the copy scenario over the bridge against the same copies run in-process
 //      (cocotb + AxiRam, no bridge) and under a plain Verilator C++ harness (no cocotb, no
 //      Python: the speed limit), at the default and the widest data path.
+//   4. The whole NIC in MAC loopback: the whole-NIC cocotb test (tb/blocks/test_nic.py, in-process
+//      memory, backpressure, 4+4 queues) against nic_bench (sim/harness/nic_bench.cpp: trivial
+//      memory, one queue pair), the same RTL, at the default and the widest data path.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,9 @@ import { PAGE_SIZE } from '../src/mem/phys.js';
 
 const OUT = join(repoRoot, 'sim', 'out', 'bench');
 const REPEAT = 3;
+// the cocotb run is long enough to be steady on its own; the harness runs REPEAT times
+const NIC_COCOTB_FRAMES = 300;
+const NIC_HARNESS_FRAMES = 2000;
 
 function line(name: string, value: number, unit: string): void {
   const v = value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
@@ -112,12 +118,12 @@ function inprocCopy(seed: number, chunk: number): SimFigures & { bytes: number }
   return JSON.parse(readFileSync(outFile, 'utf8')) as SimFigures & { bytes: number };
 }
 
-/** Build sim/harness/copy_bench.cpp for `dataWidth`; returns the binary. */
-function buildHarness(dataWidth: number): string {
-  const dir = join(repoRoot, 'sim', 'build', `harness-dw${dataWidth}`);
-  const b = spawnSync('bash', ['sim/harness/build.sh', String(dataWidth), dir], { cwd: repoRoot, encoding: 'utf8' });
+/** Build sim/harness/<harness>.cpp for `dataWidth` (the directory the tests use); returns the binary. */
+function buildHarness(harness: 'copy_bench' | 'nic_bench', dataWidth: number): string {
+  const dir = join(repoRoot, 'sim', 'build', `${harness}-dw${dataWidth}`);
+  const b = spawnSync('bash', ['sim/harness/build.sh', harness, String(dataWidth), dir], { cwd: repoRoot, encoding: 'utf8' });
   if (b.status !== 0) throw new Error(`harness build failed:\n${b.stderr}`);
-  return join(dir, 'copy_bench');
+  return join(dir, harness);
 }
 
 /** The same copies under the harness binary, the list repeated `repeat` times. */
@@ -127,6 +133,31 @@ function harnessCopy(bin: string, seed: number, chunk: number, repeat: number): 
   const r = spawnSync(bin, [casesFile, String(repeat)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`harness run failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout) as SimFigures & { bytes: number };
+}
+
+interface NicFigures {
+  cycles: number;
+  wall_s: number;
+  cycles_per_s: number;
+  frames: number;
+  bytes: number;
+}
+
+/** The whole-NIC loopback test under cocotb with in-process memory (one run: it is long). */
+function inprocNic(dataWidth: number, frames: number): NicFigures {
+  const outFile = join(OUT, `nic-inproc-dw${dataWidth}.json`);
+  const r = spawnSync(venvPython(), ['tb/bench/run_nic_inproc.py', String(dataWidth), String(frames), outFile], {
+    cwd: repoRoot, encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`in-process NIC bench failed (exit ${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr}`);
+  return JSON.parse(readFileSync(outFile, 'utf8')) as NicFigures;
+}
+
+/** nic_bench: frames through TX, loopback and RX, every byte checked; its last line is JSON. */
+function harnessNic(bin: string, frames: number): NicFigures {
+  const r = spawnSync(bin, ['--frames', String(frames), '--seed', '1', '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nic_bench failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as NicFigures;
 }
 
 async function main(): Promise<void> {
@@ -174,7 +205,7 @@ async function main(): Promise<void> {
   const coMiBs = median(co.map((r) => r.bytes / r.wall_s)) / 2 ** 20;
   const inMiBs = median(inp.map((r) => r.bytes / r.wall_s)) / 2 ** 20;
   for (const dw of [64, 512]) {
-    const bin = buildHarness(dw);
+    const bin = buildHarness('copy_bench', dw);
     const runs = await repeat(async () => harnessCopy(bin, 1, 512, 300));
     const h = median(runs.map((r) => r.cycles_per_s));
     put(`harness DATA_WIDTH=${dw}: cycles_per_s`, h, 'cycles/s');
@@ -186,6 +217,21 @@ async function main(): Promise<void> {
   }
   put('copied MiB per wall s: in-process cocotb (DATA_WIDTH=64)', inMiBs, 'MiB/s');
   put('copied MiB per wall s: over the bridge (DATA_WIDTH=64)', coMiBs, 'MiB/s');
+
+  process.stdout.write('\nthe whole NIC in MAC loopback: cocotb + in-process memory vs the plain C++ harness\n');
+  for (const dw of [64, 512]) {
+    const co = inprocNic(dw, NIC_COCOTB_FRAMES);
+    put(`NIC cocotb DATA_WIDTH=${dw}: simulated cycles (${co.frames} frames)`, co.cycles, 'cycles');
+    put(`NIC cocotb DATA_WIDTH=${dw}: cycles_per_s`, co.cycles_per_s, 'cycles/s');
+    put(`NIC cocotb DATA_WIDTH=${dw}: frames per wall s`, co.frames / co.wall_s, 'frames/s');
+    const bin = buildHarness('nic_bench', dw);
+    const runs = await repeat(async () => harnessNic(bin, NIC_HARNESS_FRAMES));
+    const h = median(runs.map((r) => r.cycles_per_s));
+    put(`NIC harness DATA_WIDTH=${dw}: simulated cycles (${NIC_HARNESS_FRAMES} frames)`, runs[0]!.cycles, 'cycles');
+    put(`NIC harness DATA_WIDTH=${dw}: cycles_per_s`, h, 'cycles/s');
+    put(`NIC harness DATA_WIDTH=${dw}: frames per wall s`, median(runs.map((r) => r.frames / r.wall_s)), 'frames/s');
+    put(`NIC harness / cocotb cycles_per_s (DATA_WIDTH=${dw})`, h / co.cycles_per_s, 'x');
+  }
 
   writeFileSync(join(OUT, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nfigures in ${join('sim', 'out', 'bench', 'bench.json')}\n`);

@@ -7,7 +7,8 @@
 `include "zcnic_abi.vh"
 
 /*
- * zcnic register file (every register of src/abi/regs.ts).
+ * zcnic global and copy-engine registers (src/abi/regs.ts; statistics are nic_stats, queue
+ * registers live in nic_tx/nic_rx).
  *
  * Sits behind axil_reg_if: reg_wr_en / reg_rd_en are one-cycle strobes and the response is
  * combinational in that cycle. Unmapped offsets answer DECERR (reads return 0, writes have no

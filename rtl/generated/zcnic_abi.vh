@@ -4,7 +4,7 @@
 
 `define ZCNIC_ID                             32'h5A434E43
 `define ZCNIC_VERSION                        32'h00020000
-`define ZCNIC_ABI_HASH                       32'h8039D8FE
+`define ZCNIC_ABI_HASH                       32'hFB9D4626
 `define ZCNIC_REG_WINDOW_BYTES               8192
 
 `define ZCNIC_FEATURE_COPY_ENGINE            32'h00000001
@@ -191,12 +191,12 @@
 `define ZCNIC_TX_CQE_INDEX_BYTES             2
 `define ZCNIC_TX_CQE_STATUS_OFF              6
 `define ZCNIC_TX_CQE_STATUS_BYTES            1
-`define ZCNIC_TX_CQE_FLAGS_OFF               7
-`define ZCNIC_TX_CQE_FLAGS_BYTES             1
+`define ZCNIC_TX_CQE_FRAGS_OFF               7
+`define ZCNIC_TX_CQE_FRAGS_BYTES             1
 `define ZCNIC_TX_CQE_LEN_OFF                 8
 `define ZCNIC_TX_CQE_LEN_BYTES               4
-`define ZCNIC_TX_CQE_FRAGS_OFF               12
-`define ZCNIC_TX_CQE_FRAGS_BYTES             1
+`define ZCNIC_TX_CQE_FLAGS_OFF               15
+`define ZCNIC_TX_CQE_FLAGS_BYTES             1
 `define ZCNIC_RX_DESC_BYTES                  16
 `define ZCNIC_RX_DESC_HDR_ADDR_OFF           0
 `define ZCNIC_RX_DESC_HDR_ADDR_BYTES         4
@@ -211,20 +211,20 @@
 `define ZCNIC_RX_CQE_INDEX_BYTES             2
 `define ZCNIC_RX_CQE_QUEUE_OFF               6
 `define ZCNIC_RX_CQE_QUEUE_BYTES             1
-`define ZCNIC_RX_CQE_FLAGS_OFF               7
-`define ZCNIC_RX_CQE_FLAGS_BYTES             1
+`define ZCNIC_RX_CQE_CSUM_OFF                7
+`define ZCNIC_RX_CQE_CSUM_BYTES              1
 `define ZCNIC_RX_CQE_HDR_LEN_OFF             8
 `define ZCNIC_RX_CQE_HDR_LEN_BYTES           2
 `define ZCNIC_RX_CQE_DATA_LEN_OFF            10
 `define ZCNIC_RX_CQE_DATA_LEN_BYTES          2
 `define ZCNIC_RX_CQE_RSS_HASH_OFF            12
 `define ZCNIC_RX_CQE_RSS_HASH_BYTES          4
-`define ZCNIC_RX_CQE_CSUM_OFF                16
-`define ZCNIC_RX_CQE_CSUM_BYTES              1
-`define ZCNIC_RX_CQE_FILTER_INDEX_OFF        18
+`define ZCNIC_RX_CQE_FILTER_INDEX_OFF        16
 `define ZCNIC_RX_CQE_FILTER_INDEX_BYTES      1
 `define ZCNIC_RX_CQE_FRAME_LEN_OFF           20
 `define ZCNIC_RX_CQE_FRAME_LEN_BYTES         4
+`define ZCNIC_RX_CQE_FLAGS_OFF               31
+`define ZCNIC_RX_CQE_FLAGS_BYTES             1
 
 // Copy engine error codes
 `define ZCNIC_COPY_ERR_NONE                  4'd0

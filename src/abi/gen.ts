@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ABI_HASH32, ABI_HASH_HEX, ABI_VERSION, AXI_RESP, COPY_DESC, COPY_ERR, CQE_PHASE, FEATURE, IRQ_VECTOR,
+  ABI_HASH32, ABI_HASH_HEX, ABI_VERSION, AXI_RESP, COPY_DESC, COPY_ERR, CQE_PHASE, DEFAULT_BUILD,
+  DEFAULT_IRQ_VECTORS, FEATURE, IRQ_VECTOR,
   type Layout, MAX_FRAME, NIC_ID, NIC_VERSION, QERR, QREGS, QUEUE, REG_WINDOW_BYTES, REGS, type RegDef,
   RX_CQE, RX_CSUM, RX_DESC, RX_FLAG, STEER, TX_CQE, TX_DESC, TX_FLAG,
 } from './regs.js';
@@ -131,6 +132,8 @@ function pyAbi(): string {
   l.push('', pyConstDict('FEATURE', FEATURE), '', pyConstDict('COPY_ERR', COPY_ERR), '');
   l.push(pyConstDict('COPY_DESC', COPY_DESC), '', pyConstDict('AXI_RESP', AXI_RESP), '');
   l.push(pyConstDict('IRQ_VECTOR', IRQ_VECTOR), '');
+  l.push("# nic_top's default build (what `make sim` runs)", pyConstDict('DEFAULT_BUILD', DEFAULT_BUILD));
+  l.push(`DEFAULT_IRQ_VECTORS = ${DEFAULT_IRQ_VECTORS}`, '');
   l.push('# Per-queue registers (offsets within a queue block)');
   for (const r of QREGS as readonly RegDef[]) {
     l.push(`QREG_${r.name} = 0x${r.offset.toString(16).toUpperCase().padStart(2, '0')}  # ${r.access}: ${r.doc}`);

@@ -278,11 +278,13 @@ export const TX_FLAG = { EOP: 1 << 0, CSUM_IP: 1 << 1, CSUM_UDP: 1 << 2 } as con
 
 /**
  * TX completion, one per frame, written once the frame's payload has been read (its buffers
- * may be reused); INDEX and COOKIE are those of the frame's EOP descriptor.
+ * may be reused); INDEX and COOKIE are those of the frame's EOP descriptor. FLAGS (with the
+ * phase bit) is the entry's last byte, as in NVMe and mlx5: a host that may see a multi-beat
+ * write land beat by beat sees the phase flip only once the whole entry is there.
  */
 export const TX_CQE = {
   BYTES: 16,
-  fields: { COOKIE: [0, 4], INDEX: [4, 2], STATUS: [6, 1], FLAGS: [7, 1], LEN: [8, 4], FRAGS: [12, 1] },
+  fields: { COOKIE: [0, 4], INDEX: [4, 2], STATUS: [6, 1], FRAGS: [7, 1], LEN: [8, 4], FLAGS: [15, 1] },
 } as const satisfies Layout;
 
 /** RX descriptor: a header buffer (HDR_SIZE bytes) and a data buffer (BUF_SIZE bytes). */
@@ -294,13 +296,14 @@ export const RX_DESC = {
 /**
  * RX completion, one per descriptor used: a frame takes max(1, ceil(payload / BUF_SIZE))
  * descriptors (payload: the bytes after the split headers, or the whole frame); SOP marks the
- * first, EOP the last. Every entry of a frame repeats its metadata.
+ * first, EOP the last. Every entry of a frame repeats its metadata. FLAGS is the last byte (see
+ * TX_CQE).
  */
 export const RX_CQE = {
   BYTES: 32,
   fields: {
-    COOKIE: [0, 4], INDEX: [4, 2], QUEUE: [6, 1], FLAGS: [7, 1], HDR_LEN: [8, 2], DATA_LEN: [10, 2],
-    RSS_HASH: [12, 4], CSUM: [16, 1], FILTER_INDEX: [18, 1], FRAME_LEN: [20, 4],
+    COOKIE: [0, 4], INDEX: [4, 2], QUEUE: [6, 1], CSUM: [7, 1], HDR_LEN: [8, 2], DATA_LEN: [10, 2],
+    RSS_HASH: [12, 4], FILTER_INDEX: [16, 1], FRAME_LEN: [20, 4], FLAGS: [31, 1],
   },
 } as const satisfies Layout;
 export const RX_FLAG = {
@@ -310,7 +313,7 @@ export const RX_CSUM = {
   IPV4: 1 << 0, IP_OK: 1 << 1, UDP: 1 << 2, L4_PRESENT: 1 << 3, L4_OK: 1 << 4, FRAGMENT: 1 << 5,
 } as const;
 
-/** Completion-queue entries carry the lap's phase in bit 7 of FLAGS: 1 on the first lap. */
+/** Completion-queue entries carry the lap's phase in bit 7 of FLAGS (their last byte): 1 on the first lap. */
 export const CQE_PHASE = 0x80;
 
 /** Largest frame in bytes, either direction. */

@@ -364,7 +364,7 @@ class TB:
         exp = {"COOKIE": fr.cookie, "INDEX": last, "STATUS": 0, "FLAGS": phase, "LEN": len(fr.data),
                "FRAGS": len(fr.frags)}
         assert got == exp, f"q{qm.q} cqe {qm.cq_cons}: got {got}, expected {exp}"
-        assert cqe[13:16] == bytes(3), f"q{qm.q} cqe {qm.cq_cons}: reserved bytes {cqe.hex()}"
+        assert cqe[12:15] == bytes(3), f"q{qm.q} cqe {qm.cq_cons}: reserved bytes {cqe.hex()}"
         qm.cq_cons += 1
         qm.dev_cons = (qm.dev_cons + len(fr.frags)) & 0xFFFF
         return True

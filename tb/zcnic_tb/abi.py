@@ -3,8 +3,8 @@
 NIC_ID = 0x5A434E43
 NIC_VERSION = 0x00020000
 ABI_VERSION = (2, 0, 0)
-ABI_HASH = "8039d8fec0d24d97c68ba915adc2722eb95d9e19f5a249a38bbc7c83568f3105"
-ABI_HASH32 = 0x8039D8FE
+ABI_HASH = "fb9d4626fc889aecc1ae010b1161b2462be8cb461d1919f3a003c3c4ce8ebb6e"
+ABI_HASH32 = 0xFB9D4626
 REG_WINDOW_BYTES = 0x2000
 
 # Register offsets
@@ -108,6 +108,14 @@ IRQ_VECTOR = {
     "TXQ_FIRST": 0x00000001,
 }
 
+# nic_top's default build (what `make sim` runs)
+DEFAULT_BUILD = {
+    "DATA_BYTES": 0x00000008,
+    "TX_QUEUES": 0x00000004,
+    "RX_QUEUES": 0x00000004,
+}
+DEFAULT_IRQ_VECTORS = 9
+
 # Per-queue registers (offsets within a queue block)
 QREG_RING_BASE = 0x00  # rw: Bus address of the descriptor ring; 16-byte aligned; refused while enabled
 QREG_CQ_BASE = 0x04  # rw: Bus address of the completion ring; aligned to its entry size; refused while enabled
@@ -204,6 +212,6 @@ CQE_PHASE = 0x80
 
 # Layouts: name -> (bytes, {field: (offset, size)})
 TX_DESC = (16, {"ADDR": (0, 4), "LEN": (4, 2), "FLAGS": (6, 2), "COOKIE": (8, 4)})
-TX_CQE = (16, {"COOKIE": (0, 4), "INDEX": (4, 2), "STATUS": (6, 1), "FLAGS": (7, 1), "LEN": (8, 4), "FRAGS": (12, 1)})
+TX_CQE = (16, {"COOKIE": (0, 4), "INDEX": (4, 2), "STATUS": (6, 1), "FRAGS": (7, 1), "LEN": (8, 4), "FLAGS": (15, 1)})
 RX_DESC = (16, {"HDR_ADDR": (0, 4), "DATA_ADDR": (4, 4), "COOKIE": (8, 4)})
-RX_CQE = (32, {"COOKIE": (0, 4), "INDEX": (4, 2), "QUEUE": (6, 1), "FLAGS": (7, 1), "HDR_LEN": (8, 2), "DATA_LEN": (10, 2), "RSS_HASH": (12, 4), "CSUM": (16, 1), "FILTER_INDEX": (18, 1), "FRAME_LEN": (20, 4)})
+RX_CQE = (32, {"COOKIE": (0, 4), "INDEX": (4, 2), "QUEUE": (6, 1), "CSUM": (7, 1), "HDR_LEN": (8, 2), "DATA_LEN": (10, 2), "RSS_HASH": (12, 4), "FILTER_INDEX": (16, 1), "FRAME_LEN": (20, 4), "FLAGS": (31, 1)})

@@ -262,8 +262,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m zcnic_tb.nosim", description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", required=True, help="ws://HOST:PORT/zcnic")
     add_link_args(ap)
-    ap.add_argument("--data-bytes", type=int, default=8, help="nic.data_bytes sent in HELLO")
-    ap.add_argument("--irq-vectors", type=int, default=1, help="nic.irq_vectors sent in HELLO")
+    ap.add_argument("--data-bytes", type=int, default=abi.DEFAULT_BUILD["DATA_BYTES"],
+                    help="nic.data_bytes sent in HELLO (default: nic_top's default build)")
+    ap.add_argument("--irq-vectors", type=int, default=abi.DEFAULT_IRQ_VECTORS,
+                    help="nic.irq_vectors sent in HELLO (default: nic_top's default build)")
     ap.add_argument("--batches", type=int, default=0, help="windows that carry requests (0: run until FINISH)")
     ap.add_argument("--msgs-per-batch", type=int, default=0)
     ap.add_argument("--payload", type=int, default=64, help="bytes per DMA_RD_REQ")
