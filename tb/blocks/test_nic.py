@@ -27,7 +27,9 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, Event, First, Lock, ValueChange
-from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
+from cocotbext.axi import (
+    AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource,
+)
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.layers.inet import IP, TCP, UDP  # noqa: E402
@@ -406,7 +408,7 @@ class TB:
             ctrl = S["F_ENABLE"] | (S["F_DROP"] if drop else 0) | (f.mask << S["F_MASK_SHIFT"]) | queue
             await self.wr(fb + S["F_CTRL"], ctrl)
 
-    async def setup_queues(self):
+    async def setup_queues(self, *, loopback: bool = True):
         for t in self.txq:
             await self.wr(txq_reg(t.q, abi.QREG_RING_BASE), self.tx_ring(t.q))
             await self.wr(txq_reg(t.q, abi.QREG_CQ_BASE), self.tx_cq(t.q))
@@ -431,7 +433,14 @@ class TB:
                 self.post_rx(r)
             await self.wr(rxq_reg(r.q, abi.QREG_PROD), r.prod & 0xFFFF)
             await self.wr(rxq_reg(r.q, abi.QREG_IRQ_ARM), 1)
-        await self.wr(abi.REG_MAC_CTRL, 1 << abi.MAC_CTRL_LOOPBACK[0])
+        if loopback:
+            await self.wr(abi.REG_MAC_CTRL, 1 << abi.MAC_CTRL_LOOPBACK[0])
+
+    def start_napi(self):
+        for t in self.txq:
+            cocotb.start_soon(self.napi(t, self.poll_tx, txq_reg, "TXQ"))
+        for r in self.rxq:
+            cocotb.start_soon(self.napi(r, self.poll_rx, rxq_reg, "RXQ"))
 
     def post_rx(self, r: RxQueue):
         slot = r.prod % RING
@@ -714,10 +723,7 @@ async def run_traffic(dut, n_frames: int, *, faults: bool) -> tuple[TB, list[TxF
         await tb.wr(abi.REG_IRQ_MASK, abi.IRQ_STATUS_TXQ_ERROR[1] | abi.IRQ_STATUS_RXQ_ERROR[1])
         cocotb.start_soon(tb.misc_handler())
     await tb.setup_queues()
-    for t in tb.txq:
-        cocotb.start_soon(tb.napi(t, tb.poll_tx, txq_reg, "TXQ"))
-    for r in tb.rxq:
-        cocotb.start_soon(tb.napi(r, tb.poll_rx, rxq_reg, "RXQ"))
+    tb.start_napi()
 
     for f in frames:
         await tb.send(f)
@@ -815,3 +821,79 @@ async def test_loopback_faults(dut):
     assert tb.irq_count[abi.IRQ_VECTOR["MISC"]] >= 1
     dut._log.info("faults: %s; lost TX seq %d (%d B); %d frames delivered, %d dropped on RXQ%d while it was down",
                   tb.queue_errors, lost.seq, len(lost.sent), len(tb.delivered), len(undelivered), vr)
+
+
+@cocotb.test()
+async def test_mac_ports(dut):
+    """Loopback off: TX frames leave on the MAC TX stream (with backpressure) byte-exact and in
+    per-queue order; frames arriving on the MAC RX stream (with idle cycles, some marked bad with
+    tuser) reach their queues or are counted. Loopback on: the MAC streams idle, frames loop."""
+    tb = TB(dut)
+    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_tx"), dut.clk, dut.rst)
+    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_rx"), dut.clk, dut.rst)
+    for name in ("m_axis_tx", "s_axis_rx"):
+        logging.getLogger(f"cocotb.{dut._name}.{name}").setLevel(logging.WARNING)
+    sink.set_pause_generator(pause_generator(random.Random(tb.rng.random()), 0.4))
+    source.set_pause_generator(pause_generator(random.Random(tb.rng.random()), 0.3))
+    await reset(dut)
+    tb.set_backpressure(0.0, 0.3)
+    await tb.probe()
+    await tb.program_steering()
+    await tb.setup_queues(loopback=False)
+    tb.start_napi()
+
+    n = 40
+    frames = [build_frame(tb.rng, seq, tb.rng.randrange(TXQ)) for seq in range(2 * n + 1)]
+    for f in frames:
+        f.dec = tb.steer.decide(f.good)
+        f.csum = csum_bits(f.good)
+        tb.expected[f.seq] = f
+    tx, rx, last = frames[:n], frames[n:2 * n], frames[2 * n]
+
+    # TX to the MAC
+    for f in tx:
+        await tb.send(f)
+    out = [bytes((await sink.recv()).tdata) for _ in tx]
+    for q in range(TXQ):
+        want = [f.good for f in tx if f.txq == q]
+        got = [b for b in out if seq_of(b) in {f.seq for f in tx if f.txq == q}]
+        assert got == want, f"TXQ{q}: frames on the MAC differ from those posted"
+    # MAC to RX: every fifth frame marked bad
+    bad = set()
+    for i, f in enumerate(rx):
+        f.txq = -1  # arrived from the MAC: its order is the order sent
+        if i % 5 == 2:
+            bad.add(f.seq)
+        await source.send(AxiStreamFrame(f.good, tuser=int(f.seq in bad)))
+    good = [f for f in rx if f.seq not in bad]
+    want_delivered = {f.seq for f in good if not f.dec["drop"]}
+    for _ in range(2000):
+        await ClockCycles(dut.clk, 500)
+        if want_delivered <= set(tb.delivered):
+            break
+    await ClockCycles(dut.clk, 500)
+    assert not tb.errors, tb.errors[:10]
+    assert set(tb.delivered) == want_delivered, sorted(want_delivered ^ set(tb.delivered))[:10]
+    st = await tb.stats()
+    exp = {
+        "TX_FRAMES": n, "TX_BYTES": sum(len(f.sent) for f in tx), "TX_DROP_ERR": 0,
+        "RX_FRAMES": len(want_delivered), "RX_BYTES": sum(len(tb.expected[s].good) for s in want_delivered),
+        "RX_DROP_NODESC": 0, "RX_DROP_FILTER": sum(f.dec["drop"] for f in good), "RX_DROP_QUEUE": 0,
+        "RX_DROP_BAD": len(bad), "RX_DROP_DMA": 0, "DMA_ERRORS": 0,
+    }
+    assert st == exp, f"statistics {st} != {exp}"
+
+    # loopback: the MAC TX stream idles and the MAC RX stream is held off
+    await tb.wr(abi.REG_MAC_CTRL, 1 << abi.MAC_CTRL_LOOPBACK[0])
+    last.dec = tb.steer.decide(last.good)
+    sent_before = len(out)
+    await tb.send(last)
+    for _ in range(4000):
+        await ClockCycles(dut.clk, 1)
+        assert int(dut.m_axis_tx_tvalid.value) == 0, "MAC TX stream active in loopback"
+        assert int(dut.s_axis_rx_tready.value) == 0, "MAC RX stream accepted in loopback"
+        if last.seq in tb.delivered or last.dec["drop"]:
+            break
+    assert last.dec["drop"] or last.seq in tb.delivered, "looped-back frame not delivered"
+    assert sink.empty() and len(out) == sent_before
+    assert not tb.errors, tb.errors[:10]
