@@ -59,8 +59,8 @@ module nic_rx #
     output wire [1:0]                 reg_wr_resp,
     input  wire [9:0]                 reg_rd_addr,
     input  wire                       reg_rd_en,
-    output reg  [31:0]                reg_rd_data,
-    output reg  [1:0]                 reg_rd_resp,
+    output wire [31:0]                reg_rd_data,
+    output wire [1:0]                 reg_rd_resp,
 
     /*
      * Steering registers (rx_steer's local map)
@@ -79,12 +79,12 @@ module nic_rx #
      * Status, interrupts, statistics
      */
     output wire [QUEUES-1:0]          err_queues,
-    output reg                        err_evt,
+    output wire                       err_evt,
     output reg  [QUEUES-1:0]          cq_evt,
     output wire [QUEUES*16-1:0]       irq_frames,
     output wire [QUEUES*16-1:0]       irq_cycles,
-    output reg                        arm_valid,
-    output reg  [3:0]                 arm_queue,
+    output wire                       arm_valid,
+    output wire [3:0]                 arm_queue,
     output reg                        stat_frame,
     output reg  [15:0]                stat_bytes,
     output reg                        stat_drop_nodesc,
@@ -490,26 +490,17 @@ wire [15:0]   m_q16 = {{(16-QW){1'b0}}, m_q};
 assign meta_pop = st == ST_IDLE && meta_valid;
 
 /*
- * Per-queue registers (arrays of 16 so that the 4-bit queue field indexes them directly;
- * entries >= QUEUES are never written and stay constant)
+ * Per-queue registers: nic_qregs (instantiated below, once the engine state is declared)
  */
-reg [31:0] q_ring [0:15];
-reg [31:0] q_cqb [0:15];
-reg [3:0]  q_size [0:15];
-reg [15:0] q_en;
-reg [15:0] q_split;
-reg [15:0] q_prod [0:15];
-reg [15:0] q_cons [0:15];
-reg [15:0] q_cqp [0:15];
-reg [15:0] q_err;
-reg [3:0]  q_code [0:15];
-reg [1:0]  q_resp [0:15];
-reg [15:0] q_didx [0:15];
-reg [31:0] q_eaddr [0:15];
-reg [15:0] q_irqf [0:15];
-reg [15:0] q_irqc [0:15];
-reg [12:0] q_buf [0:15];
-reg [8:0]  q_hdr [0:15];
+wire [QUEUES*32-1:0] q_ring_base, q_cq_base;
+wire [QUEUES*4-1:0]  q_size_log2;
+wire [QUEUES-1:0]    q_enable, q_hdr_split;
+wire [QUEUES*13-1:0] q_buf_size;
+wire [QUEUES*9-1:0]  q_hdr_size;
+wire [QUEUES*16-1:0] q_prod, q_cons, q_cq_prod;
+wire                 prod_wr, reset_wr;
+wire [3:0]           wr_queue;
+wire [QUEUES-1:0]    q_busy;
 
 /*
  * Engine working state
@@ -577,109 +568,86 @@ reg        wd_done;       // all data write descriptors issued
 reg [NW:0] wd_sts;        // data write status records received
 wire [NW:0] wd_expect = {{NW{1'b0}}, c_split} + ((c_pay != 16'd0) ? {1'b0, c_n} : {(NW+1){1'b0}});
 
+localparam [31:0] QERR_DESC_READ = `ZCNIC_QERR_DESC_READ;
+localparam [31:0] QERR_DATA_WRITE = `ZCNIC_QERR_DATA_WRITE;
+localparam [31:0] QERR_CQ_WRITE = `ZCNIC_QERR_CQ_WRITE;
+
 /*
- * Register interface
+ * Queue registers (nic_qregs: decode, refusals, read mux, error latch)
  */
-wire [3:0] wq = reg_wr_addr[9:6];
-wire [5:0] wo = reg_wr_addr[5:0];
-wire [3:0] rq = reg_rd_addr[9:6];
-wire [5:0] ro = reg_rd_addr[5:0];
+// the classified queue may be >= QUEUES (dropped in ST_CLASS): index queue 0 then
+wire          c_q_ok = {28'd0, c_q} < QUEUES;
+wire [QW-1:0] c_qi = c_q_ok ? c_q[QW-1:0] : {QW{1'b0}};
+wire [31:0]   sel_ring = q_ring_base[c_qi*32 +: 32];
+wire [31:0]   sel_cqb = q_cq_base[c_qi*32 +: 32];
+wire [3:0]    sel_size = q_size_log2[c_qi*4 +: 4];
+wire [12:0]   sel_buf = q_buf_size[c_qi*13 +: 13];
+wire [8:0]    sel_hdr = q_hdr_size[c_qi*9 +: 9];
+wire [15:0]   sel_prod = q_prod[c_qi*16 +: 16];
+wire [15:0]   sel_cons = q_cons[c_qi*16 +: 16];
+wire [15:0]   sel_cqp = q_cq_prod[c_qi*16 +: 16];
+// doorbell / RESET strobes are for engines with queue state of their own (nic_tx)
+wire unused_qregs = &{1'b0, prod_wr, reset_wr, wr_queue};
 
-function off_mapped(input [5:0] o);
-    begin
-        off_mapped = o == `ZCNIC_QREG_RING_BASE || o == `ZCNIC_QREG_CQ_BASE ||
-            o == `ZCNIC_QREG_SIZE_LOG2 || o == `ZCNIC_QREG_CTRL || o == `ZCNIC_QREG_PROD ||
-            o == `ZCNIC_QREG_CONS || o == `ZCNIC_QREG_CQ_PROD || o == `ZCNIC_QREG_STATUS ||
-            o == `ZCNIC_QREG_ERR_ADDR || o == `ZCNIC_QREG_IRQ_ARM || o == `ZCNIC_QREG_IRQ_FRAMES ||
-            o == `ZCNIC_QREG_IRQ_CYCLES || o == `ZCNIC_QREG_BUF_SIZE || o == `ZCNIC_QREG_HDR_SIZE;
-    end
-endfunction
-
-wire [15:0] q_busy;
 genvar gq;
 generate
-    for (gq = 0; gq < 16; gq = gq + 1) begin : g_busy
+    for (gq = 0; gq < QUEUES; gq = gq + 1) begin : g_busy
         assign q_busy[gq] = st != ST_IDLE && c_q == gq;
     end
 endgenerate
 
-localparam [31:0] QERR_DESC_READ = `ZCNIC_QERR_DESC_READ;
-localparam [31:0] QERR_DATA_WRITE = `ZCNIC_QERR_DATA_WRITE;
-localparam [31:0] QERR_CQ_WRITE = `ZCNIC_QERR_CQ_WRITE;
-localparam [31:0] MIN_LOG2 = `ZCNIC_QUEUE_MIN_RING_LOG2;
-localparam [31:0] CTRL_ENABLE = 32'd1 << `ZCNIC_Q_CTRL_ENABLE_LSB;
-localparam [31:0] CTRL_RESET = 32'd1 << `ZCNIC_Q_CTRL_RESET_LSB;
-
-wire        wr_ok_q = {28'd0, wq} < QUEUES;
-wire        wr_dec = !wr_ok_q || !off_mapped(wo);
-wire        wr_enabled = q_en[wq];
-wire [15:0] wr_pending = reg_wr_data[15:0] - q_cons[wq];
-wire        wr_ctrl_reset = (reg_wr_data & CTRL_RESET) != 0;
-reg         wr_refuse;
-always @* begin
-    wr_refuse = reg_wr_strb != 4'hf;
-    case (wo)
-        `ZCNIC_QREG_RING_BASE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[3:0] != 4'd0;
-        `ZCNIC_QREG_CQ_BASE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[4:0] != 5'd0;
-        `ZCNIC_QREG_SIZE_LOG2: wr_refuse = wr_refuse || wr_enabled ||
-            reg_wr_data < `ZCNIC_QUEUE_MIN_RING_LOG2 || reg_wr_data > MAX_RING_LOG2;
-        // RESET only on an idle, disabled queue, and not together with ENABLE
-        `ZCNIC_QREG_CTRL: wr_refuse = wr_refuse || (wr_ctrl_reset &&
-            (wr_enabled || q_busy[wq] || (reg_wr_data & CTRL_ENABLE) != 0));
-        `ZCNIC_QREG_PROD: wr_refuse = wr_refuse || {1'b0, wr_pending} > (17'd1 << q_size[wq]);
-        `ZCNIC_QREG_BUF_SIZE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[5:0] != 6'd0 ||
-            reg_wr_data < 32'd256 || reg_wr_data > 32'd4096;
-        `ZCNIC_QREG_HDR_SIZE: wr_refuse = wr_refuse || wr_enabled || reg_wr_data[3:0] != 4'd0 ||
-            reg_wr_data < 32'd64 || reg_wr_data > 32'd256;
-        default: wr_refuse = wr_refuse;
-    endcase
-end
-
-assign reg_wr_resp = wr_dec ? `ZCNIC_AXI_RESP_DECERR :
-    wr_refuse ? `ZCNIC_AXI_RESP_SLVERR : `ZCNIC_AXI_RESP_OKAY;
-wire wr_go = reg_wr_en && !wr_dec && !wr_refuse;
-
-wire unused_rd_en = &{1'b0, reg_rd_en};
-
-always @* begin
-    reg_rd_data = 32'd0;
-    reg_rd_resp = `ZCNIC_AXI_RESP_OKAY;
-    if ({28'd0, rq} >= QUEUES || !off_mapped(ro)) begin
-        reg_rd_resp = `ZCNIC_AXI_RESP_DECERR;
-    end else begin
-        case (ro)
-            `ZCNIC_QREG_RING_BASE: reg_rd_data = q_ring[rq];
-            `ZCNIC_QREG_CQ_BASE: reg_rd_data = q_cqb[rq];
-            `ZCNIC_QREG_SIZE_LOG2: reg_rd_data = {28'd0, q_size[rq]};
-            `ZCNIC_QREG_CTRL: reg_rd_data =
-                ({31'd0, q_en[rq]} << `ZCNIC_Q_CTRL_ENABLE_LSB) |
-                ({31'd0, q_busy[rq]} << `ZCNIC_Q_CTRL_BUSY_LSB) |
-                ({31'd0, q_split[rq]} << `ZCNIC_Q_CTRL_HDR_SPLIT_LSB);
-            `ZCNIC_QREG_PROD: reg_rd_data = {16'd0, q_prod[rq]};
-            `ZCNIC_QREG_CONS: reg_rd_data = {16'd0, q_cons[rq]};
-            `ZCNIC_QREG_CQ_PROD: reg_rd_data = {16'd0, q_cqp[rq]};
-            `ZCNIC_QREG_STATUS: reg_rd_data =
-                ({31'd0, q_err[rq]} << `ZCNIC_Q_STATUS_ERROR_LSB) |
-                ({28'd0, q_code[rq]} << `ZCNIC_Q_STATUS_ERR_CODE_LSB) |
-                ({30'd0, q_resp[rq]} << `ZCNIC_Q_STATUS_ERR_RESP_LSB) |
-                ({16'd0, q_didx[rq]} << `ZCNIC_Q_STATUS_DESC_INDEX_LSB);
-            `ZCNIC_QREG_ERR_ADDR: reg_rd_data = q_eaddr[rq];
-            `ZCNIC_QREG_IRQ_FRAMES: reg_rd_data = {16'd0, q_irqf[rq]};
-            `ZCNIC_QREG_IRQ_CYCLES: reg_rd_data = {16'd0, q_irqc[rq]};
-            `ZCNIC_QREG_BUF_SIZE: reg_rd_data = {19'd0, q_buf[rq]};
-            `ZCNIC_QREG_HDR_SIZE: reg_rd_data = {23'd0, q_hdr[rq]};
-            default: reg_rd_data = 32'd0;  // IRQ_ARM is write-only
-        endcase
-    end
-end
-
-generate
-    for (gq = 0; gq < QUEUES; gq = gq + 1) begin : g_out
-        assign err_queues[gq] = q_err[gq];
-        assign irq_frames[gq*16 +: 16] = q_irqf[gq];
-        assign irq_cycles[gq*16 +: 16] = q_irqc[gq];
-    end
-endgenerate
+nic_qregs #(
+    .QUEUES(QUEUES),
+    .MAX_RING_LOG2(MAX_RING_LOG2),
+    .RX(1)
+)
+qregs_inst (
+    .clk(clk),
+    .rst(rst),
+    .reg_wr_addr(reg_wr_addr),
+    .reg_wr_data(reg_wr_data),
+    .reg_wr_strb(reg_wr_strb),
+    .reg_wr_en(reg_wr_en),
+    .reg_wr_resp(reg_wr_resp),
+    .reg_rd_addr(reg_rd_addr),
+    .reg_rd_en(reg_rd_en),
+    .reg_rd_data(reg_rd_data),
+    .reg_rd_resp(reg_rd_resp),
+    .q_ring_base(q_ring_base),
+    .q_cq_base(q_cq_base),
+    .q_size_log2(q_size_log2),
+    .q_enable(q_enable),
+    .q_hdr_split(q_hdr_split),
+    .q_buf_size(q_buf_size),
+    .q_hdr_size(q_hdr_size),
+    .q_prod(q_prod),
+    .q_cons(q_cons),
+    .q_cq_prod(q_cq_prod),
+    .prod_wr(prod_wr),
+    .reset_wr(reset_wr),
+    .wr_queue(wr_queue),
+    .busy(q_busy),
+    // the descriptors are consumed once their data is written, before any of the frame's CQEs
+    // can be seen: a driver reposts on seeing a CQE, and its doorbell must not find CONS behind
+    .cons_set(cons_commit),
+    .cons_q(c_q),
+    .cons_value(c_cons + {{(16-NW){1'b0}}, c_n}),
+    .cqp_set(st == ST_DONE),
+    .cqp_q(c_q),
+    .cqp_value(c_cqp + {{(16-NW){1'b0}}, c_n}),
+    .err_set(st == ST_FAIL),
+    .err_q(c_q),
+    .err_code(f_code),
+    .err_resp(e_resp),
+    .err_index(f_didx),
+    .err_addr(e_addr),
+    .err_queues(err_queues),
+    .err_evt(err_evt),
+    .irq_frames(irq_frames),
+    .irq_cycles(irq_cycles),
+    .arm_valid(arm_valid),
+    .arm_queue(arm_queue)
+);
 
 /*
  * DMA engines
@@ -1096,12 +1064,9 @@ endgenerate
 /*
  * Engine
  */
-integer qi;
 always @(posedge clk) begin
-    err_evt <= 1'b0;
     cq_evt <= {QUEUES{1'b0}};
     cons_commit <= 1'b0;
-    arm_valid <= 1'b0;
     stat_frame <= 1'b0;
     stat_drop_nodesc <= 1'b0;
     stat_drop_filter <= 1'b0;
@@ -1128,20 +1093,20 @@ always @(posedge clk) begin
             end
         end
         ST_CLASS: begin
-            c_ring <= q_ring[c_q];
-            c_cqb <= q_cqb[c_q];
-            c_size <= q_size[c_q];
-            c_buf <= q_buf[c_q];
-            c_cons <= q_cons[c_q];
-            c_cqp <= q_cqp[c_q];
+            c_ring <= sel_ring;
+            c_cqb <= sel_cqb;
+            c_size <= sel_size;
+            c_buf <= sel_buf;
+            c_cons <= sel_cons;
+            c_cqp <= sel_cqp;
             c_n <= {{(NW-1){1'b0}}, 1'b1};
             if (c_drop) begin
                 stat_drop_filter <= 1'b1;
                 st <= ST_FREE;
-            end else if ({28'd0, c_q} >= QUEUES || !q_en[c_q] || q_err[c_q]) begin
+            end else if (!c_q_ok || !q_enable[c_qi] || err_queues[c_qi]) begin
                 stat_drop_queue <= 1'b1;
                 st <= ST_FREE;
-            end else if (q_split[c_q] && c_l4 && {1'b0, c_hdrlen} <= q_hdr[c_q]) begin
+            end else if (q_hdr_split[c_qi] && c_l4 && {1'b0, c_hdrlen} <= sel_hdr) begin
                 c_split <= 1'b1;
                 c_hlen <= c_hdrlen;
                 c_pay <= c_len - {8'd0, c_hdrlen};
@@ -1169,7 +1134,7 @@ always @(posedge clk) begin
             iss_cnt <= 2'd0;
             sts_cnt <= 2'd0;
             e_seen <= 1'b0;
-            if (q_prod[c_q] - c_cons < {{(16-NW){1'b0}}, c_n}) begin
+            if (sel_prod - c_cons < {{(16-NW){1'b0}}, c_n}) begin
                 stat_drop_nodesc <= 1'b1;
                 st <= ST_FREE;
             end else begin
@@ -1299,7 +1264,6 @@ always @(posedge clk) begin
             st <= ST_FREE;
         end
         ST_FAIL: begin
-            err_evt <= 1'b1;
             stat_drop_dma <= 1'b1;
             stat_dma_err <= 1'b1;
             st <= ST_FREE;
@@ -1310,66 +1274,10 @@ always @(posedge clk) begin
         default: st <= ST_IDLE;
     endcase
 
-    /*
-     * Queue registers: engine updates, then register writes (RESET is refused while BUSY, so
-     * the two never touch the same queue's indices or status in one cycle)
-     */
-    // the descriptors are consumed once their data is written, before any of the frame's CQEs
-    // can be seen: a driver reposts on seeing a CQE, and its doorbell must not find CONS behind
-    if (cons_commit) begin
-        q_cons[c_q] <= c_cons + {{(16-NW){1'b0}}, c_n};
-    end
-    if (st == ST_DONE) begin
-        q_cqp[c_q] <= c_cqp + {{(16-NW){1'b0}}, c_n};
-    end
-    if (st == ST_FAIL) begin
-        q_err[c_q] <= 1'b1;
-        q_code[c_q] <= f_code;
-        q_resp[c_q] <= e_resp;
-        q_didx[c_q] <= f_didx;
-        q_eaddr[c_q] <= e_addr;
-    end
-    if (wr_go) begin
-        case (wo)
-            `ZCNIC_QREG_RING_BASE: q_ring[wq] <= reg_wr_data;
-            `ZCNIC_QREG_CQ_BASE: q_cqb[wq] <= reg_wr_data;
-            `ZCNIC_QREG_SIZE_LOG2: q_size[wq] <= reg_wr_data[3:0];
-            `ZCNIC_QREG_CTRL: begin
-                q_en[wq] <= reg_wr_data[`ZCNIC_Q_CTRL_ENABLE_LSB];
-                q_split[wq] <= reg_wr_data[`ZCNIC_Q_CTRL_HDR_SPLIT_LSB];
-                if (wr_ctrl_reset) begin
-                    q_prod[wq] <= 16'd0;
-                    q_cons[wq] <= 16'd0;
-                    q_cqp[wq] <= 16'd0;
-                    q_err[wq] <= 1'b0;
-                    q_code[wq] <= 4'd0;
-                    q_resp[wq] <= 2'd0;
-                    q_didx[wq] <= 16'd0;
-                    q_eaddr[wq] <= 32'd0;
-                end
-            end
-            `ZCNIC_QREG_PROD: q_prod[wq] <= reg_wr_data[15:0];
-            `ZCNIC_QREG_IRQ_ARM: begin
-                arm_valid <= 1'b1;
-                arm_queue <= wq;
-            end
-            `ZCNIC_QREG_IRQ_FRAMES: q_irqf[wq] <= reg_wr_data[15:0];
-            `ZCNIC_QREG_IRQ_CYCLES: q_irqc[wq] <= reg_wr_data[15:0];
-            `ZCNIC_QREG_BUF_SIZE: q_buf[wq] <= reg_wr_data[12:0];
-            `ZCNIC_QREG_HDR_SIZE: q_hdr[wq] <= reg_wr_data[8:0];
-            default: begin
-                // read-only registers: the write is accepted and ignored
-            end
-        endcase
-    end
-
     if (rst) begin
         st <= ST_IDLE;
-        err_evt <= 1'b0;
         cq_evt <= {QUEUES{1'b0}};
         cons_commit <= 1'b0;
-        arm_valid <= 1'b0;
-        arm_queue <= 4'd0;
         stat_frame <= 1'b0;
         stat_bytes <= 16'd0;
         stat_drop_nodesc <= 1'b0;
@@ -1381,25 +1289,6 @@ always @(posedge clk) begin
         rdr_inflight <= 1'b0;
         rdr_phase <= 2'd2;
         c_q <= 4'd0;
-        q_en <= 16'd0;
-        q_split <= 16'd0;
-        q_err <= 16'd0;
-        for (qi = 0; qi < 16; qi = qi + 1) begin
-            q_ring[qi] <= 32'd0;
-            q_cqb[qi] <= 32'd0;
-            q_size[qi] <= MIN_LOG2[3:0];
-            q_prod[qi] <= 16'd0;
-            q_cons[qi] <= 16'd0;
-            q_cqp[qi] <= 16'd0;
-            q_code[qi] <= 4'd0;
-            q_resp[qi] <= 2'd0;
-            q_didx[qi] <= 16'd0;
-            q_eaddr[qi] <= 32'd0;
-            q_irqf[qi] <= 16'd0;
-            q_irqc[qi] <= 16'd0;
-            q_buf[qi] <= 13'd2048;
-            q_hdr[qi] <= 9'd256;
-        end
     end
 end
 

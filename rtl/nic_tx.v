@@ -25,8 +25,7 @@
  * it. Queue configuration is latched when a frame is picked; clearing ENABLE only stops new
  * picks, so a frame in progress finishes (BUSY shows it).
  *
- * Register window (same-cycle responses, as behind axil_reg_if): queue = addr[9:6],
- * register = addr[5:0] (ZCNIC_QREG_*). See docs/rtl-nic-tx.md.
+ * Register window: nic_qregs (RX = 0), shared with nic_rx. See docs/rtl-nic-tx.md.
  */
 module nic_tx #
 (
@@ -147,7 +146,6 @@ localparam CQE_WIDE = (DATA_WIDTH > CQE_BITS) ? DATA_WIDTH : CQE_BITS;
 localparam [15:0] PAGE = 16'd4096;
 localparam [TW-1:0] MAX_FRAME_T = MAX_FRAME[TW-1:0];
 // sized copies of integer parameters and ABI constants (sliced, so lint sees no truncation)
-localparam [31:0] QUEUES_32 = QUEUES;
 localparam [31:0] LAST_Q_32 = QUEUES - 1;
 localparam [31:0] CQE_LAST_32 = CQE_BEATS - 1;
 localparam [31:0] CQE_LEN_32 = `ZCNIC_TX_CQE_BYTES;
@@ -158,9 +156,6 @@ localparam [31:0] QERR_BAD_DESC_32 = `ZCNIC_QERR_BAD_DESC;
 localparam [31:0] FLAG_EOP_32 = `ZCNIC_TX_FLAG_EOP;
 localparam [31:0] FLAG_CSUM_IP_32 = `ZCNIC_TX_FLAG_CSUM_IP;
 localparam [31:0] FLAG_CSUM_UDP_32 = `ZCNIC_TX_FLAG_CSUM_UDP;
-localparam [31:0] MIN_LOG2_32 = `ZCNIC_QUEUE_MIN_RING_LOG2;
-localparam [3:0] MIN_LOG2 = MIN_LOG2_32[3:0];
-localparam [4:0] QUEUES5 = QUEUES_32[4:0];
 localparam [QW-1:0] LAST_Q = LAST_Q_32[QW-1:0];
 localparam [1:0] CQE_LAST_BEAT = CQE_LAST_32[1:0];
 localparam [24:0] CQE_LEN = CQE_LEN_32[24:0];
@@ -214,22 +209,8 @@ initial begin
 end
 
 /*
- * Per-queue state
+ * Per-queue state: registers in nic_qregs; the engine only keeps the doorbell wait
  */
-reg [31:0]  ring_base_reg [0:QUEUES-1];
-reg [31:0]  cq_base_reg [0:QUEUES-1];
-reg [3:0]   size_log2_reg [0:QUEUES-1];
-reg [15:0]  prod_reg [0:QUEUES-1];
-reg [15:0]  cons_reg [0:QUEUES-1];
-reg [15:0]  cq_prod_reg [0:QUEUES-1];
-reg [3:0]   err_code_reg [0:QUEUES-1];
-reg [1:0]   err_resp_reg [0:QUEUES-1];
-reg [15:0]  err_index_reg [0:QUEUES-1];
-reg [31:0]  err_addr_reg [0:QUEUES-1];
-reg [15:0]  irq_frames_reg [0:QUEUES-1];
-reg [15:0]  irq_cycles_reg [0:QUEUES-1];
-reg [QUEUES-1:0] enable_reg;
-reg [QUEUES-1:0] error_reg;
 // the posted descriptors hold no complete frame: skip the queue until its next PROD write
 reg [QUEUES-1:0] stall_reg;
 
@@ -272,10 +253,7 @@ reg              cqe_desc_done_reg;
 reg [1:0]        cqe_beat_reg;
 reg              cqe_data_done_reg;
 
-reg              err_evt_reg;
 reg [QUEUES-1:0] cq_evt_reg;
-reg              arm_valid_reg;
-reg [3:0]        arm_queue_reg;
 reg              stat_drop_reg;
 reg              stat_dma_err_reg;
 
@@ -283,94 +261,92 @@ reg              stat_dma_err_reg;
 reg [44:0]       frag_mem [0:MAX_FRAGS-1];
 
 /*
- * Register interface
+ * Queue registers (nic_qregs: decode, refusals, read mux, error latch)
  */
-wire [3:0]  wr_q4 = reg_wr_addr[9:6];
-wire [5:0]  wr_off = reg_wr_addr[5:0];
-wire        wr_q_ok = {1'b0, wr_q4} < QUEUES5;
-wire [QW-1:0] wq = wr_q_ok ? wr_q4[QW-1:0] : {QW{1'b0}};
-wire [3:0]  rd_q4 = reg_rd_addr[9:6];
-wire [5:0]  rd_off = reg_rd_addr[5:0];
-wire        rd_q_ok = {1'b0, rd_q4} < QUEUES5;
-wire [QW-1:0] rq = rd_q_ok ? rd_q4[QW-1:0] : {QW{1'b0}};
+wire [QUEUES*32-1:0] q_ring_base, q_cq_base;
+wire [QUEUES*4-1:0]  q_size_log2;
+wire [QUEUES-1:0]    q_enable, q_hdr_split;
+wire [QUEUES*13-1:0] q_buf_size;
+wire [QUEUES*9-1:0]  q_hdr_size;
+wire [QUEUES*16-1:0] q_prod, q_cons, q_cq_prod;
+wire                 prod_wr, reset_wr;
+wire [3:0]           wr_queue;
+wire [QUEUES-1:0]    busy_vec;
+wire [3:0]           cur_q4 = {{(4-QW){1'b0}}, cur_q_reg};
+// engine updates (registered in nic_qregs on the same edge as the engine's state change)
+reg                  cons_set;
+reg                  cqp_set;
+reg         raise;
+reg [3:0]   raise_code;
+reg [1:0]   raise_resp;
+reg [15:0]  raise_index;
+reg [31:0]  raise_addr;
+reg         raise_dma;
+// RX-only configuration; wr_queue is < QUEUES whenever prod_wr or reset_wr is set
+wire unused_qregs = &{1'b0, q_hdr_split, q_buf_size, q_hdr_size, wr_queue};
 
-wire [QUEUES-1:0] busy_vec;
+wire [15:0] cur_cons = q_cons[cur_q_reg*16 +: 16];
+wire [15:0] cur_prod = q_prod[cur_q_reg*16 +: 16];
+wire [15:0] cur_cqp = q_cq_prod[cur_q_reg*16 +: 16];
+
+nic_qregs #(
+    .QUEUES(QUEUES),
+    .MAX_RING_LOG2(MAX_RING_LOG2),
+    .RX(0)
+)
+qregs_inst (
+    .clk(clk),
+    .rst(rst),
+    .reg_wr_addr(reg_wr_addr),
+    .reg_wr_data(reg_wr_data),
+    .reg_wr_strb(reg_wr_strb),
+    .reg_wr_en(reg_wr_en),
+    .reg_wr_resp(reg_wr_resp),
+    .reg_rd_addr(reg_rd_addr),
+    .reg_rd_en(reg_rd_en),
+    .reg_rd_data(reg_rd_data),
+    .reg_rd_resp(reg_rd_resp),
+    .q_ring_base(q_ring_base),
+    .q_cq_base(q_cq_base),
+    .q_size_log2(q_size_log2),
+    .q_enable(q_enable),
+    .q_hdr_split(q_hdr_split),
+    .q_buf_size(q_buf_size),
+    .q_hdr_size(q_hdr_size),
+    .q_prod(q_prod),
+    .q_cons(q_cons),
+    .q_cq_prod(q_cq_prod),
+    .prod_wr(prod_wr),
+    .reset_wr(reset_wr),
+    .wr_queue(wr_queue),
+    .busy(busy_vec),
+    .cons_set(cons_set),
+    .cons_q(cur_q4),
+    .cons_value(cur_cons + {{(16-FW){1'b0}}, f_cnt_reg}),
+    .cqp_set(cqp_set),
+    .cqp_q(cur_q4),
+    .cqp_value(cur_cqp + 16'd1),
+    .err_set(raise),
+    .err_q(cur_q4),
+    .err_code(raise_code),
+    .err_resp(raise_resp),
+    .err_index(raise_index),
+    .err_addr(raise_addr),
+    .err_queues(err_queues),
+    .err_evt(err_evt),
+    .irq_frames(irq_frames),
+    .irq_cycles(irq_cycles),
+    .arm_valid(arm_valid),
+    .arm_queue(arm_queue)
+);
+
 genvar g;
 generate
     for (g = 0; g < QUEUES; g = g + 1) begin : gen_q
         localparam [QW-1:0] QI = g;
         assign busy_vec[g] = state_reg != S_IDLE && cur_q_reg == QI;
-        assign irq_frames[g*16 +: 16] = irq_frames_reg[g];
-        assign irq_cycles[g*16 +: 16] = irq_cycles_reg[g];
     end
 endgenerate
-
-wire w_ring = wr_off == `ZCNIC_QREG_RING_BASE;
-wire w_cq = wr_off == `ZCNIC_QREG_CQ_BASE;
-wire w_size = wr_off == `ZCNIC_QREG_SIZE_LOG2;
-wire w_ctrl = wr_off == `ZCNIC_QREG_CTRL;
-wire w_prod = wr_off == `ZCNIC_QREG_PROD;
-wire w_arm = wr_off == `ZCNIC_QREG_IRQ_ARM;
-wire w_frames = wr_off == `ZCNIC_QREG_IRQ_FRAMES;
-wire w_cycles = wr_off == `ZCNIC_QREG_IRQ_CYCLES;
-// read-only registers: writes are accepted and ignored (as in nic_regs)
-wire w_ro = wr_off == `ZCNIC_QREG_CONS || wr_off == `ZCNIC_QREG_CQ_PROD ||
-    wr_off == `ZCNIC_QREG_STATUS || wr_off == `ZCNIC_QREG_ERR_ADDR;
-wire w_mapped = wr_q_ok && (w_ring || w_cq || w_size || w_ctrl || w_prod || w_arm || w_frames || w_cycles || w_ro);
-
-wire        wq_en = enable_reg[wq];
-wire [16:0] wq_size = 17'd1 << size_log2_reg[wq];
-wire [15:0] wq_posted = reg_wr_data[15:0] - cons_reg[wq];
-wire        w_reset_bit = reg_wr_data[`ZCNIC_Q_CTRL_RESET_LSB];
-wire        w_refused =
-    reg_wr_strb != 4'hf ||
-    ((w_ring || w_cq || w_size) && wq_en) ||
-    (w_ring && reg_wr_data[3:0] != 4'd0) ||
-    (w_cq && (reg_wr_data & (`ZCNIC_TX_CQE_BYTES - 1)) != 32'd0) ||
-    (w_size && (reg_wr_data < `ZCNIC_QUEUE_MIN_RING_LOG2 || reg_wr_data > MAX_RING_LOG2)) ||
-    (w_ctrl && w_reset_bit && (wq_en || busy_vec[wq])) ||
-    (w_prod && {1'b0, wq_posted} > wq_size);
-
-assign reg_wr_resp = !w_mapped ? `ZCNIC_AXI_RESP_DECERR :
-    w_refused ? `ZCNIC_AXI_RESP_SLVERR : `ZCNIC_AXI_RESP_OKAY;
-wire wr_ok = reg_wr_en && w_mapped && !w_refused;
-
-reg [31:0] rd_data;
-reg        rd_mapped;
-always @* begin
-    rd_data = 32'd0;
-    rd_mapped = 1'b1;
-    case (rd_off)
-        `ZCNIC_QREG_RING_BASE:  rd_data = ring_base_reg[rq];
-        `ZCNIC_QREG_CQ_BASE:    rd_data = cq_base_reg[rq];
-        `ZCNIC_QREG_SIZE_LOG2:  rd_data = {28'd0, size_log2_reg[rq]};
-        `ZCNIC_QREG_CTRL:       rd_data = ({31'd0, enable_reg[rq]} << `ZCNIC_Q_CTRL_ENABLE_LSB) |
-                                          ({31'd0, busy_vec[rq]} << `ZCNIC_Q_CTRL_BUSY_LSB);
-        `ZCNIC_QREG_PROD:       rd_data = {16'd0, prod_reg[rq]};
-        `ZCNIC_QREG_CONS:       rd_data = {16'd0, cons_reg[rq]};
-        `ZCNIC_QREG_CQ_PROD:    rd_data = {16'd0, cq_prod_reg[rq]};
-        `ZCNIC_QREG_STATUS:     rd_data = ({31'd0, error_reg[rq]} << `ZCNIC_Q_STATUS_ERROR_LSB) |
-                                          ({28'd0, err_code_reg[rq]} << `ZCNIC_Q_STATUS_ERR_CODE_LSB) |
-                                          ({30'd0, err_resp_reg[rq]} << `ZCNIC_Q_STATUS_ERR_RESP_LSB) |
-                                          ({16'd0, err_index_reg[rq]} << `ZCNIC_Q_STATUS_DESC_INDEX_LSB);
-        `ZCNIC_QREG_ERR_ADDR:   rd_data = err_addr_reg[rq];
-        `ZCNIC_QREG_IRQ_ARM:    rd_data = 32'd0;
-        `ZCNIC_QREG_IRQ_FRAMES: rd_data = {16'd0, irq_frames_reg[rq]};
-        `ZCNIC_QREG_IRQ_CYCLES: rd_data = {16'd0, irq_cycles_reg[rq]};
-        default:                rd_mapped = 1'b0;
-    endcase
-    if (!rd_q_ok) begin
-        rd_mapped = 1'b0;
-    end
-    if (!rd_mapped) begin
-        rd_data = 32'd0;
-    end
-end
-
-assign reg_rd_data = rd_data;
-assign reg_rd_resp = rd_mapped ? `ZCNIC_AXI_RESP_OKAY : `ZCNIC_AXI_RESP_DECERR;
-// reads have no side effects
-wire unused_rd_en = reg_rd_en;
 
 /*
  * Round robin: the first eligible queue after the last one served
@@ -378,7 +354,8 @@ wire unused_rd_en = reg_rd_en;
 wire [QUEUES-1:0] eligible;
 generate
     for (g = 0; g < QUEUES; g = g + 1) begin : gen_elig
-        assign eligible[g] = enable_reg[g] && !error_reg[g] && !stall_reg[g] && prod_reg[g] != cons_reg[g];
+        assign eligible[g] = q_enable[g] && !err_queues[g] && !stall_reg[g] &&
+            q_prod[g*16 +: 16] != q_cons[g*16 +: 16];
     end
 endgenerate
 
@@ -567,7 +544,7 @@ wire        d_csum_udp = (d_flags & FLAG_CSUM_UDP) != 16'd0;
 wire [16:0] d_end = {5'd0, d_addr[11:0]} + {1'b0, d_len};
 wire        d_len_bad = d_len == 16'd0 || d_len > PAGE || d_end > {1'b0, PAGE};
 wire [TW-1:0] d_total = f_total_reg + {{(TW-16){1'b0}}, d_len};
-wire [15:0] d_index = cons_reg[cur_q_reg] + {{(16-FW){1'b0}}, f_cnt_reg};
+wire [15:0] d_index = cur_cons + {{(16-FW){1'b0}}, f_cnt_reg};
 // only the descriptors up to the first EOP or bad one count
 wire        d_take = unp_valid && state_reg == S_FETCH_WAIT && !f_eop_reg && !f_bad_reg;
 wire        unused_desc = &{1'b0, unp_desc[DESC_BITS-1:8*(`ZCNIC_TX_DESC_COOKIE_OFF+4)]};
@@ -696,8 +673,7 @@ assign stat_bytes = stat_bytes_reg;
 /*
  * Engine: fetch, issue, CQE
  */
-wire [15:0] cur_cons = cons_reg[cur_q_reg];
-wire [15:0] cur_posted = prod_reg[cur_q_reg] - cur_cons;
+wire [15:0] cur_posted = cur_prod - cur_cons;
 // descriptors posted beyond those already taken for this frame
 wire [15:0] fetch_left = cur_posted - {{(16-FW){1'b0}}, f_cnt_reg};
 wire [15:0] fetch_index = cur_cons + {{(16-FW){1'b0}}, f_cnt_reg};
@@ -738,14 +714,14 @@ wire unused_seg = &{1'b0, seg_err_off[31:20], seg_err_off[3:0]};
 wire [CQE_BITS-1:0] cqe =
     ({{(CQE_BITS-32){1'b0}}, f_cookie_reg} << (8*`ZCNIC_TX_CQE_COOKIE_OFF)) |
     ({{(CQE_BITS-16){1'b0}}, f_eop_index_reg} << (8*`ZCNIC_TX_CQE_INDEX_OFF)) |
-    ({{(CQE_BITS-8){1'b0}}, (cq_prod_reg[cur_q_reg][cur_size_log2_reg] ? 8'h00 : `ZCNIC_CQE_PHASE)}
+    ({{(CQE_BITS-8){1'b0}}, (cur_cqp[cur_size_log2_reg] ? 8'h00 : `ZCNIC_CQE_PHASE)}
         << (8*`ZCNIC_TX_CQE_FLAGS_OFF)) |
     ({{(CQE_BITS-TW){1'b0}}, f_total_reg} << (8*`ZCNIC_TX_CQE_LEN_OFF)) |
     ({{(CQE_BITS-FW){1'b0}}, f_cnt_reg} << (8*`ZCNIC_TX_CQE_FRAGS_OFF));
 wire [CQE_WIDE-1:0] cqe_wide = {{(CQE_WIDE-CQE_BITS){1'b0}}, cqe};
 wire [CQE_WIDE-1:0] cqe_beat = cqe_wide >> (cqe_beat_reg * DATA_WIDTH);
 wire unused_cqe = &{1'b0, cqe_beat};
-wire [15:0] cq_slot = cq_prod_reg[cur_q_reg] & ring_mask;
+wire [15:0] cq_slot = cur_cqp & ring_mask;
 
 wire        wr_desc_valid = state_reg == S_CQE && !cqe_desc_done_reg;
 wire        wr_desc_ready;
@@ -817,15 +793,10 @@ dma_wr_inst (
 /*
  * State update
  */
-// a queue error raised this cycle
-reg         raise;
-reg [3:0]   raise_code;
-reg [1:0]   raise_resp;
-reg [15:0]  raise_index;
-reg [31:0]  raise_addr;
-reg         raise_dma;
-
+// a queue error raised this cycle; CONS and CQ_PROD advances
 always @* begin
+    cons_set = state_reg == S_DATA_WAIT && sts_cnt_reg == f_cnt_reg && !d_err_reg;
+    cqp_set = state_reg == S_CQE_WAIT && wr_sts_valid && !wr_sts_error;
     raise = 1'b0;
     raise_code = 4'd0;
     raise_resp = 2'd0;
@@ -865,50 +836,10 @@ always @* begin
     end
 end
 
-integer q;
 always @(posedge clk) begin
-    err_evt_reg <= 1'b0;
     cq_evt_reg <= {QUEUES{1'b0}};
-    arm_valid_reg <= 1'b0;
     stat_drop_reg <= 1'b0;
     stat_dma_err_reg <= 1'b0;
-
-    // register writes
-    if (wr_ok) begin
-        if (w_ring) begin
-            ring_base_reg[wq] <= reg_wr_data;
-        end
-        if (w_cq) begin
-            cq_base_reg[wq] <= reg_wr_data;
-        end
-        if (w_size) begin
-            size_log2_reg[wq] <= reg_wr_data[3:0];
-        end
-        if (w_frames) begin
-            irq_frames_reg[wq] <= reg_wr_data[15:0];
-        end
-        if (w_cycles) begin
-            irq_cycles_reg[wq] <= reg_wr_data[15:0];
-        end
-        if (w_arm) begin
-            arm_valid_reg <= 1'b1;
-            arm_queue_reg <= wr_q4;
-        end
-        if (w_ctrl) begin
-            enable_reg[wq] <= reg_wr_data[`ZCNIC_Q_CTRL_ENABLE_LSB];
-            if (w_reset_bit) begin
-                prod_reg[wq] <= 16'd0;
-                cons_reg[wq] <= 16'd0;
-                cq_prod_reg[wq] <= 16'd0;
-                error_reg[wq] <= 1'b0;
-                err_code_reg[wq] <= 4'd0;
-                err_resp_reg[wq] <= 2'd0;
-                err_index_reg[wq] <= 16'd0;
-                err_addr_reg[wq] <= 32'd0;
-                stall_reg[wq] <= 1'b0;
-            end
-        end
-    end
 
     // payload statuses, in fragment order
     if (rd_sts_data) begin
@@ -968,9 +899,9 @@ always @(posedge clk) begin
             if (pick_ok) begin
                 cur_q_reg <= pick_q;
                 rr_reg <= pick_q;
-                cur_ring_reg <= ring_base_reg[pick_q];
-                cur_cq_reg <= cq_base_reg[pick_q];
-                cur_size_log2_reg <= size_log2_reg[pick_q];
+                cur_ring_reg <= q_ring_base[pick_q*32 +: 32];
+                cur_cq_reg <= q_cq_base[pick_q*32 +: 32];
+                cur_size_log2_reg <= q_size_log2[pick_q*4 +: 4];
                 f_cnt_reg <= {FW{1'b0}};
                 f_total_reg <= {TW{1'b0}};
                 f_eop_reg <= 1'b0;
@@ -1023,9 +954,8 @@ always @(posedge clk) begin
                     cqe_desc_done_reg <= 1'b0;
                     cqe_data_done_reg <= 1'b0;
                     cqe_beat_reg <= 2'd0;
-                    // consumed before the CQE can be seen: a driver reuses the slots on seeing
-                    // it, and its next doorbell must not find CONS behind
-                    cons_reg[cur_q_reg] <= cur_cons + {{(16-FW){1'b0}}, f_cnt_reg};
+                    // CONS advances here (cons_set), before the CQE can be seen: a driver
+                    // reuses the slots on seeing it, and its next doorbell must not find CONS behind
                     state_reg <= S_CQE;
                 end
             end
@@ -1048,7 +978,6 @@ always @(posedge clk) begin
         S_CQE_WAIT: begin
             if (wr_sts_valid) begin
                 if (!wr_sts_error) begin
-                    cq_prod_reg[cur_q_reg] <= cq_prod_reg[cur_q_reg] + 1'b1;
                     cq_evt_reg[cur_q_reg] <= 1'b1;
                 end
                 state_reg <= S_IDLE;
@@ -1060,34 +989,22 @@ always @(posedge clk) begin
     endcase
 
     if (raise) begin
-        error_reg[cur_q_reg] <= 1'b1;
-        err_code_reg[cur_q_reg] <= raise_code;
-        err_resp_reg[cur_q_reg] <= raise_resp;
-        err_index_reg[cur_q_reg] <= raise_index;
-        err_addr_reg[cur_q_reg] <= raise_addr;
-        err_evt_reg <= 1'b1;
         stat_dma_err_reg <= raise_dma;
         // the frame is not sent (a CQ write error comes after the frame left)
         stat_drop_reg <= raise_code != QERR_CQ_WRITE;
     end
 
-    // a doorbell wakes a queue that waits for the rest of a frame
-    if (wr_ok && w_prod) begin
-        prod_reg[wq] <= reg_wr_data[15:0];
-        stall_reg[wq] <= 1'b0;
+    // a doorbell wakes a queue that waits for the rest of a frame; RESET clears the wait too
+    if (prod_wr || reset_wr) begin
+        stall_reg[wr_queue[QW-1:0]] <= 1'b0;
     end
 
     if (rst) begin
         state_reg <= S_IDLE;
         cur_q_reg <= {QW{1'b0}};
         rr_reg <= LAST_Q;
-        enable_reg <= {QUEUES{1'b0}};
-        error_reg <= {QUEUES{1'b0}};
         stall_reg <= {QUEUES{1'b0}};
-        err_evt_reg <= 1'b0;
         cq_evt_reg <= {QUEUES{1'b0}};
-        arm_valid_reg <= 1'b0;
-        arm_queue_reg <= 4'd0;
         stat_drop_reg <= 1'b0;
         stat_dma_err_reg <= 1'b0;
         f_cnt_reg <= {FW{1'b0}};
@@ -1098,28 +1015,10 @@ always @(posedge clk) begin
         d_err_reg <= 1'b0;
         seg_sts_reg <= 1'b0;
         seg_done_reg <= 1'b0;
-        for (q = 0; q < QUEUES; q = q + 1) begin
-            ring_base_reg[q] <= 32'd0;
-            cq_base_reg[q] <= 32'd0;
-            size_log2_reg[q] <= MIN_LOG2;
-            prod_reg[q] <= 16'd0;
-            cons_reg[q] <= 16'd0;
-            cq_prod_reg[q] <= 16'd0;
-            err_code_reg[q] <= 4'd0;
-            err_resp_reg[q] <= 2'd0;
-            err_index_reg[q] <= 16'd0;
-            err_addr_reg[q] <= 32'd0;
-            irq_frames_reg[q] <= 16'd0;
-            irq_cycles_reg[q] <= 16'd0;
-        end
     end
 end
 
-assign err_queues = error_reg;
-assign err_evt = err_evt_reg;
 assign cq_evt = cq_evt_reg;
-assign arm_valid = arm_valid_reg;
-assign arm_queue = arm_queue_reg;
 assign stat_drop = stat_drop_reg;
 assign stat_dma_err = stat_dma_err_reg;
 

@@ -469,6 +469,10 @@ async def test_registers(dut):
         assert await tb.rd(q, off) == 0
     await tb.wr_ok(q, abi.QREG_CTRL, HDR_SPLIT)
     assert await tb.rd(q, abi.QREG_CTRL) == 0
+    # RESET together with ENABLE is refused even on a disabled, idle queue (reset, then enable)
+    assert await tb.write(q, abi.QREG_CTRL, RESET | ENABLE) == SLVERR
+    assert await tb.rd(q, abi.QREG_CTRL) == 0
+    assert await tb.rd(q, abi.QREG_PROD) == 3
     # while enabled (with an empty ring, so nothing is fetched)
     await tb.wr_ok(q, abi.QREG_CTRL, RESET)
     assert await tb.rd(q, abi.QREG_PROD) == 0
