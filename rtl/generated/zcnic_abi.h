@@ -4,7 +4,7 @@
 
 #define ZCNIC_ID                             0x5A434E43u
 #define ZCNIC_VERSION                        0x00020000u
-#define ZCNIC_ABI_HASH                       0xFB9D4626u
+#define ZCNIC_ABI_HASH                       0xFFA32550u
 #define ZCNIC_REG_WINDOW_BYTES               8192
 #define ZCNIC_FEATURE_COPY_ENGINE            0x00000001u
 #define ZCNIC_FEATURE_TX_QUEUES              0x00000002u
@@ -91,7 +91,7 @@
 #define ZCNIC_QREG_CTRL                      0x0Cu // rw: Queue control
 #define ZCNIC_Q_CTRL_ENABLE_LSB              0 // The device services the queue
 #define ZCNIC_Q_CTRL_ENABLE_WIDTH            1
-#define ZCNIC_Q_CTRL_RESET_LSB               1 // Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE
+#define ZCNIC_Q_CTRL_RESET_LSB               1 // Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE, or with ENABLE
 #define ZCNIC_Q_CTRL_RESET_WIDTH             1
 #define ZCNIC_Q_CTRL_BUSY_LSB                2 // RO: the device has work in flight for the queue
 #define ZCNIC_Q_CTRL_BUSY_WIDTH              1

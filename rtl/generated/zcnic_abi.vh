@@ -4,7 +4,7 @@
 
 `define ZCNIC_ID                             32'h5A434E43
 `define ZCNIC_VERSION                        32'h00020000
-`define ZCNIC_ABI_HASH                       32'hFB9D4626
+`define ZCNIC_ABI_HASH                       32'hFFA32550
 `define ZCNIC_REG_WINDOW_BYTES               8192
 
 `define ZCNIC_FEATURE_COPY_ENGINE            32'h00000001
@@ -96,7 +96,7 @@
 `define ZCNIC_QREG_CTRL                      6'h0C // rw: Queue control
 `define ZCNIC_Q_CTRL_ENABLE_LSB              0 // The device services the queue
 `define ZCNIC_Q_CTRL_ENABLE_WIDTH            1
-`define ZCNIC_Q_CTRL_RESET_LSB               1 // Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE
+`define ZCNIC_Q_CTRL_RESET_LSB               1 // Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE, or with ENABLE
 `define ZCNIC_Q_CTRL_RESET_WIDTH             1
 `define ZCNIC_Q_CTRL_BUSY_LSB                2 // RO: the device has work in flight for the queue
 `define ZCNIC_Q_CTRL_BUSY_WIDTH              1

@@ -214,7 +214,7 @@ export const QREGS = [
       { name: 'ENABLE', lsb: 0, width: 1, doc: 'The device services the queue' },
       {
         name: 'RESET', lsb: 1, width: 1,
-        doc: 'Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE',
+        doc: 'Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE, or with ENABLE',
       },
       { name: 'BUSY', lsb: 2, width: 1, doc: 'RO: the device has work in flight for the queue' },
       { name: 'HDR_SPLIT', lsb: 3, width: 1, doc: 'RX only: split headers into the header buffer' },

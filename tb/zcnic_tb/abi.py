@@ -3,8 +3,8 @@
 NIC_ID = 0x5A434E43
 NIC_VERSION = 0x00020000
 ABI_VERSION = (2, 0, 0)
-ABI_HASH = "fb9d4626fc889aecc1ae010b1161b2462be8cb461d1919f3a003c3c4ce8ebb6e"
-ABI_HASH32 = 0xFB9D4626
+ABI_HASH = "ffa325506134ebfb0d5b9776a33c5b301b0c123c39bfa358cd94d13d11e4ee66"
+ABI_HASH32 = 0xFFA32550
 REG_WINDOW_BYTES = 0x2000
 
 # Register offsets
@@ -132,7 +132,7 @@ QREG_IRQ_CYCLES = 0x2C  # rw: Moderation: cycles after the oldest pending comple
 QREG_BUF_SIZE = 0x30  # rw: RX only: data buffer bytes per descriptor, multiple of 64 in 256..4096; refused while enabled
 QREG_HDR_SIZE = 0x34  # rw: RX only: header buffer bytes, multiple of 16 in 64..256; refused while enabled
 Q_CTRL_ENABLE = (0, 0x00000001)  # The device services the queue
-Q_CTRL_RESET = (1, 0x00000002)  # Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE
+Q_CTRL_RESET = (1, 0x00000002)  # Write 1: indices, phase and error state to 0 (reads 0); refused while BUSY or ENABLE, or with ENABLE
 Q_CTRL_BUSY = (2, 0x00000004)  # RO: the device has work in flight for the queue
 Q_CTRL_HDR_SPLIT = (3, 0x00000008)  # RX only: split headers into the header buffer
 Q_STATUS_ERROR = (0, 0x00000001)  # The queue stopped on an error
