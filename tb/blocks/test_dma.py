@@ -24,6 +24,7 @@ from cocotbext.axi import AxiBus, AxiResp, AxiStreamBus, AxiStreamSource
 from cocotbext.axi.axi_channels import AxiARMonitor, AxiAWMonitor, AxiWMonitor
 
 from zcnic_tb.axi_mem import FaultyAxiRam, overlaps
+from zcnic_tb.layout import split_bursts
 from zcnic_tb.tbutil import pause_generator, reset
 
 TOPLEVEL = "dma_top"
@@ -45,13 +46,7 @@ MAX_RANDOM_LEN = 3 * CHUNK_BYTES + 17
 
 def bursts(addr: int, length: int) -> list[tuple[int, int]]:
     """The expected split of [addr, addr+length): (start, end) of each burst, in issue order."""
-    out = []
-    while length:
-        end = min((addr // CHUNK_BYTES + 1) * CHUNK_BYTES, addr + length)
-        out.append((addr, end))
-        length -= end - addr
-        addr = end
-    return out
+    return split_bursts(addr, length, CHUNK_BYTES)
 
 
 def word_hull(lo: int, hi: int) -> tuple[int, int]:

@@ -38,7 +38,8 @@ from scapy.packet import Raw  # noqa: E402
 
 from zcnic_tb import abi  # noqa: E402
 from zcnic_tb.axi_mem import FaultyAxiRam  # noqa: E402
-from zcnic_tb.netmodel import MS_KEY, Filter, parse_headers, rx_csum_model, toeplitz  # noqa: E402
+from zcnic_tb.layout import get, put  # noqa: E402
+from zcnic_tb.netmodel import MS_KEY, Filter, parse_headers, rx_csum_model, steer_decide  # noqa: E402
 from zcnic_tb.tbutil import pause_generator, reset  # noqa: E402
 
 TOPLEVEL = "nic_top"
@@ -93,16 +94,6 @@ def rxq_reg(q: int, reg: int) -> int:
     return Q["RXQ_BASE"] + q * Q["STRIDE"] + reg
 
 
-def put(buf: bytearray, layout: dict, name: str, value: int) -> None:
-    off, size = layout[name]
-    buf[off:off + size] = value.to_bytes(size, "little")
-
-
-def get(raw: bytes, layout: dict, name: str) -> int:
-    off, size = layout[name]
-    return int.from_bytes(raw[off:off + size], "little")
-
-
 # ------------------------------------------------------------------------------------------------
 # Steering model (rx_steer's documented decision; tables mirror what the driver programmed)
 
@@ -116,25 +107,8 @@ class Steering:
         self.filters = [Filter() for _ in range(FILTERS)]
 
     def decide(self, frame: bytes) -> dict[str, int]:
-        rec = parse_headers(frame)
-        hash_value = 0
-        if rec["is_ipv4"]:
-            ports = (rec["is_tcp"] and self.rss_ctrl & 1) or (rec["is_udp"] and self.rss_ctrl & 2)
-            data = rec["src_ip"].to_bytes(4, "big") + rec["dst_ip"].to_bytes(4, "big")
-            if ports:
-                data += rec["src_port"].to_bytes(2, "big") + rec["dst_port"].to_bytes(2, "big")
-            hash_value = toeplitz(self.key, data)
-        hit = next((i for i, f in enumerate(self.filters) if f.matches(rec)), None)
-        drop = 0
-        if hit is not None:
-            drop = self.filters[hit].drop
-            queue = 0 if drop else self.filters[hit].queue
-        elif rec["is_ipv4"]:
-            queue = self.reta[hash_value % RSS_ENTRIES]
-        else:
-            queue = self.default_queue
-        return {"drop": drop, "queue": queue, "hash": hash_value, "hash_valid": rec["is_ipv4"],
-                "filter_hit": int(hit is not None), "filter_index": hit or 0, **rec}
+        return steer_decide(frame, key=self.key, rss_ctrl=self.rss_ctrl, reta=self.reta, filters=self.filters,
+                            default_queue=self.default_queue)
 
 
 def csum_bits(frame: bytes) -> int:
@@ -271,7 +245,7 @@ class TxQueue:
     prod: int = 0
     cons: int = 0
     cq: int = 0
-    inflight: dict = field(default_factory=dict)   # EOP index -> (frame, nfrags)
+    inflight: dict = field(default_factory=dict)   # EOP index -> (frame, fragment sizes)
     wake: Event = field(default_factory=Event)
     space: Event = field(default_factory=Event)
     lock: Lock = field(default_factory=Lock)

@@ -6,7 +6,7 @@ pauses on every AXI channel. A small driver model programs the queues and rx_ste
 RETA, filters incl. a drop filter), posts descriptors whose header and data buffers sit at random
 offsets, across and right at 4 KiB boundaries, polls the completion rings by phase and reassembles
 the frames. The scoreboard predicts every frame's fate from zcnic_tb.netmodel (parse_headers,
-toeplitz, Filter, rx_csum_model) and the queue state: queue, CQE fields byte-exact, header and data
+steer_decide, rx_csum_model) and the queue state: queue, CQE fields byte-exact, header and data
 buffers byte-exact (and untouched past the written length), buffers of unconsumed descriptors
 untouched, statistics pulses, cq_evt / err_evt counts, queue registers.
 Build parameters come from ZCNIC_* environment variables set by run_blocks.py.
@@ -21,14 +21,15 @@ import random
 import cocotb
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
+from cocotb.triggers import RisingEdge, with_timeout
 from cocotbext.axi import AxiBus, AxiResp, AxiStreamBus, AxiStreamFrame, AxiStreamSource
 
 from zcnic_tb import abi
 from zcnic_tb.axi_mem import FaultyAxiRam
-from zcnic_tb.netmodel import M_DPORT, M_ETYPE, M_MAC, MS_KEY, Filter, mac_int, rx_csum_model, toeplitz
+from zcnic_tb.layout import get
+from zcnic_tb.netmodel import M_DPORT, M_ETYPE, M_MAC, MS_KEY, Filter, mac_int, rx_csum_model, steer_decide
 from zcnic_tb.netmodel import parse_headers as parse
-from zcnic_tb.tbutil import pause_generator, reset
+from zcnic_tb.tbutil import RegPort, pause_generator, reset
 
 TOPLEVEL = "nic_rx"
 # name -> nic_rx parameters: 64-bit with 4 queues and a frame buffer of about two jumbo frames (so
@@ -66,8 +67,7 @@ STAT_NAMES = ("frame", "drop_nodesc", "drop_filter", "drop_queue", "drop_bad", "
 
 
 def field(buf: bytes, name: str, layout=CQE) -> int:
-    off, size = layout[name]
-    return int.from_bytes(buf[off:off + size], "little")
+    return get(buf, layout, name)
 
 
 def _scapy():
@@ -131,10 +131,8 @@ class TB:
         self.dut = dut
         self.rng = random.Random(cocotb.RANDOM_SEED)
         Clock(dut.clk, CLK_NS, "ns").start()
-        for sig in ("reg_wr_en", "reg_rd_en", "reg_wr_addr", "reg_wr_data", "reg_wr_strb", "reg_rd_addr",
-                    "steer_reg_wr_en", "steer_reg_rd_en", "steer_reg_wr_addr", "steer_reg_wr_data",
-                    "steer_reg_wr_strb", "steer_reg_rd_addr"):
-            getattr(dut, sig).value = 0
+        self.regs = RegPort(dut)
+        self.steer_regs = RegPort(dut, "steer_reg")
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
         self.source.set_pause_generator(pause_generator(random.Random(self.rng.random()), 0.2))
         self.ram = FaultyAxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=1 << 32)
@@ -186,28 +184,13 @@ class TB:
     async def reset(self):
         await reset(self.dut, hold=4, settle=2)
 
-    # --- registers (call right after a clock edge) ---
+    # --- registers ---
 
     async def qwrite(self, q: int, off: int, data: int, strb: int = 0xF) -> int:
-        dut = self.dut
-        dut.reg_wr_addr.value = (q << 6) | off
-        dut.reg_wr_data.value = data
-        dut.reg_wr_strb.value = strb
-        dut.reg_wr_en.value = 1
-        await ReadOnly()
-        resp = int(dut.reg_wr_resp.value)
-        await RisingEdge(dut.clk)
-        dut.reg_wr_en.value = 0
-        return resp
+        return await self.regs.write((q << 6) | off, data, strb)
 
     async def qread(self, q: int, off: int) -> tuple[int, int]:
-        dut = self.dut
-        dut.reg_rd_addr.value = (q << 6) | off
-        dut.reg_rd_en.value = 1
-        await ReadOnly()
-        resp, data = int(dut.reg_rd_resp.value), int(dut.reg_rd_data.value)
-        await RisingEdge(dut.clk)
-        dut.reg_rd_en.value = 0
+        data, resp = await self.regs.read((q << 6) | off)
         return resp, data
 
     async def qw(self, q: int, off: int, data: int):
@@ -220,16 +203,7 @@ class TB:
         return data
 
     async def swrite(self, addr: int, data: int):
-        dut = self.dut
-        dut.steer_reg_wr_addr.value = addr
-        dut.steer_reg_wr_data.value = data
-        dut.steer_reg_wr_strb.value = 0xF
-        dut.steer_reg_wr_en.value = 1
-        await ReadOnly()
-        err = int(dut.steer_reg_wr_err.value)
-        await RisingEdge(dut.clk)
-        dut.steer_reg_wr_en.value = 0
-        assert not err, f"steer write 0x{addr:03x} refused"
+        assert not await self.steer_regs.write(addr, data), f"steer write 0x{addr:03x} refused"
 
     # --- configuration ---
 
@@ -314,24 +288,12 @@ class TB:
     # --- the model ---
 
     def decide(self, frame: bytes) -> dict:
+        # RSS_CTRL stays at its reset value 3 (ports hashed for TCP and UDP)
+        d = steer_decide(frame, key=self.key, rss_ctrl=3, reta=self.reta, filters=self.filters,
+                         default_queue=self.default_queue)
         rec = parse(frame)
-        h = 0
-        if rec["is_ipv4"]:
-            data = rec["src_ip"].to_bytes(4, "big") + rec["dst_ip"].to_bytes(4, "big")
-            if rec["is_tcp"] or rec["is_udp"]:  # RSS_CTRL stays at its reset value 3
-                data += rec["src_port"].to_bytes(2, "big") + rec["dst_port"].to_bytes(2, "big")
-            h = toeplitz(self.key, data)
-        hit = next((i for i, f in enumerate(self.filters) if f.matches(rec)), None)
-        drop = 0
-        if hit is not None:
-            drop = self.filters[hit].drop
-            queue = self.filters[hit].queue
-        elif rec["is_ipv4"]:
-            queue = self.reta[h % RSS_ENTRIES]
-        else:
-            queue = self.default_queue
-        return dict(rec=rec, drop=drop, queue=queue, hash=h, hv=rec["is_ipv4"], fhit=int(hit is not None),
-                    fidx=hit or 0)
+        return dict(rec=rec, drop=d["drop"], queue=d["queue"], hash=d["hash"], hv=d["hash_valid"],
+                    fhit=d["filter_hit"], fidx=d["filter_index"])
 
     def predict(self, frame: bytes, bad: bool) -> str:
         """Fate of a frame given the model's queue state (updated as the engine would)."""

@@ -16,7 +16,7 @@ import random
 import cocotb
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import RisingEdge, Timer, ValueChange, with_timeout
+from cocotb.triggers import Timer, ValueChange, with_timeout
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiResp
 from cocotbext.axi.axi_channels import AxiARMonitor, AxiAWMonitor, AxiRMonitor, AxiWMonitor
 

@@ -19,13 +19,14 @@ from collections import deque
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import Lock, ReadOnly, RisingEdge, with_timeout
+from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
 from cocotbext.axi import AxiBus, AxiResp, AxiStreamBus, AxiStreamSink
 
 from test_csum import build, random_frame, tx_model
 from zcnic_tb import abi
 from zcnic_tb.axi_mem import FaultyAxiRam, overlaps
-from zcnic_tb.tbutil import pause_generator, reset
+from zcnic_tb.layout import put, split_bursts
+from zcnic_tb.tbutil import RegPort, pause_generator, reset
 
 TOPLEVEL = "nic_tx"
 # name -> nic_tx parameters: small rings so that wraps (phase flips) are frequent
@@ -67,20 +68,8 @@ def field(buf: bytes, layout: dict, name: str) -> int:
     return int.from_bytes(buf[off:off + size], "little")
 
 
-def put(buf: bytearray, layout: dict, name: str, value: int):
-    off, size = layout[name]
-    buf[off:off + size] = value.to_bytes(size, "little")
-
-
 def bursts(addr: int, length: int) -> list[tuple[int, int]]:
-    """dma_rd/dma_wr's split of [addr, addr+length) into bursts (see docs/rtl-dma.md)."""
-    out = []
-    while length:
-        end = min((addr // CHUNK_BYTES + 1) * CHUNK_BYTES, addr + length)
-        out.append((addr, end))
-        length -= end - addr
-        addr = end
-    return out
+    return split_bursts(addr, length, CHUNK_BYTES)
 
 
 def first_failing_burst(addr: int, length: int, faults: list[tuple[int, int]]) -> int | None:
@@ -126,18 +115,12 @@ class TB:
         self.dut = dut
         self.rng = random.Random(cocotb.RANDOM_SEED)
         Clock(dut.clk, CLK_NS, "ns").start()
-        dut.reg_wr_en.value = 0
-        dut.reg_rd_en.value = 0
-        dut.reg_wr_addr.value = 0
-        dut.reg_wr_data.value = 0
-        dut.reg_wr_strb.value = 0
-        dut.reg_rd_addr.value = 0
+        self.regs = RegPort(dut)
         self.ram = FaultyAxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=1 << 32)
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst)
         for name in ("m_axi", "m_axis"):
             logging.getLogger(f"cocotb.{dut._name}.{name}").setLevel(logging.WARNING)
         self.next_page = BUF_REGION // PAGE
-        self.lock = Lock()
         self.queues: list[Queue | None] = [None] * QUEUES
         # pulse counters
         self.n_frame = self.n_bytes = self.n_drop = self.n_dma_err = self.n_err_evt = 0
@@ -206,30 +189,10 @@ class TB:
     # --- register port ---------------------------------------------------------------------
 
     async def write(self, q: int, off: int, data: int, strb: int = 0xF) -> int:
-        dut = self.dut
-        async with self.lock:
-            await RisingEdge(dut.clk)
-            dut.reg_wr_addr.value = (q * STRIDE + off) & 0x3FF
-            dut.reg_wr_data.value = data & 0xFFFFFFFF
-            dut.reg_wr_strb.value = strb
-            dut.reg_wr_en.value = 1
-            await ReadOnly()
-            resp = int(dut.reg_wr_resp.value)
-            await RisingEdge(dut.clk)
-            dut.reg_wr_en.value = 0
-        return resp
+        return await self.regs.write((q * STRIDE + off) & 0x3FF, data, strb)
 
     async def read(self, q: int, off: int) -> tuple[int, int]:
-        dut = self.dut
-        async with self.lock:
-            await RisingEdge(dut.clk)
-            dut.reg_rd_addr.value = (q * STRIDE + off) & 0x3FF
-            dut.reg_rd_en.value = 1
-            await ReadOnly()
-            val, resp = int(dut.reg_rd_data.value), int(dut.reg_rd_resp.value)
-            await RisingEdge(dut.clk)
-            dut.reg_rd_en.value = 0
-        return val, resp
+        return await self.regs.read((q * STRIDE + off) & 0x3FF)
 
     async def wr_ok(self, q: int, off: int, data: int):
         resp = await self.write(q, off, data)

@@ -21,8 +21,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge, Timer, with_timeout
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
-from zcnic_tb.netmodel import (  # noqa: F401
-    M_DIP, M_DPORT, M_ETYPE, M_MAC, M_PROTO, MS_KEY, MS_VECTORS, Filter, ip_int, mac_int, toeplitz,
+from zcnic_tb.netmodel import (
+    M_DIP, M_DPORT, M_ETYPE, M_MAC, M_PROTO, MS_KEY, MS_VECTORS, Filter, steer_decide, toeplitz,
 )
 from zcnic_tb.netmodel import parse_headers as parse
 from zcnic_tb.tbutil import pause_generator, reset
@@ -148,32 +148,8 @@ class RegModel:
         return False  # RO words: ignored, not refused
 
     def decide(self, frame: bytes) -> dict[str, int]:
-        rec = parse(frame)
-        hash_value = 0
-        if rec["is_ipv4"]:
-            ports = (rec["is_tcp"] and self.rss_ctrl & 1) or (rec["is_udp"] and self.rss_ctrl & 2)
-            data = rec["src_ip"].to_bytes(4, "big") + rec["dst_ip"].to_bytes(4, "big")
-            if ports:
-                data += rec["src_port"].to_bytes(2, "big") + rec["dst_port"].to_bytes(2, "big")
-            hash_value = toeplitz(bytes(self.key), data)
-        hit = next((i for i, f in enumerate(self.filters) if f.matches(rec)), None)
-        drop = 0
-        if hit is not None:
-            drop = self.filters[hit].drop
-            queue = 0 if drop else self.filters[hit].queue
-        elif rec["is_ipv4"]:
-            queue = self.reta[hash_value % RSS_ENTRIES]
-        else:
-            queue = self.default_queue
-        return {
-            "drop": drop,
-            "queue": queue,
-            "hash": hash_value,
-            "hash_valid": rec["is_ipv4"],
-            "filter_hit": int(hit is not None),
-            "filter_index": hit or 0,
-            **rec,
-        }
+        return steer_decide(frame, key=bytes(self.key), rss_ctrl=self.rss_ctrl, reta=self.reta,
+                            filters=self.filters, default_queue=self.default_queue)
 
 
 DEC_FIELDS = list(RegModel().decide(bytes(60)).keys())

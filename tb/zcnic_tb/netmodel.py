@@ -125,6 +125,40 @@ class Filter:
         ))
 
 
+def steer_decide(frame: bytes, *, key: bytes, rss_ctrl: int, reta: list[int], filters: list[Filter],
+                 default_queue: int) -> dict[str, int]:
+    """rx_steer's decision for a frame (docs/rtl-rx-steer.md): the first hitting filter (drop or
+    its queue), else RSS for IPv4 (Toeplitz over the addresses, and the ports for TCP/UDP when
+    RSS_CTRL enables them; queue = RETA[hash % len(RETA)]), else the default queue. The parse
+    record's fields come along."""
+    rec = parse_headers(frame)
+    hash_value = 0
+    if rec["is_ipv4"]:
+        ports = (rec["is_tcp"] and rss_ctrl & 1) or (rec["is_udp"] and rss_ctrl & 2)
+        data = rec["src_ip"].to_bytes(4, "big") + rec["dst_ip"].to_bytes(4, "big")
+        if ports:
+            data += rec["src_port"].to_bytes(2, "big") + rec["dst_port"].to_bytes(2, "big")
+        hash_value = toeplitz(key, data)
+    hit = next((i for i, f in enumerate(filters) if f.matches(rec)), None)
+    drop = 0
+    if hit is not None:
+        drop = filters[hit].drop
+        queue = 0 if drop else filters[hit].queue
+    elif rec["is_ipv4"]:
+        queue = reta[hash_value % len(reta)]
+    else:
+        queue = default_queue
+    return {
+        "drop": drop,
+        "queue": queue,
+        "hash": hash_value,
+        "hash_valid": rec["is_ipv4"],
+        "filter_hit": int(hit is not None),
+        "filter_index": hit or 0,
+        **rec,
+    }
+
+
 @dataclass
 class Parsed:
     is_ipv4: bool = False
