@@ -356,6 +356,19 @@ function canonical(): string {
 export const ABI_HASH_HEX: string = createHash('sha256').update(canonical()).digest('hex');
 export const ABI_HASH32: number = Number.parseInt(ABI_HASH_HEX.slice(0, 8), 16);
 
+/** Bit field `field` of register `reg` taken from `value` (what a read of that register returned). */
+export function regField(value: number, reg: RegName, field: string): number {
+  const f = (REGS as readonly RegDef[]).find((r) => r.name === reg)?.fields?.find((x) => x.name === field);
+  if (!f) throw new Error(`register ${reg} has no field ${field}`);
+  return f.width >= 32 ? value >>> 0 : (value >>> f.lsb) & ((1 << f.width) - 1);
+}
+
+/** Byte offset of queue register `name` of TX or RX queue `q` in the register window. */
+export function queueReg(dir: 'tx' | 'rx', q: number, name: (typeof QREGS)[number]['name']): number {
+  const r = QREGS.find((x) => x.name === name)!;
+  return (dir === 'tx' ? QUEUE.TXQ_BASE : QUEUE.RXQ_BASE) + q * QUEUE.STRIDE + r.offset;
+}
+
 export function regByOffset(offset: number): RegDef | undefined {
   return REGS.find((r) => r.offset === offset);
 }

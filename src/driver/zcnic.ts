@@ -2,7 +2,7 @@
 // Mirrors a kernel driver's flow: coherent memory for the descriptor, streaming mappings for
 // the data, an interrupt handler that acknowledges causes, unmap before the CPU looks at data.
 
-import { ABI_HASH32, ABI_VERSION, COPY_DESC, COPY_ERR, FEATURE, NIC_ID, REG } from '../abi/regs.js';
+import { ABI_HASH32, ABI_VERSION, COPY_DESC, COPY_ERR, FEATURE, NIC_ID, REG, regField } from '../abi/regs.js';
 import type { Device } from '../device/device.js';
 import { GFP_KERNEL } from '../mem/page_alloc.js';
 import {
@@ -12,7 +12,10 @@ import {
 
 export class ProbeError extends Error {
   override readonly name = 'ProbeError';
-  constructor(readonly code: 'E_PROBE_ID' | 'E_PROBE_VERSION' | 'E_PROBE_ABI' | 'E_PROBE_FEATURE' | 'E_PROBE_DMA', message: string) {
+  constructor(
+    readonly code: 'E_PROBE_ID' | 'E_PROBE_VERSION' | 'E_PROBE_ABI' | 'E_PROBE_FEATURE' | 'E_PROBE_PARAMS' | 'E_PROBE_DMA',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -25,6 +28,12 @@ export interface DeviceInfo {
   readonly irqVectors: number;
   readonly chunkBytes: number;
   readonly abiHash: number;
+  /** Queues per direction, each with its completion queue and interrupt vector. */
+  readonly txQueues: number;
+  readonly rxQueues: number;
+  /** Largest ring, and most TX descriptors (scatter-gather entries) per frame. */
+  readonly maxRingEntries: number;
+  readonly maxFrags: number;
 }
 
 export interface CopyResult {
@@ -86,12 +95,21 @@ export class ZcnicDriver {
     const features = await this.dev.readReg(REG.FEATURES);
     if (!(features & FEATURE.COPY_ENGINE)) throw new ProbeError('E_PROBE_FEATURE', 'device has no copy engine');
     const params = await this.dev.readReg(REG.PARAMS);
+    const params2 = await this.dev.readReg(REG.PARAMS2);
     this.info = {
       id, version, features, abiHash,
-      dataBytes: params & 0xff,
-      irqVectors: (params >>> 8) & 0xff,
-      chunkBytes: 2 ** ((params >>> 16) & 0xff),
+      dataBytes: regField(params, 'PARAMS', 'DATA_BYTES'),
+      irqVectors: regField(params, 'PARAMS', 'IRQ_VECTORS'),
+      chunkBytes: 2 ** regField(params, 'PARAMS', 'CHUNK_LOG2'),
+      txQueues: regField(params2, 'PARAMS2', 'TX_QUEUES'),
+      rxQueues: regField(params2, 'PARAMS2', 'RX_QUEUES'),
+      maxRingEntries: 2 ** regField(params2, 'PARAMS2', 'MAX_RING_LOG2'),
+      maxFrags: regField(params2, 'PARAMS2', 'MAX_FRAGS'),
     };
+    // one MISC vector, then one per completion queue: anything else is a device we do not know
+    if (this.info.irqVectors !== 1 + this.info.txQueues + this.info.rxQueues) {
+      throw new ProbeError('E_PROBE_PARAMS', `${this.info.irqVectors} interrupt vectors for ${this.info.txQueues} TX and ${this.info.rxQueues} RX queues`);
+    }
     // The DMA engine drives 32 address bits; the DMA API then keeps every handle below 4 GiB.
     if (dma_set_mask_and_coherent(this.pdev, DMA_BIT_MASK(32)) !== 0) {
       throw new ProbeError('E_PROBE_DMA', 'no usable 32-bit DMA configuration');

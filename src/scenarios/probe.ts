@@ -1,12 +1,22 @@
 // probe: discover the device and exercise its register block, including refused programming.
 
-import { REG } from '../abi/regs.js';
-import { MmioError } from '../device/device.js';
+import { REG, queueReg } from '../abi/regs.js';
+import { type Device, MmioError } from '../device/device.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
 import type { Scenario } from './index.js';
 import { hex } from '../mem/errors.js';
 import { hostInstance, hostReport, scenarioHost } from './host.js';
 
+
+async function expectRefused(dev: Device, offset: number, value: number, resp: MmioError['resp']): Promise<void> {
+  const before = await dev.readReg(offset).catch(() => undefined);
+  const e = await dev.writeReg(offset, value).then(() => undefined, (err: unknown) => err);
+  if (!(e instanceof MmioError) || e.resp !== resp) {
+    throw new Error(`writing ${hex(value)} at ${hex(offset)} was not refused with ${resp} (got ${String(e)})`);
+  }
+  const after = await dev.readReg(offset).catch(() => undefined);
+  if (after !== before) throw new Error(`register ${hex(offset)} changed from ${String(before)} to ${String(after)} on a refused write`);
+}
 
 export const probeScenario: Scenario = {
   name: 'probe',
@@ -34,6 +44,11 @@ export const probeScenario: Scenario = {
         }
         const kept = await dev.readReg(REG.COPY_DESC_ADDR);
         if (kept !== 0x1000) throw new Error(`COPY_DESC_ADDR reads ${hex(kept)} after a refused write, expected 0x1000`);
+        // Queue registers: a buffer size out of range and a doorbell beyond the ring are refused,
+        // a queue the device does not have answers DECERR.
+        await expectRefused(dev, queueReg('rx', 0, 'BUF_SIZE'), 100, 'SLVERR');
+        await expectRefused(dev, queueReg('tx', 0, 'PROD'), 17, 'SLVERR');
+        await expectRefused(dev, queueReg('rx', i.rxQueues, 'CTRL'), 1, 'DECERR');
         await drv.remove();
         h.host.debug?.assertClean(true);
       },

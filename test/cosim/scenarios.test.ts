@@ -103,7 +103,9 @@ describe('co-simulation: host + cocotb + Verilator', () => {
     const { code, summary, stderr } = sim('probe', 1);
     expect(summary.errors, stderr).toEqual([]);
     expect(code).toBe(0);
-    expect(summary.host['device']).toMatchObject({ id: '0x5a434e43', version: '2.0.0', dataBytes: 8, irqVectors: 9 });
+    expect(summary.host['device']).toMatchObject({
+      id: '0x5a434e43', version: '2.0.0', dataBytes: 8, irqVectors: 9, txQueues: 4, rxQueues: 4, maxRingEntries: 1024, maxFrags: 32,
+    });
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { render, staleFiles, GENERATED, repoRoot } from '../../../src/abi/gen.js';
-import { ABI_HASH32, REG, REGS } from '../../../src/abi/regs.js';
+import { ABI_HASH32, QUEUE, REG, REGS, queueReg, regField } from '../../../src/abi/regs.js';
 import { scratchDir } from '../../scratch.js';
 
 describe('one ABI source', () => {
@@ -39,5 +39,19 @@ describe('one ABI source', () => {
     const hex = ABI_HASH32.toString(16).toUpperCase().padStart(8, '0');
     expect(vh).toContain(`\`define ZCNIC_ABI_HASH                       32'h${hex}`);
     expect(py).toContain(`ABI_HASH32 = 0x${hex}`);
+  });
+
+  it('reads bit fields and places queue registers by name', () => {
+    expect(regField(0x20_0a_09_08, 'PARAMS2', 'TX_QUEUES')).toBe(8);
+    expect(regField(0x20_0a_09_08, 'PARAMS2', 'RX_QUEUES')).toBe(9);
+    expect(regField(0x20_0a_09_08, 'PARAMS2', 'MAX_RING_LOG2')).toBe(10);
+    expect(regField(0x20_0a_09_08, 'PARAMS2', 'MAX_FRAGS')).toBe(32);
+    expect(regField(0xffff_ffff, 'QUEUE_ERRORS', 'RX')).toBe(0xffff);
+    expect(() => regField(0, 'PARAMS2', 'NOPE')).toThrow(/no field NOPE/);
+    expect(queueReg('tx', 0, 'RING_BASE')).toBe(QUEUE.TXQ_BASE);
+    expect(queueReg('rx', 3, 'PROD')).toBe(QUEUE.RXQ_BASE + 3 * QUEUE.STRIDE + 0x10);
+    // every queue block fits its window, and the RX window ends where the steering tables begin
+    expect(queueReg('tx', QUEUE.MAX_QUEUES - 1, 'HDR_SIZE')).toBeLessThan(QUEUE.RXQ_BASE);
+    expect(queueReg('rx', QUEUE.MAX_QUEUES - 1, 'HDR_SIZE')).toBeLessThan(0xc00);
   });
 });
