@@ -17,13 +17,15 @@
  * of the same frame in the merge stage, which queues a metadata record per good frame. The MAC is
  * only held off (s_axis_tready low) when the frame RAM or the record FIFOs are full.
  *
- * Engine (one frame at a time, in order): filter/queue checks, descriptor count
- * n = max(1, ceil(payload/BUF_SIZE)) (iterative subtraction), availability (PROD - CONS), one
- * dma_rd descriptor per contiguous run of ring entries, then the header and the data buffers
- * through dma_wr (the payload realigned to lane 0 by a two-word byte shifter), and only after all
- * their status records came back OK the n CQEs (one dma_wr descriptor per contiguous CQ run).
- * A failing status record puts the queue into its error state; the frame's words are freed
- * either way.
+ * Engine (frames in order, three in flight): the front end does the filter/queue checks, the
+ * descriptor count n = max(1, ceil(payload/BUF_SIZE)) (iterative subtraction), availability
+ * (PROD - CONS) and one dma_rd descriptor per contiguous run of ring entries; the back end writes
+ * the header and the data buffers through dma_wr (the payload realigned to lane 0 by a two-word
+ * byte shifter) and, only after all their status records came back OK, the n CQEs (one dma_wr
+ * descriptor per contiguous CQ run); the tail collects the CQE status records and delivers the
+ * frame. A frame's writes start only once the earlier frame of its queue has its outcome, so the
+ * error rules are those of a serial engine. A failing status record puts the queue into its
+ * error state; the frame's words are freed either way.
  */
 module nic_rx #
 (
@@ -203,10 +205,14 @@ initial begin
     // CHUNK_BYTES is checked by dma_rd / dma_wr (dma_burst)
 end
 
-localparam [3:0] ST_IDLE = 4'd0, ST_CLASS = 4'd1, ST_COUNT = 4'd2, ST_CHECK = 4'd3, ST_FETCH = 4'd4,
-    ST_DATA = 4'd5, ST_CQE = 4'd6, ST_DONE = 4'd7, ST_FAIL = 4'd8, ST_FREE = 4'd9;
+// front end (classify, count, fetch descriptors) and back end (data, CQEs) hold one frame each
+localparam [2:0] ST_IDLE = 3'd0, ST_CLASS = 3'd1, ST_COUNT = 3'd2, ST_CHECK = 3'd3, ST_FETCH = 3'd4,
+    ST_READY = 3'd5, ST_DROP = 3'd6;
+localparam [2:0] B_IDLE = 3'd0, B_START = 3'd1, B_DATA = 3'd2, B_CQE = 3'd3, B_FAIL = 3'd4,
+    B_FREE = 3'd5;
 
-reg [3:0] st;
+reg [2:0] st;
+reg [2:0] bst;
 
 /*
  * Classification: rx_steer passes the stream through and decides; rx_csum taps the same beats
@@ -529,24 +535,54 @@ reg [15:0]     c_cons;
 reg            cons_commit;
 reg [15:0]     c_cqp;
 reg [31:0]     c_hdr_addr;
+reg [1:0]      c_dkind;     // ST_DROP: 0 filter, 1 queue, 2 no descriptors
+
+// back end: the frame being written (copied from the front end at the handoff)
+reg [15:0]     b_len;
+reg [3:0]      b_q;
+reg [31:0]     b_hash;
+reg            b_hv;
+reg            b_fhit;
+reg [FW-1:0]   b_fidx;
+reg [5:0]      b_csum;
+reg            b_split;
+reg [7:0]      b_hlen;
+reg [15:0]     b_pay;
+reg [NW-1:0]   b_n;
+reg [15:0]     b_last;
+reg [31:0]     b_cqb;
+reg [3:0]      b_size;
+reg [12:0]     b_buf;
+reg [15:0]     b_cons;
+reg [15:0]     b_cqp;
+reg [31:0]     b_hdr_addr;
+// descriptor buffer bank of the front end (fetch) and of the back end
+reg            fb;
+reg            bb;
 
 wire [15:0] c_mask = (16'd1 << c_size) - 16'd1;
 wire [16:0] c_ring_entries = 17'd1 << c_size;
 wire [15:0] c_slot = c_cons & c_mask;
-wire [15:0] c_cslot = c_cqp & c_mask;
 wire [16:0] room_ring = c_ring_entries - {1'b0, c_slot};
-wire [16:0] room_cq = c_ring_entries - {1'b0, c_cslot};
 wire [16:0] n17 = {{(17-NW){1'b0}}, c_n};
 wire [16:0] run1 = (n17 < room_ring) ? n17 : room_ring;
 wire [16:0] run2 = n17 - run1;
-wire [16:0] crun1 = (n17 < room_cq) ? n17 : room_cq;
-wire [16:0] crun2 = n17 - crun1;
+wire [15:0] b_mask = (16'd1 << b_size) - 16'd1;
+wire [15:0] b_cslot = b_cqp & b_mask;
+wire [16:0] room_cq = (17'd1 << b_size) - {1'b0, b_cslot};
+wire [16:0] bn17 = {{(17-NW){1'b0}}, b_n};
+wire [16:0] crun1 = (bn17 < room_cq) ? bn17 : room_cq;
+wire [16:0] crun2 = bn17 - crun1;
 
-// descriptor buffer: DATA_ADDR and COOKIE of the frame's descriptors
-reg [31:0] db_data [0:DBN-1];
-reg [31:0] db_cookie [0:DBN-1];
+// descriptor buffer, two banks: DATA_ADDR and COOKIE of the frame's descriptors
+reg [31:0] db_data [0:2*DBN-1];
+reg [31:0] db_cookie [0:2*DBN-1];
 
-// error latch of the current phase
+// error latch of the descriptor fetch (front end)
+reg        fe_seen;
+reg [1:0]  fe_resp;
+reg [31:0] fe_addr;
+// error latch of the back end
 reg        e_seen;
 reg [1:0]  e_resp;
 reg [31:0] e_addr;
@@ -554,8 +590,29 @@ reg [7:0]  e_tag;
 reg [3:0]  f_code;
 reg [15:0] f_didx;
 
+// CQE tail: a frame's CQE status records are collected here while the back end already writes
+// the next frame (of another queue, or of this one once the tail is done). dma_wr returns status
+// records in order, so the first t_iss records after the handoff are the tail's.
+reg          t_busy;
+reg          t_iss_done;   // the engine issued every CQE descriptor and beat of the frame
+reg [1:0]    t_iss;        // CQE descriptors issued
+reg [1:0]    t_sts;        // their status records received
+reg [3:0]    t_q;
+reg [NW-1:0] t_n;
+reg [15:0]   t_cons;
+reg [15:0]   t_cqp;
+reg [15:0]   t_len;
+reg [31:0]   t_cqb;
+reg [3:0]    t_size;
+reg          t_eseen;
+reg [1:0]    t_resp;
+reg [31:0]   t_addr;
+wire         t_fin;        // last status record in: outcome this cycle
+wire [15:0]  t_cq_k;       // entry of a failing CQE burst
+
 // phase bookkeeping
-reg [1:0]  iss_cnt;       // dma_rd / CQE descriptors issued
+reg [1:0]  iss_cnt;       // dma_rd descriptors issued
+reg [1:0]  cq_iss;        // CQE descriptors issued
 reg [1:0]  sts_cnt;       // their status records received
 reg [DBW-1:0] fe_idx;     // next descriptor buffer entry (fetch)
 reg        fe_half;       // 64-bit: low half of a descriptor held
@@ -566,7 +623,7 @@ reg        wd_hdr;        // header write descriptor pending
 reg [NW-1:0] wd_k;        // next data write descriptor
 reg        wd_done;       // all data write descriptors issued
 reg [NW:0] wd_sts;        // data write status records received
-wire [NW:0] wd_expect = {{NW{1'b0}}, c_split} + ((c_pay != 16'd0) ? {1'b0, c_n} : {(NW+1){1'b0}});
+wire [NW:0] wd_expect = {{NW{1'b0}}, b_split} + ((b_pay != 16'd0) ? {1'b0, b_n} : {(NW+1){1'b0}});
 
 localparam [31:0] QERR_DESC_READ = `ZCNIC_QERR_DESC_READ;
 localparam [31:0] QERR_DATA_WRITE = `ZCNIC_QERR_DATA_WRITE;
@@ -592,7 +649,8 @@ wire unused_qregs = &{1'b0, prod_wr, reset_wr, wr_queue};
 genvar gq;
 generate
     for (gq = 0; gq < QUEUES; gq = gq + 1) begin : g_busy
-        assign q_busy[gq] = st != ST_IDLE && c_q == gq;
+        assign q_busy[gq] = (st != ST_IDLE && c_q == gq) || (bst != B_IDLE && b_q == gq) ||
+            (t_busy && t_q == gq);
     end
 endgenerate
 
@@ -630,17 +688,18 @@ qregs_inst (
     // the descriptors are consumed once their data is written, before any of the frame's CQEs
     // can be seen: a driver reposts on seeing a CQE, and its doorbell must not find CONS behind
     .cons_set(cons_commit),
-    .cons_q(c_q),
-    .cons_value(c_cons + {{(16-NW){1'b0}}, c_n}),
-    .cqp_set(st == ST_DONE),
-    .cqp_q(c_q),
-    .cqp_value(c_cqp + {{(16-NW){1'b0}}, c_n}),
-    .err_set(st == ST_FAIL),
-    .err_q(c_q),
-    .err_code(f_code),
-    .err_resp(e_resp),
-    .err_index(f_didx),
-    .err_addr(e_addr),
+    .cons_q(b_q),
+    .cons_value(b_cons + {{(16-NW){1'b0}}, b_n}),
+    .cqp_set(t_fin && !t_eseen),
+    .cqp_q(t_q),
+    .cqp_value(t_cqp + {{(16-NW){1'b0}}, t_n}),
+    // a finishing tail has priority; the engine's ST_FAIL waits a cycle for it
+    .err_set(t_fin ? t_eseen : bst == B_FAIL),
+    .err_q(t_fin ? t_q : b_q),
+    .err_code(t_fin ? QERR_CQ_WRITE[3:0] : f_code),
+    .err_resp(t_fin ? t_resp : e_resp),
+    .err_index(t_fin ? t_cons + t_cq_k : f_didx),
+    .err_addr(t_fin ? t_addr : e_addr),
     .err_queues(err_queues),
     .err_evt(err_evt),
     .irq_frames(irq_frames),
@@ -687,6 +746,18 @@ wire                   wr_tready;
 wire                   wr_busy, wr_err;
 wire [1:0]             wr_err_resp;
 wire [31:0]            wr_err_addr;
+
+// write status records: the tail's come first (in order), the rest are the engine's data writes
+wire        t_sts_in = wr_sts_valid && t_busy && t_sts != t_iss;
+wire        e_sts_in = wr_sts_valid && !t_sts_in;
+assign      t_fin = t_busy && t_iss_done && t_sts == t_iss;
+// the next frame of the tail's queue must not write before the tail's outcome is known
+wire        t_same = t_busy && t_q == c_q;
+// an earlier frame of the front end's queue whose outcome (error or not) is still open
+wire        prev_same = t_same || (bst != B_IDLE && b_q == c_q);
+wire [15:0] t_mask = (16'd1 << t_size) - 16'd1;
+wire [31:0] t_cq_off = t_addr - t_cqb;
+assign      t_cq_k = (t_cq_off[20:5] - (t_cqp & t_mask)) & t_mask;
 
 // status records carry everything; the early error outputs are for single-descriptor users
 wire unused_dma = &{1'b0, rd_sts_tag, rd_tkeep, rd_tid, rd_tuser, rd_busy, rd_err, rd_err_resp,
@@ -803,11 +874,12 @@ dma_wr_inst (
  * Frame reader: raw frame words (header phase, then payload phase) into a small FIFO, with
  * credits so that the registered RAM read always finds room
  */
-wire [LB-1:0] c_shift = c_hlen[LB-1:0];
-wire [15:0]   hdr_words = ({8'd0, c_hlen} + BM1[15:0]) >> LB;
-wire [15:0]   pay_words = ((c_pay + BM1[15:0]) >> LB) + ((c_shift != 0) ? 16'd1 : 16'd0);
-wire [15:0]   frame_words = (c_len + BM1[15:0]) >> LB;
-wire [31:0]   pay_start32 = {{(31-FA){1'b0}}, free_ptr} + {24'd0, c_hlen >> LB};
+wire [LB-1:0] c_shift = b_hlen[LB-1:0];
+wire [15:0]   hdr_words = ({8'd0, b_hlen} + BM1[15:0]) >> LB;
+wire [15:0]   pay_words = ((b_pay + BM1[15:0]) >> LB) + ((c_shift != 0) ? 16'd1 : 16'd0);
+wire [15:0]   frame_words = (b_len + BM1[15:0]) >> LB;
+wire [15:0]   c_words = (c_len + BM1[15:0]) >> LB;
+wire [31:0]   pay_start32 = {{(31-FA){1'b0}}, free_ptr} + {24'd0, b_hlen >> LB};
 wire [FA:0]   pay_start = pay_start32[FA:0];
 
 reg [1:0]            rdr_phase;    // 0 header, 1 payload, 2 done
@@ -826,7 +898,7 @@ wire                  raw_s_ready;
 // the read credits below keep the FIFO from ever refusing a word
 wire unused_raw = &{1'b0, raw_s_ready};
 
-wire rdr_issue = st == ST_DATA && rdr_phase != 2'd2 && rdr_left != 16'd0 &&
+wire rdr_issue = bst == B_DATA && rdr_phase != 2'd2 && rdr_left != 16'd0 &&
     ({{(16-$clog2(RAW_DEPTH)-1){1'b0}}, raw_count} + {15'd0, rdr_inflight}) < RAW_DEPTH - 1;
 
 always @(posedge clk) begin
@@ -857,7 +929,7 @@ wire [DATA_WIDTH-1:0]   raw_word = raw_m_data[DATA_WIDTH-1:0];
 wire                    sh_need_out = !(raw_pay && c_shift != 0 && raw_first);
 wire [2*DATA_WIDTH-1:0] sh_pair = {raw_word, prev_word} >> {c_shift, 3'b000};
 wire [DATA_WIDTH-1:0]   sh_out = (raw_pay && c_shift != 0) ? sh_pair[DATA_WIDTH-1:0] : raw_word;
-assign raw_m_ready = raw_m_valid && (!sh_need_out || (st == ST_DATA && wr_tready));
+assign raw_m_ready = raw_m_valid && (!sh_need_out || (bst == B_DATA && wr_tready));
 
 always @(posedge clk) begin
     if (raw_m_valid && raw_m_ready) begin
@@ -885,14 +957,14 @@ localparam [31:0] F_HASH_VALID = `ZCNIC_RX_FLAG_HASH_VALID;
 reg [CQE_W-1:0] cqe_common;
 always @* begin
     cqe_common = {CQE_W{1'b0}};
-    cqe_common[8*`ZCNIC_RX_CQE_QUEUE_OFF +: 8] = {4'd0, c_q};
-    cqe_common[8*`ZCNIC_RX_CQE_FLAGS_OFF +: 8] = (c_split ? F_HDR_SPLIT[7:0] : 8'd0) |
-        (c_fhit ? F_FILTER_HIT[7:0] : 8'd0) | (c_hv ? F_HASH_VALID[7:0] : 8'd0);
-    cqe_common[8*`ZCNIC_RX_CQE_HDR_LEN_OFF +: 16] = {8'd0, c_hlen};
-    cqe_common[8*`ZCNIC_RX_CQE_RSS_HASH_OFF +: 32] = c_hash;
-    cqe_common[8*`ZCNIC_RX_CQE_CSUM_OFF +: 8] = {2'd0, c_csum};
-    cqe_common[8*`ZCNIC_RX_CQE_FILTER_INDEX_OFF +: 8] = {{(8-FW){1'b0}}, c_fidx};
-    cqe_common[8*`ZCNIC_RX_CQE_FRAME_LEN_OFF +: 32] = {16'd0, c_len};
+    cqe_common[8*`ZCNIC_RX_CQE_QUEUE_OFF +: 8] = {4'd0, b_q};
+    cqe_common[8*`ZCNIC_RX_CQE_FLAGS_OFF +: 8] = (b_split ? F_HDR_SPLIT[7:0] : 8'd0) |
+        (b_fhit ? F_FILTER_HIT[7:0] : 8'd0) | (b_hv ? F_HASH_VALID[7:0] : 8'd0);
+    cqe_common[8*`ZCNIC_RX_CQE_HDR_LEN_OFF +: 16] = {8'd0, b_hlen};
+    cqe_common[8*`ZCNIC_RX_CQE_RSS_HASH_OFF +: 32] = b_hash;
+    cqe_common[8*`ZCNIC_RX_CQE_CSUM_OFF +: 8] = {2'd0, b_csum};
+    cqe_common[8*`ZCNIC_RX_CQE_FILTER_INDEX_OFF +: 8] = {{(8-FW){1'b0}}, b_fidx};
+    cqe_common[8*`ZCNIC_RX_CQE_FRAME_LEN_OFF +: 32] = {16'd0, b_len};
 end
 
 // entry e of the frame; everything it reads is an argument, so callers' sensitivity is complete
@@ -934,15 +1006,15 @@ generate
             cq_ent = 16'd0;
             for (cj = 0; cj < B/32; cj = cj + 1) begin
                 cq_ent = cq_e0 + (cq_beat << (LB - 5)) + cj[15:0];
-                cq_data[cj*CQE_W +: CQE_W] = cqe(cq_ent, db_cookie[cq_ent[DBW-1:0]], cqe_common, c_n,
-                    c_cqp, c_cons, c_last, c_buf, c_size);
+                cq_data[cj*CQE_W +: CQE_W] = cqe(cq_ent, db_cookie[{bb, cq_ent[DBW-1:0]}], cqe_common,
+                    b_n, b_cqp, b_cons, b_last, b_buf, b_size);
             end
         end
     end else begin : g_cq_narrow
         // 32/B beats per entry
         wire [15:0] cq_ent = cq_e0 + (cq_beat >> (5 - LB));
-        wire [CQE_W-1:0] cq_entry = cqe(cq_ent, db_cookie[cq_ent[DBW-1:0]], cqe_common, c_n, c_cqp,
-            c_cons, c_last, c_buf, c_size);
+        wire [CQE_W-1:0] cq_entry = cqe(cq_ent, db_cookie[{bb, cq_ent[DBW-1:0]}], cqe_common, b_n,
+            b_cqp, b_cons, b_last, b_buf, b_size);
         always @* begin
             cq_data = cq_entry[cq_beat[4-LB:0]*DATA_WIDTH +: DATA_WIDTH];
         end
@@ -952,7 +1024,7 @@ endgenerate
 /*
  * dma_wr descriptor and stream muxes
  */
-wire [NW-1:0] last_k = c_n - 1'b1;
+wire [NW-1:0] last_k = b_n - 1'b1;
 always @* begin
     wr_desc_valid = 1'b0;
     wr_desc_addr = 32'd0;
@@ -960,36 +1032,34 @@ always @* begin
     wr_desc_tag = {TAG_WIDTH{1'b0}};
     wr_tvalid = 1'b0;
     wr_tdata = cq_data;
-    if (st == ST_DATA) begin
+    if (bst == B_DATA) begin
         wr_tvalid = raw_m_valid && sh_need_out;
         wr_tdata = sh_out;
         if (wd_hdr) begin
             wr_desc_valid = 1'b1;
-            wr_desc_addr = c_hdr_addr;
-            wr_desc_len = {8'd0, c_hlen};
+            wr_desc_addr = b_hdr_addr;
+            wr_desc_len = {8'd0, b_hlen};
         end else if (!wd_done) begin
             wr_desc_valid = 1'b1;
-            wr_desc_addr = db_data[{{(DBW-NW){1'b0}}, wd_k}];
-            wr_desc_len = (wd_k == last_k) ? c_last : {3'd0, c_buf};
+            wr_desc_addr = db_data[{bb, {(DBW-NW){1'b0}}, wd_k}];
+            wr_desc_len = (wd_k == last_k) ? b_last : {3'd0, b_buf};
             wr_desc_tag = {{(TAG_WIDTH-NW){1'b0}}, wd_k};
         end
-    end else if (st == ST_CQE) begin
+    end else if (bst == B_CQE) begin
         wr_tvalid = cq_run != 2'd2;
-        wr_desc_valid = iss_cnt == 2'd0 || (iss_cnt == 2'd1 && crun2 != 17'd0);
-        wr_desc_addr = iss_cnt == 2'd0 ? c_cqb + {11'd0, c_cslot, 5'd0} : c_cqb;
-        wr_desc_len = iss_cnt == 2'd0 ? {crun1[10:0], 5'd0} : {crun2[10:0], 5'd0};
+        wr_desc_valid = cq_iss == 2'd0 || (cq_iss == 2'd1 && crun2 != 17'd0);
+        wr_desc_addr = cq_iss == 2'd0 ? b_cqb + {11'd0, b_cslot, 5'd0} : b_cqb;
+        wr_desc_len = cq_iss == 2'd0 ? {crun1[10:0], 5'd0} : {crun2[10:0], 5'd0};
     end
 end
 
 // index of the entry at a failing burst's start address (ring of 16-byte or 32-byte entries)
-wire [31:0] e_ring_off = e_addr - c_ring;
-wire [31:0] e_cq_off = e_addr - c_cqb;
+wire [31:0] e_ring_off = fe_addr - c_ring;
 wire [15:0] e_ring_k = (e_ring_off[19:4] - c_slot) & c_mask;
-wire [15:0] e_cq_k = (e_cq_off[20:5] - c_cslot) & c_mask;
 
 // upper bits of wide intermediate results that never carry information
 wire unused_bits = &{1'b0, m_q16, frame_words, pay_start32, sh_pair[2*DATA_WIDTH-1:DATA_WIDTH],
-    cq_run_entries, e_ring_off, e_cq_off};
+    cq_run_entries, e_ring_off, t_cq_off, c_words};
 
 /*
  * Descriptor fetch stream -> descriptor buffer (entry 0's HDR_ADDR kept apart)
@@ -1012,8 +1082,8 @@ generate
                     if (fe_idx == {DBW{1'b0}}) begin
                         c_hdr_addr <= fe_lo[8*`ZCNIC_RX_DESC_HDR_ADDR_OFF +: 32];
                     end
-                    db_data[fe_idx] <= fe_lo[8*`ZCNIC_RX_DESC_DATA_ADDR_OFF +: 32];
-                    db_cookie[fe_idx] <= rd_tdata[8*(`ZCNIC_RX_DESC_COOKIE_OFF-8) +: 32];
+                    db_data[{fb, fe_idx}] <= fe_lo[8*`ZCNIC_RX_DESC_DATA_ADDR_OFF +: 32];
+                    db_cookie[{fb, fe_idx}] <= rd_tdata[8*(`ZCNIC_RX_DESC_COOKIE_OFF-8) +: 32];
                     fe_half <= 1'b0;
                     fe_idx <= fe_idx + 1'b1;
                 end
@@ -1041,8 +1111,8 @@ generate
                     if (fe_idx + dj[DBW-1:0] == {DBW{1'b0}}) begin
                         c_hdr_addr <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_HDR_ADDR_OFF +: 32];
                     end
-                    db_data[fe_idx + dj[DBW-1:0]] <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_DATA_ADDR_OFF +: 32];
-                    db_cookie[fe_idx + dj[DBW-1:0]] <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_COOKIE_OFF +: 32];
+                    db_data[{fb, fe_idx + dj[DBW-1:0]}] <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_DATA_ADDR_OFF +: 32];
+                    db_cookie[{fb, fe_idx + dj[DBW-1:0]}] <= rd_tdata[dj*128 + 8*`ZCNIC_RX_DESC_COOKIE_OFF +: 32];
                 end
                 fe_idx <= fe_idx + DPB[DBW-1:0];
                 if (rd_tlast) begin
@@ -1062,7 +1132,11 @@ generate
 endgenerate
 
 /*
- * Engine
+ * Engine: the front end classifies the next frame, counts its descriptors and fetches them while
+ * the back end writes the previous frame's data and CQEs, and the tail collects the CQE status
+ * records of the one before. Only reads happen early: a frame's first write (its data) waits
+ * until the earlier frame of the same queue has its outcome, so an error there still turns it
+ * into a queue drop with nothing written.
  */
 always @(posedge clk) begin
     cq_evt <= {QUEUES{1'b0}};
@@ -1076,6 +1150,30 @@ always @(posedge clk) begin
     stat_dma_err <= 1'b0;
     rdr_inflight <= rdr_issue;
 
+    // CQE tail: collect its status records, then deliver the frame or raise CQ_WRITE
+    if (t_sts_in) begin
+        t_sts <= t_sts + 1'b1;
+        if (wr_sts_error && !t_eseen) begin
+            t_eseen <= 1'b1;
+            t_resp <= wr_sts_resp;
+            t_addr <= wr_sts_err_addr;
+        end
+    end
+    if (t_fin) begin
+        t_busy <= 1'b0;
+        if (t_eseen) begin
+            stat_drop_dma <= 1'b1;
+            stat_dma_err <= 1'b1;
+        end else begin
+            cq_evt[t_q[QW-1:0]] <= 1'b1;
+            stat_frame <= 1'b1;
+            stat_bytes <= t_len;
+        end
+    end
+
+    /*
+     * Front end
+     */
     case (st)
         ST_IDLE: begin
             if (meta_valid) begin
@@ -1097,15 +1195,22 @@ always @(posedge clk) begin
             c_cqb <= sel_cqb;
             c_size <= sel_size;
             c_buf <= sel_buf;
-            c_cons <= sel_cons;
-            c_cqp <= sel_cqp;
+            // CONS / CQ_PROD as they will be once the earlier frame of this queue is delivered
+            // (the back end's frame advances both, the tail's frame only CQ_PROD still)
+            if (bst != B_IDLE && b_q == c_q) begin
+                c_cons <= b_cons + {{(16-NW){1'b0}}, b_n};
+                c_cqp <= b_cqp + {{(16-NW){1'b0}}, b_n};
+            end else begin
+                c_cons <= sel_cons;
+                c_cqp <= t_same ? t_cqp + {{(16-NW){1'b0}}, t_n} : sel_cqp;
+            end
             c_n <= {{(NW-1){1'b0}}, 1'b1};
             if (c_drop) begin
-                stat_drop_filter <= 1'b1;
-                st <= ST_FREE;
+                c_dkind <= 2'd0;
+                st <= ST_DROP;
             end else if (!c_q_ok || !q_enable[c_qi] || err_queues[c_qi]) begin
-                stat_drop_queue <= 1'b1;
-                st <= ST_FREE;
+                c_dkind <= 2'd1;
+                st <= ST_DROP;
             end else if (q_hdr_split[c_qi] && c_l4 && {1'b0, c_hdrlen} <= sel_hdr) begin
                 c_split <= 1'b1;
                 c_hlen <= c_hdrlen;
@@ -1133,10 +1238,14 @@ always @(posedge clk) begin
         ST_CHECK: begin
             iss_cnt <= 2'd0;
             sts_cnt <= 2'd0;
-            e_seen <= 1'b0;
+            fe_seen <= 1'b0;
             if (sel_prod - c_cons < {{(16-NW){1'b0}}, c_n}) begin
-                stat_drop_nodesc <= 1'b1;
-                st <= ST_FREE;
+                // an earlier frame of this queue that fails makes this a queue drop: decide
+                // once its outcome is known (PROD may grow meanwhile)
+                if (!prev_same) begin
+                    c_dkind <= err_queues[c_qi] ? 2'd1 : 2'd2;
+                    st <= ST_DROP;
+                end
             end else begin
                 st <= ST_FETCH;
             end
@@ -1147,31 +1256,88 @@ always @(posedge clk) begin
             end
             if (rd_sts_valid) begin
                 sts_cnt <= sts_cnt + 1'b1;
-                if (rd_sts_error && !e_seen) begin
-                    e_seen <= 1'b1;
-                    e_resp <= rd_sts_resp;
-                    e_addr <= rd_sts_err_addr;
+                if (rd_sts_error && !fe_seen) begin
+                    fe_seen <= 1'b1;
+                    fe_resp <= rd_sts_resp;
+                    fe_addr <= rd_sts_err_addr;
                 end
             end
             if (iss_cnt != 2'd0 && !rd_desc_valid && sts_cnt == iss_cnt) begin
-                if (e_seen) begin
-                    f_code <= QERR_DESC_READ[3:0];
-                    f_didx <= c_cons + e_ring_k;
-                    st <= ST_FAIL;
+                st <= ST_READY;
+            end
+        end
+        ST_READY: begin
+            // hand the frame to the back end once it is free and the earlier frame of this
+            // queue has its outcome; the descriptors were only read so far
+            if (bst == B_IDLE && !t_same) begin
+                if (err_queues[c_qi]) begin
+                    c_dkind <= 2'd1;
+                    st <= ST_DROP;
                 end else begin
-                    wd_hdr <= c_split;
-                    wd_k <= {NW{1'b0}};
-                    wd_done <= c_pay == 16'd0;
-                    wd_sts <= {(NW+1){1'b0}};
-                    rdr_phase <= c_split ? 2'd0 : 2'd1;
-                    rdr_addr <= c_split ? free_ptr : pay_start;
-                    rdr_left <= c_split ? hdr_words : pay_words;
-                    rdr_first <= 1'b1;
-                    st <= ST_DATA;
+                    b_len <= c_len;
+                    b_q <= c_q;
+                    b_hash <= c_hash;
+                    b_hv <= c_hv;
+                    b_fhit <= c_fhit;
+                    b_fidx <= c_fidx;
+                    b_csum <= c_csum;
+                    b_split <= c_split;
+                    b_hlen <= c_hlen;
+                    b_pay <= c_pay;
+                    b_n <= c_n;
+                    b_last <= c_last;
+                    b_cqb <= c_cqb;
+                    b_size <= c_size;
+                    b_buf <= c_buf;
+                    b_cons <= c_cons;
+                    b_cqp <= c_cqp;
+                    b_hdr_addr <= c_hdr_addr;
+                    st <= ST_IDLE;
+                    if (fe_seen) begin
+                        f_code <= QERR_DESC_READ[3:0];
+                        f_didx <= c_cons + e_ring_k;
+                        e_resp <= fe_resp;
+                        e_addr <= fe_addr;
+                        bst <= B_FAIL;
+                    end else begin
+                        bb <= fb;
+                        fb <= !fb;
+                        bst <= B_START;
+                    end
                 end
             end
         end
-        ST_DATA: begin
+        ST_DROP: begin
+            // frames leave the frame RAM in order: wait until the back end has freed its frame
+            if (bst == B_IDLE) begin
+                stat_drop_filter <= c_dkind == 2'd0;
+                stat_drop_queue <= c_dkind == 2'd1;
+                stat_drop_nodesc <= c_dkind == 2'd2;
+                st <= ST_IDLE;
+            end
+        end
+        default: st <= ST_IDLE;
+    endcase
+
+    /*
+     * Back end
+     */
+    case (bst)
+        B_IDLE: begin
+        end
+        B_START: begin
+            e_seen <= 1'b0;
+            wd_hdr <= b_split;
+            wd_k <= {NW{1'b0}};
+            wd_done <= b_pay == 16'd0;
+            wd_sts <= {(NW+1){1'b0}};
+            rdr_phase <= b_split ? 2'd0 : 2'd1;
+            rdr_addr <= b_split ? free_ptr : pay_start;
+            rdr_left <= b_split ? hdr_words : pay_words;
+            rdr_first <= 1'b1;
+            bst <= B_DATA;
+        end
+        B_DATA: begin
             if (wr_desc_valid && wr_desc_ready) begin
                 if (wd_hdr) begin
                     wd_hdr <= 1'b0;
@@ -1189,7 +1355,7 @@ always @(posedge clk) begin
                     rdr_first <= 1'b0;
                 end
                 if (rdr_left == 16'd1) begin
-                    if (rdr_phase == 2'd0 && c_pay != 16'd0) begin
+                    if (rdr_phase == 2'd0 && b_pay != 16'd0) begin
                         rdr_phase <= 2'd1;
                         rdr_addr <= pay_start;
                         rdr_left <= pay_words;
@@ -1202,7 +1368,7 @@ always @(posedge clk) begin
                     rdr_left <= rdr_left - 1'b1;
                 end
             end
-            if (wr_sts_valid) begin
+            if (e_sts_in) begin
                 wd_sts <= wd_sts + 1'b1;
                 if (wr_sts_error && !e_seen) begin
                     e_seen <= 1'b1;
@@ -1211,25 +1377,38 @@ always @(posedge clk) begin
                     e_tag <= wr_sts_tag;
                 end
             end
+            // (the tail is free by then: its status records came before these)
             if (wd_sts == wd_expect && !wd_hdr && wd_done && rdr_phase == 2'd2 && !rdr_inflight &&
-                    raw_count == 0) begin
-                iss_cnt <= 2'd0;
-                sts_cnt <= 2'd0;
+                    raw_count == 0 && !t_busy) begin
+                cq_iss <= 2'd0;
                 cq_run <= 2'd0;
                 cq_beat <= 16'd0;
                 if (e_seen) begin
                     f_code <= QERR_DATA_WRITE[3:0];
-                    f_didx <= c_cons + {8'd0, e_tag};
-                    st <= ST_FAIL;
+                    f_didx <= b_cons + {8'd0, e_tag};
+                    bst <= B_FAIL;
                 end else begin
-                    st <= ST_CQE;
+                    bst <= B_CQE;
                     cons_commit <= 1'b1;
+                    t_busy <= 1'b1;
+                    t_iss_done <= 1'b0;
+                    t_iss <= 2'd0;
+                    t_sts <= 2'd0;
+                    t_eseen <= 1'b0;
+                    t_q <= b_q;
+                    t_n <= b_n;
+                    t_cons <= b_cons;
+                    t_cqp <= b_cqp;
+                    t_len <= b_len;
+                    t_cqb <= b_cqb;
+                    t_size <= b_size;
                 end
             end
         end
-        ST_CQE: begin
+        B_CQE: begin
             if (wr_desc_valid && wr_desc_ready) begin
-                iss_cnt <= iss_cnt + 1'b1;
+                cq_iss <= cq_iss + 1'b1;
+                t_iss <= t_iss + 1'b1;
             end
             if (wr_tvalid && wr_tready) begin
                 if (cq_beat == cq_run_beats - 16'd1) begin
@@ -1239,43 +1418,31 @@ always @(posedge clk) begin
                     cq_beat <= cq_beat + 1'b1;
                 end
             end
-            if (wr_sts_valid) begin
-                sts_cnt <= sts_cnt + 1'b1;
-                if (wr_sts_error && !e_seen) begin
-                    e_seen <= 1'b1;
-                    e_resp <= wr_sts_resp;
-                    e_addr <= wr_sts_err_addr;
-                end
-            end
-            if (iss_cnt != 2'd0 && !wr_desc_valid && sts_cnt == iss_cnt && cq_run == 2'd2) begin
-                if (e_seen) begin
-                    f_code <= QERR_CQ_WRITE[3:0];
-                    f_didx <= c_cons + e_cq_k;
-                    st <= ST_FAIL;
-                end else begin
-                    st <= ST_DONE;
-                end
+            // all CQEs handed to dma_wr: the tail waits for their B, the back end moves on
+            if (cq_iss != 2'd0 && !wr_desc_valid && cq_run == 2'd2) begin
+                t_iss_done <= 1'b1;
+                bst <= B_FREE;
             end
         end
-        ST_DONE: begin
-            cq_evt[c_q[QW-1:0]] <= 1'b1;
-            stat_frame <= 1'b1;
-            stat_bytes <= c_len;
-            st <= ST_FREE;
+        B_FAIL: begin
+            // one error (and one stat_drop_dma) per cycle: a finishing tail goes first
+            if (!t_fin) begin
+                stat_drop_dma <= 1'b1;
+                stat_dma_err <= 1'b1;
+                bst <= B_FREE;
+            end
         end
-        ST_FAIL: begin
-            stat_drop_dma <= 1'b1;
-            stat_dma_err <= 1'b1;
-            st <= ST_FREE;
+        B_FREE: begin
+            bst <= B_IDLE;
         end
-        ST_FREE: begin
-            st <= ST_IDLE;
-        end
-        default: st <= ST_IDLE;
+        default: bst <= B_IDLE;
     endcase
 
     if (rst) begin
         st <= ST_IDLE;
+        bst <= B_IDLE;
+        fb <= 1'b0;
+        bb <= 1'b1;
         cq_evt <= {QUEUES{1'b0}};
         cons_commit <= 1'b0;
         stat_frame <= 1'b0;
@@ -1289,13 +1456,21 @@ always @(posedge clk) begin
         rdr_inflight <= 1'b0;
         rdr_phase <= 2'd2;
         c_q <= 4'd0;
+        b_q <= 4'd0;
+        t_busy <= 1'b0;
+        t_iss_done <= 1'b0;
+        t_iss <= 2'd0;
+        t_sts <= 2'd0;
     end
 end
 
-// the frame's words are released once the engine is done with it (or dropped it)
+// frames are freed in order: the back end's frame when it is done, a dropped frame once the back
+// end is empty (it is then the oldest)
 always @(posedge clk) begin
-    if (st == ST_FREE) begin
+    if (bst == B_FREE) begin
         free_ptr <= free_ptr + frame_words[FA:0];
+    end else if (st == ST_DROP && bst == B_IDLE) begin
+        free_ptr <= free_ptr + c_words[FA:0];
     end
     if (rst) begin
         free_ptr <= 0;
