@@ -80,7 +80,6 @@ module axi_rd_arb #
 
 // slave index field of the master ID; one bit even for a single slave, so that the field exists
 localparam IDX_WIDTH = (S_COUNT > 1) ? $clog2(S_COUNT) : 1;
-localparam [S_COUNT-1:0] ONE = 1;
 
 // check configuration
 initial begin
@@ -104,82 +103,44 @@ initial begin
 end
 
 /*
- * AR: round-robin grant into a one-deep output register
+ * AR: round-robin grant into a one-deep output register (axi_addr_arb)
  */
-reg [S_COUNT-1:0]    last_oh_reg;  // one-hot: the slave granted last
+wire                 ar_take;
+wire [IDX_WIDTH-1:0] ar_take_idx;
+wire unused_ar_take = &{1'b0, ar_take, ar_take_idx};
 
-// requests above the last granted slave first, then from slave 0 (wrap around)
-wire [S_COUNT-1:0]   ar_above = s_axi_arvalid & ~(last_oh_reg | (last_oh_reg - ONE));
-wire [S_COUNT-1:0]   ar_pick = (|ar_above) ? ar_above : s_axi_arvalid;
-// lowest set bit
-wire [S_COUNT-1:0]   ar_grant_oh = ar_pick & (~ar_pick + ONE);
-
-reg [IDX_WIDTH-1:0]  ar_grant_idx;
-integer i;
-always @* begin
-    ar_grant_idx = {IDX_WIDTH{1'b0}};
-    for (i = 0; i < S_COUNT; i = i + 1) begin
-        if (ar_grant_oh[i]) begin
-            ar_grant_idx = i[IDX_WIDTH-1:0];
-        end
-    end
-end
-
-reg                  arvalid_reg;
-reg [M_ID_WIDTH-1:0] arid_reg;
-reg [31:0]           araddr_reg;
-reg [7:0]            arlen_reg;
-reg [2:0]            arsize_reg;
-reg [1:0]            arburst_reg;
-reg                  arlock_reg;
-reg [3:0]            arcache_reg;
-reg [2:0]            arprot_reg;
-
-// the register takes a new request when empty or being emptied this cycle
-wire                 ar_load = !arvalid_reg || m_axi_arready;
-wire                 ar_take = ar_load && (|s_axi_arvalid);
-
-assign s_axi_arready = ar_load ? ar_grant_oh : {S_COUNT{1'b0}};
-
-// {zeros, index, slave ID}
-reg [M_ID_WIDTH-1:0] ar_id;
-always @* begin
-    ar_id = {M_ID_WIDTH{1'b0}};
-    ar_id[S_ID_WIDTH-1:0] = s_axi_arid[ar_grant_idx*S_ID_WIDTH +: S_ID_WIDTH];
-    ar_id[S_ID_WIDTH +: IDX_WIDTH] = ar_grant_idx;
-end
-
-always @(posedge clk) begin
-    if (ar_take) begin
-        last_oh_reg <= ar_grant_oh;
-        arid_reg <= ar_id;
-        araddr_reg <= s_axi_araddr[ar_grant_idx*32 +: 32];
-        arlen_reg <= s_axi_arlen[ar_grant_idx*8 +: 8];
-        arsize_reg <= s_axi_arsize[ar_grant_idx*3 +: 3];
-        arburst_reg <= s_axi_arburst[ar_grant_idx*2 +: 2];
-        arlock_reg <= s_axi_arlock[ar_grant_idx];
-        arcache_reg <= s_axi_arcache[ar_grant_idx*4 +: 4];
-        arprot_reg <= s_axi_arprot[ar_grant_idx*3 +: 3];
-    end
-    if (ar_load) begin
-        arvalid_reg <= |s_axi_arvalid;
-    end
-
-    if (rst) begin
-        last_oh_reg <= ONE;
-        arvalid_reg <= 1'b0;
-    end
-end
-
-assign m_axi_arid = arid_reg;
-assign m_axi_araddr = araddr_reg;
-assign m_axi_arlen = arlen_reg;
-assign m_axi_arsize = arsize_reg;
-assign m_axi_arburst = arburst_reg;
-assign m_axi_arlock = arlock_reg;
-assign m_axi_arcache = arcache_reg;
-assign m_axi_arprot = arprot_reg;
-assign m_axi_arvalid = arvalid_reg;
+axi_addr_arb #(
+    .S_COUNT(S_COUNT),
+    .S_ID_WIDTH(S_ID_WIDTH),
+    .M_ID_WIDTH(M_ID_WIDTH)
+)
+ar_arb_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_id(s_axi_arid),
+    .s_addr(s_axi_araddr),
+    .s_len(s_axi_arlen),
+    .s_size(s_axi_arsize),
+    .s_burst(s_axi_arburst),
+    .s_lock(s_axi_arlock),
+    .s_cache(s_axi_arcache),
+    .s_prot(s_axi_arprot),
+    .s_valid(s_axi_arvalid),
+    .s_ready(s_axi_arready),
+    .m_id(m_axi_arid),
+    .m_addr(m_axi_araddr),
+    .m_len(m_axi_arlen),
+    .m_size(m_axi_arsize),
+    .m_burst(m_axi_arburst),
+    .m_lock(m_axi_arlock),
+    .m_cache(m_axi_arcache),
+    .m_prot(m_axi_arprot),
+    .m_valid(m_axi_arvalid),
+    .m_ready(m_axi_arready),
+    .enable(1'b1),
+    .take(ar_take),
+    .take_idx(ar_take_idx)
+);
 
 /*
  * R: route by the index bits of RID

@@ -94,7 +94,6 @@ localparam STRB_WIDTH = DATA_WIDTH/8;
 // slave index field of the master ID; one bit even for a single slave, so that the field exists
 localparam IDX_WIDTH = (S_COUNT > 1) ? $clog2(S_COUNT) : 1;
 localparam FIFO_LOG2 = $clog2(W_FIFO_DEPTH);
-localparam [S_COUNT-1:0] ONE = 1;
 
 // check configuration
 initial begin
@@ -134,52 +133,44 @@ wire                 fifo_full = fifo_wr_ptr_reg == (fifo_rd_ptr_reg ^ {1'b1, {F
 wire [IDX_WIDTH-1:0] w_idx = fifo_mem[fifo_rd_ptr_reg[FIFO_LOG2-1:0]];
 
 /*
- * AW: round-robin grant into a one-deep output register
+ * AW: round-robin grant into a one-deep output register (axi_addr_arb), held off while the FIFO
+ * is full (a pop in the same cycle is not counted, which keeps W off the AW path)
  */
-reg [S_COUNT-1:0]    last_oh_reg;  // one-hot: the slave granted last
+wire                 aw_take;
+wire [IDX_WIDTH-1:0] aw_grant_idx;
 
-// requests above the last granted slave first, then from slave 0 (wrap around)
-wire [S_COUNT-1:0]   aw_above = s_axi_awvalid & ~(last_oh_reg | (last_oh_reg - ONE));
-wire [S_COUNT-1:0]   aw_pick = (|aw_above) ? aw_above : s_axi_awvalid;
-// lowest set bit
-wire [S_COUNT-1:0]   aw_grant_oh = aw_pick & (~aw_pick + ONE);
-
-reg [IDX_WIDTH-1:0]  aw_grant_idx;
-integer i;
-always @* begin
-    aw_grant_idx = {IDX_WIDTH{1'b0}};
-    for (i = 0; i < S_COUNT; i = i + 1) begin
-        if (aw_grant_oh[i]) begin
-            aw_grant_idx = i[IDX_WIDTH-1:0];
-        end
-    end
-end
-
-reg                  awvalid_reg;
-reg [M_ID_WIDTH-1:0] awid_reg;
-reg [31:0]           awaddr_reg;
-reg [7:0]            awlen_reg;
-reg [2:0]            awsize_reg;
-reg [1:0]            awburst_reg;
-reg                  awlock_reg;
-reg [3:0]            awcache_reg;
-reg [2:0]            awprot_reg;
-
-// the register is free when empty or being emptied this cycle; it takes a new request only while
-// the FIFO has room too (a pop in the same cycle is not counted, which keeps W off the AW path)
-wire                 aw_free = !awvalid_reg || m_axi_awready;
-wire                 aw_load = aw_free && !fifo_full;
-wire                 aw_take = aw_load && (|s_axi_awvalid);
-
-assign s_axi_awready = aw_load ? aw_grant_oh : {S_COUNT{1'b0}};
-
-// {zeros, index, slave ID}
-reg [M_ID_WIDTH-1:0] aw_id;
-always @* begin
-    aw_id = {M_ID_WIDTH{1'b0}};
-    aw_id[S_ID_WIDTH-1:0] = s_axi_awid[aw_grant_idx*S_ID_WIDTH +: S_ID_WIDTH];
-    aw_id[S_ID_WIDTH +: IDX_WIDTH] = aw_grant_idx;
-end
+axi_addr_arb #(
+    .S_COUNT(S_COUNT),
+    .S_ID_WIDTH(S_ID_WIDTH),
+    .M_ID_WIDTH(M_ID_WIDTH)
+)
+aw_arb_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_id(s_axi_awid),
+    .s_addr(s_axi_awaddr),
+    .s_len(s_axi_awlen),
+    .s_size(s_axi_awsize),
+    .s_burst(s_axi_awburst),
+    .s_lock(s_axi_awlock),
+    .s_cache(s_axi_awcache),
+    .s_prot(s_axi_awprot),
+    .s_valid(s_axi_awvalid),
+    .s_ready(s_axi_awready),
+    .m_id(m_axi_awid),
+    .m_addr(m_axi_awaddr),
+    .m_len(m_axi_awlen),
+    .m_size(m_axi_awsize),
+    .m_burst(m_axi_awburst),
+    .m_lock(m_axi_awlock),
+    .m_cache(m_axi_awcache),
+    .m_prot(m_axi_awprot),
+    .m_valid(m_axi_awvalid),
+    .m_ready(m_axi_awready),
+    .enable(!fifo_full),
+    .take(aw_take),
+    .take_idx(aw_grant_idx)
+);
 
 /*
  * W: from the slave at the FIFO head until WLAST
@@ -203,43 +194,19 @@ assign m_axi_wvalid = w_active && w_src_valid;
 
 always @(posedge clk) begin
     if (aw_take) begin
-        last_oh_reg <= aw_grant_oh;
-        awid_reg <= aw_id;
-        awaddr_reg <= s_axi_awaddr[aw_grant_idx*32 +: 32];
-        awlen_reg <= s_axi_awlen[aw_grant_idx*8 +: 8];
-        awsize_reg <= s_axi_awsize[aw_grant_idx*3 +: 3];
-        awburst_reg <= s_axi_awburst[aw_grant_idx*2 +: 2];
-        awlock_reg <= s_axi_awlock[aw_grant_idx];
-        awcache_reg <= s_axi_awcache[aw_grant_idx*4 +: 4];
-        awprot_reg <= s_axi_awprot[aw_grant_idx*3 +: 3];
         fifo_mem[fifo_wr_ptr_reg[FIFO_LOG2-1:0]] <= aw_grant_idx;
         fifo_wr_ptr_reg <= fifo_wr_ptr_reg + 1'b1;
-    end
-    if (aw_free) begin
-        // emptied even when the FIFO is full, else the AW would go out twice
-        awvalid_reg <= aw_take;
     end
     if (w_pop) begin
         fifo_rd_ptr_reg <= fifo_rd_ptr_reg + 1'b1;
     end
 
     if (rst) begin
-        last_oh_reg <= ONE;
-        awvalid_reg <= 1'b0;
         fifo_wr_ptr_reg <= {FIFO_LOG2+1{1'b0}};
         fifo_rd_ptr_reg <= {FIFO_LOG2+1{1'b0}};
     end
 end
 
-assign m_axi_awid = awid_reg;
-assign m_axi_awaddr = awaddr_reg;
-assign m_axi_awlen = awlen_reg;
-assign m_axi_awsize = awsize_reg;
-assign m_axi_awburst = awburst_reg;
-assign m_axi_awlock = awlock_reg;
-assign m_axi_awcache = awcache_reg;
-assign m_axi_awprot = awprot_reg;
-assign m_axi_awvalid = awvalid_reg;
 
 /*
  * B: route by the index bits of BID

@@ -273,7 +273,6 @@ class TB:
         self.last_seq: dict[tuple[int, int], int] = {}
         self.irq_count = [0] * (1 + TXQ + RXQ)
         self.errors: list[str] = []
-        self.lost_irq = 0
         self.desc_used = 0
         self.outstanding: set[int] = set()
         self.progress = Event()
@@ -591,7 +590,6 @@ class TB:
             async with q.lock:
                 n = poll(q)
                 if n and not irq:
-                    self.lost_irq += 1
                     self.errors.append(f"{kind}{q.q}: {n} completions found without an interrupt")
                 if kind == "RXQ" and n:
                     await self.wr(rxq_reg(q.q, abi.QREG_PROD), q.prod & 0xFFFF)
