@@ -20,7 +20,7 @@ VITEST := node_modules/.bin/vitest
 help:
 	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES))"
 	@echo "make test   run every test (vitest + cocotb) and print 'N passed, N failed'"
-	@echo "make lint   verilator --lint-only -Wall on rtl/, tsc --noEmit"
+	@echo "make lint   verilator --lint-only -Wall on rtl/, every module elaborated with its defaults, tsc --noEmit"
 	@echo "make bench  print bridge and simulation speed figures"
 
 # --- set-up (idempotent; the stamps are rebuilt when the lock files change) -----------------
@@ -68,6 +68,7 @@ test: setup
 
 lint: setup
 	bash scripts/lint-rtl.sh
+	bash scripts/check-defaults.sh
 	node_modules/.bin/tsc --noEmit -p tsconfig.json
 
 bench: setup

@@ -18,8 +18,9 @@ module dma_burst #
     parameter CHUNK_BYTES = 512,
     // Width of a transfer length in bytes (> COUNT_WIDTH, <= 31)
     parameter LEN_WIDTH = 25,
-    // Width of byte and beat counts within one burst (the engines' COUNT_WIDTH)
-    parameter COUNT_WIDTH = 9
+    // Width of byte and beat counts within one burst (the engines' COUNT_WIDTH): at least
+    // max(9, log2(CHUNK_BYTES) + 2), so 11 for the default CHUNK_BYTES
+    parameter COUNT_WIDTH = 11
 )
 (
     input  wire                   clk,
