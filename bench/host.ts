@@ -23,7 +23,7 @@ export interface BenchFigure {
 }
 
 /** Run `body` (which does `batch` operations) until `ms` of wall time pass; operations per second. */
-function rate(ms: number, batch: number, body: () => void, afterWarmup?: () => void): number {
+export function rate(ms: number, batch: number, body: () => void, afterWarmup?: () => void): number {
   for (let i = 0; i < 3; i++) body(); // warm-up
   afterWarmup?.();
   let ops = 0;

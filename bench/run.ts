@@ -1,7 +1,8 @@
 // `make bench`: every speed figure of the project, measured in one run, with the ratios that
 // matter (machines here are noisy, so compare ratios, not absolute numbers across runs).
 //
-//   1. Host model: IOVA map+unmap, IOTLB hit/miss translation, swiotlb bounce (bench/host.ts).
+//   1. Host model: IOVA map+unmap, IOTLB hit/miss translation, swiotlb bounce (bench/host.ts);
+//      page_pool alloc+recycle pairs on the fast (direct) and the ring path (bench/page_pool.ts).
 //   2. Bridge without a simulator: the TS host against the Python end (zcnic_tb.nosim): round
 //      trips per second (empty windows), lock-step vs pipelined, and messages per second.
 //   3. Simulation: the copy scenario over the bridge against the same copies run in-process
@@ -15,6 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHostBench } from './host.js';
+import { runPagePoolBench } from './page_pool.js';
 import { repoRoot } from '../src/abi/gen.js';
 import { venvPython } from '../src/bridge/launch.js';
 import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
@@ -170,6 +172,8 @@ async function main(): Promise<void> {
 
   process.stdout.write('host model (bench/host.ts)\n');
   for (const f of runHostBench(400)) put(f.name, f.value, f.unit);
+  process.stdout.write('\npage_pool (bench/page_pool.ts)\n');
+  for (const f of runPagePoolBench(400)) put(f.name, f.value, f.unit);
 
   process.stdout.write('\nbridge, TS host <-> Python end, no simulator\n');
   const W = LINK_DEFAULTS.syncWindow;

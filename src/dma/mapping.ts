@@ -106,6 +106,28 @@ export function dma_mapping_error(dev: Device, dma_addr: dma_addr_t): number {
   return dma_addr === DMA_MAPPING_ERROR ? -ENOMEM : 0;
 }
 
+// ---- dma_dev_need_sync ------------------------------------------------------------------------
+
+/**
+ * Devices that have had a swiotlb mapping: the kernel's dma_reset_need_sync() clears
+ * dev->dma_skip_sync at the first bounce, for good (kernel/dma/swiotlb.c swiotlb_tbl_map_single).
+ */
+const bouncedDevices = new WeakSet<Device>();
+
+function noteBounce(dev: Device, addr: dma_addr_t): void {
+  if (!dev.usesIommuDma && dev.host.swiotlb?.is_swiotlb_buffer(addr)) bouncedDevices.add(dev);
+}
+
+/**
+ * dma_dev_need_sync(): may a sync do anything for this device? True for a non-coherent device
+ * and once swiotlb has bounced one of its mappings (dma_setup_need_sync starts from
+ * dev_is_dma_coherent; the first bounce resets it). A coherent device behind the IOMMU or with
+ * only directly reachable buffers never needs one, so callers such as page_pool skip the sync.
+ */
+export function dma_dev_need_sync(dev: Device): boolean {
+  return !dev.dma_coherent || bouncedDevices.has(dev);
+}
+
 // ---- single mappings --------------------------------------------------------------------------
 
 /** dma_map_page_attrs(dev, page, offset, size, dir, attrs). */
@@ -117,7 +139,10 @@ export function dma_map_page_attrs(dev: Device, page: Page | bigint, offset: num
     return DMA_MAPPING_ERROR;
   }
   const addr = dev.usesIommuDma ? iommu_dma_map_page(dev, phys, size, dir) : dma_direct_map_page(dev, phys, size, dir, attrs);
-  if (addr !== DMA_MAPPING_ERROR) dev.host.debug?.debug_dma_map_page(dev, phys, size, dir, addr);
+  if (addr !== DMA_MAPPING_ERROR) {
+    noteBounce(dev, addr);
+    dev.host.debug?.debug_dma_map_page(dev, phys, size, dir, addr);
+  }
   return addr;
 }
 
@@ -230,8 +255,10 @@ function __dma_map_sg_attrs(dev: Device, sg: Scatterlist[], nents: number, dir: 
   checkDir(dev, dir);
   if (dev.dma_mask === null) return -EIO;
   let ents = dev.usesIommuDma ? iommu_dma_map_sg(dev, sg, nents, dir) : dma_direct_map_sg(dev, sg, nents, dir, attrs);
-  if (ents > 0) dev.host.debug?.debug_dma_map_sg(dev, segPieces(dev, sg, nents, ents), nents, dir);
-  else if (ents !== -EINVAL && ents !== -ENOMEM && ents !== -EIO) ents = -EIO;
+  if (ents > 0) {
+    for (let i = 0; i < ents; i++) noteBounce(dev, sg[i]!.dma_address);
+    dev.host.debug?.debug_dma_map_sg(dev, segPieces(dev, sg, nents, ents), nents, dir);
+  } else if (ents !== -EINVAL && ents !== -ENOMEM && ents !== -EIO) ents = -EIO;
   return ents;
 }
 

@@ -27,6 +27,13 @@ export type Gfp = number;
 export class Page {
   /** page_ref_count(); the allocation holds one reference. */
   refcount = 1;
+  /**
+   * page_pool ownership (struct page's pp, dma_addr, pp_ref_count), set and cleared only by
+   * net/core/page_pool.ts. `pp` is the owning pool (typed there), null for any other page.
+   */
+  pp: object | null = null;
+  dma_addr = 0n;
+  pp_ref_count = 0;
   constructor(
     readonly pfn: number,
     readonly order: number,
@@ -201,6 +208,26 @@ export class PageAllocator {
       this.klog?.ratelimited('warn_alloc', 'warn', `zcnic: page allocation failure: order:${order}, mode:${hex(gfp)}`);
     }
     return null;
+  }
+
+  /**
+   * alloc_pages_bulk(gfp, nr_pages, page_array): fill the empty (null/undefined) slots of
+   * page_array[0..nr_pages) with order-0 pages, stopping at the first failure. Returns how many of
+   * those slots hold a page, as the kernel does (pre-filled slots count).
+   */
+  alloc_pages_bulk(gfp: Gfp, nr_pages: number, page_array: (Page | null | undefined)[]): number {
+    let n = 0;
+    for (let i = 0; i < nr_pages; i++) {
+      if (page_array[i]) {
+        n++;
+        continue;
+      }
+      const page = this.alloc_pages(gfp, 0);
+      if (page === null) break;
+      page_array[i] = page;
+      n++;
+    }
+    return n;
   }
 
   /** __rmqueue_smallest + expand(): split a larger block, keep the low half, free the upper halves. */

@@ -23,8 +23,8 @@ import {
 } from '../iommu/iommu.js';
 import { HostModelError, hex } from '../mem/errors.js';
 import { KernelLog } from '../mem/klog.js';
-import { PageAllocator } from '../mem/page_alloc.js';
-import { PhysMem, SZ_4G, type MemLayoutOptions } from '../mem/phys.js';
+import { PageAllocator, type Page } from '../mem/page_alloc.js';
+import { PAGE_SHIFT, PhysMem, SZ_4G, type MemLayoutOptions } from '../mem/phys.js';
 
 export interface HostPlatformOptions {
   readonly clock: SimClock;
@@ -73,6 +73,31 @@ export interface HostStats {
   readonly dmaDebugErrors: number;
 }
 
+/** A work item queued with queue_delayed_work (struct delayed_work, reduced to its due time). */
+export interface DelayedWork {
+  /** Simulated ns at which it runs. */
+  readonly dueNs: number;
+}
+
+interface QueuedWork extends DelayedWork {
+  readonly fn: (nowNs: number) => void;
+}
+
+/** One CPU write into a watched page (see watchWrites). */
+export interface CpuWriteRecord {
+  readonly pa: bigint;
+  readonly len: number;
+  readonly cycle: number;
+}
+
+/** What watchWrites returns: every CPU write into the page since, until stop(). */
+export interface WriteWatch {
+  readonly pfn: number;
+  readonly npages: number;
+  readonly writes: readonly CpuWriteRecord[];
+  stop(): void;
+}
+
 const DOMAIN_TYPES: Record<DomainTypeName, number> = {
   identity: IOMMU_DOMAIN_IDENTITY,
   dma: IOMMU_DOMAIN_DMA,
@@ -91,6 +116,12 @@ export class HostPlatform implements DmaHost {
   readonly devices: Device[] = [];
   readonly faults: DeviceFault[] = [];
   private readonly ports = new Map<Device, DeviceDmaPort>();
+  /** Delayed work sorted by due time; ties stay in queueing order. */
+  private readonly works: QueuedWork[] = [];
+  /** While a delayed work runs: the time it was due (it runs "on time", however late runTimers is). */
+  private workNowNs: number | null = null;
+  /** Watched pfn -> the watches covering it (see watchWrites). */
+  private readonly watches = new Map<number, { readonly records: CpuWriteRecord[] }[]>();
 
   constructor(opts: HostPlatformOptions) {
     this.clock = opts.clock;
@@ -130,6 +161,54 @@ export class HostPlatform implements DmaHost {
   /** Run timers due at `nowNs` (the bridge may call this at every sync). */
   runTimers(nowNs: number): void {
     for (const d of this.devices) d.iommu_domain?.iova_cookie?.runTimers(nowNs);
+    this.runDelayedWork(nowNs);
+  }
+
+  // ---- delayed work (kernel/workqueue.c, reduced): one queue, simulated time --------------------
+
+  /** ktime_get_ns(): simulated now; inside a delayed work, the time that work was due. */
+  ktime_get_ns(): number {
+    return this.workNowNs ?? this.nowNs();
+  }
+
+  /**
+   * queue_delayed_work(system_wq, work, delay): run `fn(nowNs)` once, `delayNs` after
+   * ktime_get_ns(), from runTimers. A work queued by a running work counts from the time that
+   * work was due, so periodic work keeps its period even when runTimers is called late.
+   */
+  queue_delayed_work(delayNs: number, fn: (nowNs: number) => void): DelayedWork {
+    if (!(delayNs >= 0) || !Number.isFinite(delayNs)) throw new HostModelError('E_BAD_DELAY', `queue_delayed_work: bad delay ${delayNs} ns`);
+    const w: QueuedWork = { dueNs: this.ktime_get_ns() + delayNs, fn };
+    let i = this.works.length;
+    while (i > 0 && this.works[i - 1]!.dueNs > w.dueNs) i--;
+    this.works.splice(i, 0, w);
+    return w;
+  }
+
+  /** cancel_delayed_work(): true if it was still pending. */
+  cancel_delayed_work(w: DelayedWork): boolean {
+    const i = this.works.indexOf(w as QueuedWork);
+    if (i < 0) return false;
+    this.works.splice(i, 1);
+    return true;
+  }
+
+  /** Delayed work still queued. */
+  get pendingWork(): number {
+    return this.works.length;
+  }
+
+  private runDelayedWork(nowNs: number): void {
+    if (this.workNowNs !== null) return; // a work that touches the device must not recurse
+    while (this.works.length > 0 && this.works[0]!.dueNs <= nowNs) {
+      const w = this.works.shift()!;
+      this.workNowNs = w.dueNs;
+      try {
+        w.fn(w.dueNs);
+      } finally {
+        this.workNowNs = null;
+      }
+    }
   }
 
   /** Probe a device: its struct device, IOMMU group and default domain. */
@@ -251,12 +330,55 @@ export class HostPlatform implements DmaHost {
 
   cpuWrite(pa: bigint, data: Uint8Array): void {
     this.debug?.cpuAccess(pa, data.length, true);
+    if (this.watches.size > 0) this.noteWrite(pa, data.length);
     this.mem.write(pa, data);
   }
 
   cpuFill(pa: bigint, len: number, byte: number): void {
     this.debug?.cpuAccess(pa, len, true);
+    if (this.watches.size > 0) this.noteWrite(pa, len);
     this.mem.fill(pa, len, byte);
+  }
+
+  /**
+   * Record every CPU write (cpuWrite/cpuFill) into `page` until stop(): lets a test prove that
+   * nothing on the host writes a page it must only read (the read-only packet-page mode).
+   */
+  watchWrites(page: Page): WriteWatch {
+    const npages = 2 ** page.order;
+    const w = { records: [] as CpuWriteRecord[] };
+    for (let i = 0; i < npages; i++) {
+      const list = this.watches.get(page.pfn + i);
+      if (list === undefined) this.watches.set(page.pfn + i, [w]);
+      else list.push(w);
+    }
+    return {
+      pfn: page.pfn,
+      npages,
+      writes: w.records,
+      stop: () => {
+        for (let i = 0; i < npages; i++) {
+          const list = this.watches.get(page.pfn + i);
+          const k = list?.indexOf(w) ?? -1;
+          if (k >= 0) list!.splice(k, 1);
+          if (list?.length === 0) this.watches.delete(page.pfn + i);
+        }
+      },
+    };
+  }
+
+  private noteWrite(pa: bigint, len: number): void {
+    if (len <= 0) return;
+    const lo = Number(pa >> BigInt(PAGE_SHIFT));
+    const hi = Number((pa + BigInt(len) - 1n) >> BigInt(PAGE_SHIFT));
+    const seen = new Set<object>();
+    for (let pfn = lo; pfn <= hi; pfn++) {
+      for (const w of this.watches.get(pfn) ?? []) {
+        if (seen.has(w)) continue;
+        seen.add(w);
+        w.records.push({ pa, len, cycle: this.clock.cycle });
+      }
+    }
   }
 
   stats(): HostStats {
