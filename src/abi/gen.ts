@@ -18,7 +18,7 @@ const LAYOUTS: Readonly<Record<string, Layout>> = { TX_DESC, TX_CQE, RX_DESC, RX
 const TABLES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   QUEUE, QERR, TX_FLAG, RX_FLAG, RX_CSUM, STEER,
 };
-import { ERR, EXIT, FRAME, LINK_DEFAULTS, MSG, PROTOCOL_VERSION } from '../bridge/protocol.js';
+import { ERR, ETH, EXIT, FRAME, LINK_DEFAULTS, MSG, PROTOCOL_VERSION, type MsgSchema } from '../bridge/protocol.js';
 
 export const GENERATED = {
   verilog: 'rtl/generated/zcnic_abi.vh',
@@ -165,6 +165,19 @@ function pyProtocol(): string {
     l.push(`    ${JSON.stringify(name)}: (${m.code}, ${JSON.stringify(m.dir)}, (${fields}${m.fields.length === 1 ? ',' : ''})),`);
   }
   l.push('}', 'MSG_BY_CODE = {code: (name, direction, fields) for name, (code, direction, fields) in MSG.items()}', '');
+  l.push('# Field range rules beyond the wire type: name -> {field: {max|mask|minBytes|maxBytes: n}}');
+  l.push('LIMITS = {');
+  for (const [name, m] of Object.entries(MSG) as [string, MsgSchema][]) {
+    if (!m.limits) continue;
+    const fields = Object.entries(m.limits).map(([f, lim]) => {
+      const rules = Object.entries(lim).map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join(', ');
+      return `${JSON.stringify(f)}: {${rules}}`;
+    });
+    l.push(`    ${JSON.stringify(name)}: {${fields.join(', ')}},`);
+  }
+  l.push('}', '');
+  l.push(`ETH_PORTS = ${ETH.PORTS}`, pyConstDict('ETH_FLAG', ETH.FLAG), `ETH_FLAGS_KNOWN = 0x${hex32(ETH.FLAGS_KNOWN)}`);
+  l.push(`ETH_MAX_FRAME_BYTES = ${ETH.MAX_FRAME_BYTES}`, '');
   l.push(pyConstDict('ERR', ERR), '');
   l.push('EXIT = {');
   for (const [k, v] of Object.entries(EXIT)) l.push(`    ${JSON.stringify(k)}: ${v},`);

@@ -3,7 +3,7 @@
 
 import { Packr, Unpackr } from 'msgpackr';
 import { BridgeError } from './errors.js';
-import { ERR, FRAME, MSG, type FieldType, type LinkParams, type MsgName } from './protocol.js';
+import { ERR, FRAME, MSG, type FieldLimit, type FieldType, type LinkParams, type MsgName, type MsgSchema } from './protocol.js';
 
 type FieldValue<T extends FieldType> = T extends 'u32' ? number : T extends 'u64' ? bigint : T extends 'bin' ? Uint8Array : string;
 
@@ -38,10 +38,11 @@ interface CompiledSchema {
   readonly code: number;
   readonly dir: 'd2h' | 'h2d';
   readonly fields: readonly (readonly [string, FieldType])[];
+  readonly limits: Readonly<Record<string, FieldLimit>>;
 }
 
 const BY_CODE = new Map<number, CompiledSchema>(
-  (Object.entries(MSG) as [MsgName, (typeof MSG)[MsgName]][]).map(([name, s]) => [s.code, { name, code: s.code, dir: s.dir, fields: s.fields }]),
+  (Object.entries(MSG) as [MsgName, MsgSchema][]).map(([name, s]) => [s.code, { name, code: s.code, dir: s.dir, fields: s.fields, limits: s.limits ?? {} }]),
 );
 
 const U32_MAX = 0xffffffff;
@@ -118,6 +119,21 @@ function asBin(v: unknown, what: string, ctx: { seq?: number; msgIndex?: number 
   throw new BridgeError(ERR.BAD_FIELD, `${what} must be binary, got ${show(v)}`, { ...ctx, field: what });
 }
 
+/** A field's range rule (protocol.ts FieldLimit): the reason it is broken, or undefined. */
+export function limitViolation(v: number | bigint | Uint8Array | string, lim: FieldLimit): string | undefined {
+  if (v instanceof Uint8Array) {
+    if (lim.minBytes !== undefined && v.length < lim.minBytes) return `is ${v.length} bytes, at least ${lim.minBytes} allowed`;
+    if (lim.maxBytes !== undefined && v.length > lim.maxBytes) return `is ${v.length} bytes, at most ${lim.maxBytes} allowed`;
+    return undefined;
+  }
+  if (typeof v !== 'number') return undefined;
+  if (lim.max !== undefined && v > lim.max) return `${v} is above its maximum ${lim.max}`;
+  if (lim.mask !== undefined && (v & ~lim.mask) !== 0) {
+    return `0x${v.toString(16)} has bits outside the defined 0x${lim.mask.toString(16)}`;
+  }
+  return undefined;
+}
+
 function decodeMsg(raw: unknown, dir: 'd2h' | 'h2d', seq: number, msgIndex: number): Msg {
   const ctx = { seq, msgIndex };
   if (!Array.isArray(raw) || raw.length < 2) {
@@ -140,7 +156,11 @@ function decodeMsg(raw: unknown, dir: 'd2h' | 'h2d', seq: number, msgIndex: numb
   schema.fields.forEach(([f, t], i) => {
     const v = raw[2 + i] as unknown;
     const what = `${schema.name}.${f}`;
-    out[f] = t === 'u32' ? asU32(v, what, ctx) : t === 'u64' ? asU64(v, what, ctx) : t === 'bin' ? asBin(v, what, ctx) : asStr(v, what, ctx);
+    const value = t === 'u32' ? asU32(v, what, ctx) : t === 'u64' ? asU64(v, what, ctx) : t === 'bin' ? asBin(v, what, ctx) : asStr(v, what, ctx);
+    const lim = schema.limits[f];
+    const bad = lim === undefined ? undefined : limitViolation(value, lim);
+    if (bad !== undefined) throw new BridgeError(ERR.BAD_FIELD, `${what} ${bad}`, { ...ctx, field: what, cycle: out['cycle'] as number });
+    out[f] = value;
   });
   return out as unknown as Msg;
 }

@@ -1,8 +1,26 @@
-// Bridge protocol v1: frame kinds, message types, field schemas, error codes and exit codes.
+// Bridge protocol v2: frame kinds, message types, field schemas, error codes and exit codes.
 // This is the single definition; src/abi/gen.ts emits it into tb/zcnic_tb/protocol.py so the
 // simulator end validates frames with the same schema. See docs/bridge-protocol.md.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/** The MAC side (ETH_TX / ETH_RX). */
+export const ETH = {
+  /** MAC ports carried; v2 has one (port 0). */
+  PORTS: 1,
+  /** ETH_TX / ETH_RX flags. BAD on ETH_RX drives tuser on the last beat; reserved on ETH_TX. */
+  FLAG: { BAD: 1 << 0 },
+  /** Every flag bit defined; any other bit is E_BAD_FIELD. */
+  FLAGS_KNOWN: 1 << 0,
+  /**
+   * Largest frame either way, in bytes: above the RTL's MAX_FRAME (9216, src/abi/regs.ts), so
+   * that over-long frames can reach the RTL and be dropped there.
+   */
+  MAX_FRAME_BYTES: 16384,
+} as const;
+
+/** Driver-event fields of MARK: the widths of the co-simulation toplevel's tb_evt_* inputs. */
+export const MARK_LIMITS = { KIND_MAX: 0xff, QUEUE_MAX: 0xff, INDEX_MAX: 0xffff } as const;
 
 /** First element of every frame (a msgpack array). */
 export const FRAME = {
@@ -15,13 +33,32 @@ export const FRAME = {
 
 export type FieldType = 'u32' | 'u64' | 'bin' | 'str';
 
+/**
+ * Range rules for a field beyond its wire type, checked by both ends' decoders (E_BAD_FIELD):
+ * `max` for integers, `mask` for flag words (no bit outside it), `minBytes`/`maxBytes` for bin.
+ */
+export interface FieldLimit {
+  readonly max?: number;
+  readonly mask?: number;
+  readonly minBytes?: number;
+  readonly maxBytes?: number;
+}
+
 export interface MsgSchema {
   readonly code: number;
   readonly dir: 'd2h' | 'h2d';
   /** Field names and types after [code, cycle]. */
   readonly fields: readonly (readonly [string, FieldType])[];
+  /** Field name -> its range rule, for the fields that have one. */
+  readonly limits?: Readonly<Record<string, FieldLimit>>;
   readonly doc: string;
 }
+
+const ETH_LIMITS = {
+  port: { max: ETH.PORTS - 1 },
+  flags: { mask: ETH.FLAGS_KNOWN },
+  frame: { minBytes: 1, maxBytes: ETH.MAX_FRAME_BYTES },
+} as const satisfies Readonly<Record<string, FieldLimit>>;
 
 /**
  * Messages inside a BATCH: [code, cycle, ...fields]. Device-to-host codes are below 64,
@@ -49,8 +86,8 @@ export const MSG = {
     doc: 'Completion of MMIO_WR id: AXI-Lite BRESP',
   },
   ETH_TX: {
-    code: 6, dir: 'd2h', fields: [['port', 'u32'], ['frame', 'bin']],
-    doc: 'An Ethernet frame leaving the MAC side (reserved in v1 RTL)',
+    code: 6, dir: 'd2h', fields: [['port', 'u32'], ['flags', 'u32'], ['frame', 'bin']], limits: ETH_LIMITS,
+    doc: 'A whole frame left the MAC TX stream; cycle = the cycle its last beat (tlast) was accepted',
   },
   DMA_RD_CPL: {
     code: 64, dir: 'h2d', fields: [['tag', 'u32'], ['resp', 'u32'], ['data', 'bin']],
@@ -69,12 +106,17 @@ export const MSG = {
     doc: 'Write a 32-bit register',
   },
   ETH_RX: {
-    code: 68, dir: 'h2d', fields: [['port', 'u32'], ['frame', 'bin']],
-    doc: 'An Ethernet frame entering the MAC side (reserved in v1 RTL)',
+    code: 68, dir: 'h2d', fields: [['port', 'u32'], ['flags', 'u32'], ['frame', 'bin']], limits: ETH_LIMITS,
+    doc: 'A frame for the MAC RX stream, presented from cycle on behind earlier ones; flags BAD = tuser on its last beat',
   },
   FINISH: {
     code: 69, dir: 'h2d', fields: [['status', 'u32']],
     doc: 'End the simulation at cycle; status 0 = scenario passed',
+  },
+  MARK: {
+    code: 70, dir: 'h2d', fields: [['kind', 'u32'], ['queue', 'u32'], ['index', 'u32']],
+    limits: { kind: { max: MARK_LIMITS.KIND_MAX }, queue: { max: MARK_LIMITS.QUEUE_MAX }, index: { max: MARK_LIMITS.INDEX_MAX } },
+    doc: 'A driver event for the waveform (src/debug/events.ts): sets the tb_evt_* signals at cycle; sent only by runs with waves',
   },
 } as const satisfies Record<string, MsgSchema>;
 

@@ -22,7 +22,8 @@ export interface CosimResult extends HostRunResult {
 }
 
 export async function runCosim(o: CosimOptions): Promise<CosimResult> {
-  const bridge = new HostBridge(o);
+  // MARKs only when the simulator traces the signals they set.
+  const bridge = new HostBridge({ ...o, marks: o.waves ?? false });
   const url = await bridge.listen();
   const t0 = performance.now();
   let child: ChildProcess | undefined;

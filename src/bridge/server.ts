@@ -42,6 +42,8 @@ export interface HostRunOptions {
   readonly onListening?: (url: string) => void;
   /** Called after each batch, for progress reports. */
   readonly onBatch?: (session: HostSession) => void;
+  /** Send driver events as MARK messages (runs with waves only; docs/bridge-protocol.md). */
+  readonly marks?: boolean;
 }
 
 export interface HostRunResult {
@@ -213,7 +215,11 @@ export class HostBridge {
       const { token: _t, ...welcome } = this.opts.params;
       this.send({ kind: 'welcome', params: welcome });
       this.transcript = new Transcript(this.opts.params);
-      const session = new HostSession(this.opts.params, this.opts.dma, this.transcript, this.opts.clock);
+      const session = new HostSession(this.opts.params, this.opts.dma, {
+        transcript: this.transcript,
+        ...(this.opts.clock ? { clock: this.opts.clock } : {}),
+        marks: this.opts.marks ?? false,
+      });
       this.session = session;
       this.state = 'running';
       await session.start(

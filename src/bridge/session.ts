@@ -1,17 +1,18 @@
 // The host end of one co-simulation, without sockets: it takes the simulator's batches in order,
 // serves device DMA through the platform's DeviceDmaPort, runs the driver's code at the cycle
 // each event happened, and returns the reply batch. Every effect is stamped at least one link
-// latency after the host time that caused it (docs/bridge-protocol.md, "Time").
+// latency after the host time that caused it (docs/bridge-protocol.md, "Time"). MAC frames go
+// both ways (ETH_RX, ETH_TX); driver events are recorded and, in runs with waves, sent as MARK.
 
 import type { D2HMsg, H2DMsg, Msg } from './codec.js';
 import { BridgeError } from './errors.js';
-import { ERR, type LinkParams, type MsgName } from './protocol.js';
+import { ERR, ETH, type LinkParams, type MsgName } from './protocol.js';
 import { HostSync } from './sync.js';
 import type { Transcript } from './transcript.js';
 import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
-import { MmioError, type Device, type IrqHandler, type MmioResp } from '../device/device.js';
-import { REGS } from '../abi/regs.js';
+import { DeviceArgError, MmioError, type Device, type EthTxHandler, type IrqHandler, type MmioResp } from '../device/device.js';
+import { traceArgProblem, type TraceRecord } from '../debug/events.js';
 
 const AXI_OKAY = 0;
 
@@ -26,13 +27,11 @@ interface Pending<T> {
   readonly value?: number;
 }
 
-/** A driver-level event worth a marker in the waveform (doorbell, interrupt, DMA fault). */
-export interface DriverEvent {
+/** A fault the host saw on the device's DMA, worth a named marker in the waveform. */
+export interface FaultEvent {
   readonly cycle: number;
   readonly label: string;
 }
-
-const DOORBELLS = new Map<number, string>(REGS.filter((r) => r.name.endsWith('DOORBELL')).map((r) => [r.offset, r.name]));
 
 interface Sleeper {
   readonly until: number;
@@ -55,6 +54,22 @@ export interface SessionStats {
   mmioWrites: number;
   irqs: number;
   batches: number;
+  ethTxFrames: number;
+  ethTxBytes: number;
+  ethRxFrames: number;
+  ethRxBytes: number;
+  /** Driver events traced, and of those sent as MARK (runs with waves). */
+  traceEvents: number;
+  marks: number;
+}
+
+export interface SessionOptions {
+  /** Every bridge message is written here. */
+  readonly transcript?: Transcript;
+  /** Shared with the host platform (IOMMU flush timers); its period must match the link's. */
+  readonly clock?: ManualClock;
+  /** Send driver events as MARK (only runs with waves: the simulator traces the tb_evt_* signals). */
+  readonly marks?: boolean;
 }
 
 export class HostSession implements Device {
@@ -64,28 +79,35 @@ export class HostSession implements Device {
   readonly stats: SessionStats = {
     dmaReads: 0, dmaWrites: 0, dmaBytesRead: 0, dmaBytesWritten: 0, dmaFaults: 0,
     mmioReads: 0, mmioWrites: 0, irqs: 0, batches: 0,
+    ethTxFrames: 0, ethTxBytes: 0, ethRxFrames: 0, ethRxBytes: 0, traceEvents: 0, marks: 0,
   };
 
-  /** Doorbells, interrupts and DMA faults, in the order the host saw them. */
-  readonly events: DriverEvent[] = [];
+  /** Driver events (trace()), in the order the driver traced them. */
+  readonly events: TraceRecord[] = [];
+  /** DMA faults, in the order the host saw them. */
+  readonly faults: FaultEvent[] = [];
   private outbox: H2DMsg[] = [];
   private nextMmioId = 0;
   private readonly mmioReads = new Map<number, Pending<number>>();
   private readonly mmioWrites = new Map<number, Pending<void>>();
   private readonly irqHandlers: IrqHandler[] = [];
+  private readonly ethTxHandlers: EthTxHandler[] = [];
+  private readonly transcript: Transcript | undefined;
+  private readonly marks: boolean;
   private sleepers: Sleeper[] = [];
   private sleeperOrder = 0;
   private finishAt: number | undefined;
   /** Host time: the cycle of the event being handled, else the latest sync. */
   private now = 0;
 
-  /** @param clock shared with the host platform (IOMMU flush timers); its period must match. */
   constructor(
     readonly params: LinkParams,
     private readonly dma: DeviceDmaPort,
-    private readonly transcript?: Transcript,
-    clock?: ManualClock,
+    opts: SessionOptions = {},
   ) {
+    const { clock } = opts;
+    this.transcript = opts.transcript;
+    this.marks = opts.marks ?? false;
     this.sync = new HostSync({ window: params.sync_window, latency: params.link_latency });
     if (clock && clock.periodPs !== params.clock_period_ps) {
       throw new RangeError(`host clock period ${clock.periodPs} ps differs from the link's ${params.clock_period_ps} ps`);
@@ -119,15 +141,44 @@ export class HostSession implements Device {
   writeReg(offset: number, value: number): Promise<void> {
     const id = this.nextMmioId++;
     this.stats.mmioWrites++;
-    const cycle = this.stamp();
-    const bell = DOORBELLS.get(offset);
-    if (bell) this.events.push({ cycle, label: bell.toLowerCase() });
-    this.emit({ type: 'MMIO_WR', cycle, id, addr: offset, data: value >>> 0 });
+    this.emit({ type: 'MMIO_WR', cycle: this.stamp(), id, addr: offset, data: value >>> 0 });
     return new Promise((resolve, reject) => this.mmioWrites.set(id, { resolve, reject, offset, value }));
   }
 
   onIrq(handler: IrqHandler): void {
     this.irqHandlers.push(handler);
+  }
+
+  onEthTx(handler: EthTxHandler): void {
+    this.ethTxHandlers.push(handler);
+  }
+
+  ethRx(port: number, frame: Uint8Array, opts: { readonly bad?: boolean } = {}): void {
+    const cycle = this.stamp();
+    const refuse = (field: string, detail: string): never => {
+      throw new DeviceArgError('ethRx', field, detail, cycle);
+    };
+    if (!Number.isInteger(port) || port < 0 || port >= ETH.PORTS) refuse('port', `port must be 0..${ETH.PORTS - 1}, got ${port}`);
+    if (!(frame instanceof Uint8Array)) refuse('frame', 'frame must be a Uint8Array');
+    if (frame.length < 1 || frame.length > ETH.MAX_FRAME_BYTES) {
+      refuse('frame', `a frame is 1..${ETH.MAX_FRAME_BYTES} bytes, got ${frame.length}`);
+    }
+    const bad = opts.bad ?? false;
+    if (typeof bad !== 'boolean') refuse('bad', `bad must be a boolean, got ${String(bad)}`);
+    this.stats.ethRxFrames++;
+    this.stats.ethRxBytes += frame.length;
+    this.emit({ type: 'ETH_RX', cycle, port, flags: bad ? ETH.FLAG.BAD : 0, frame: frame.slice() });
+  }
+
+  trace(kind: number, queue: number, index: number): void {
+    const cycle = this.stamp();
+    const problem = traceArgProblem(kind, queue, index);
+    if (problem !== undefined) throw new DeviceArgError('trace', problem.field, problem.detail, cycle);
+    this.events.push({ cycle, hostCycle: this.now, kind, queue, index });
+    this.stats.traceEvents++;
+    if (!this.marks) return;
+    this.stats.marks++;
+    this.emit({ type: 'MARK', cycle, kind, queue, index });
   }
 
   sleep(cycles: number): Promise<void> {
@@ -221,7 +272,7 @@ export class HostSession implements Device {
           this.emit({ type: 'DMA_RD_CPL', cycle: this.stamp(), tag: m.tag, resp: AXI_OKAY, data: r.data });
         } else {
           this.stats.dmaFaults++;
-          this.events.push({ cycle: m.cycle, label: `DMA read fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
+          this.faults.push({ cycle: m.cycle, label: `DMA read fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
           this.emit({ type: 'DMA_RD_CPL', cycle: this.stamp(), tag: m.tag, resp: r.fault.resp, data: new Uint8Array(0) });
         }
         return false;
@@ -232,14 +283,13 @@ export class HostSession implements Device {
         if (r.ok) this.stats.dmaBytesWritten += m.data.length;
         else {
           this.stats.dmaFaults++;
-          this.events.push({ cycle: m.cycle, label: `DMA write fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
+          this.faults.push({ cycle: m.cycle, label: `DMA write fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})` });
         }
         this.emit({ type: 'DMA_WR_CPL', cycle: this.stamp(), tag: m.tag, resp: r.ok ? AXI_OKAY : r.fault.resp });
         return false;
       }
       case 'IRQ':
         this.stats.irqs++;
-        this.events.push({ cycle: m.cycle, label: `irq ${m.vector}` });
         for (const h of this.irqHandlers) h(m.vector, m.cycle);
         return true;
       case 'MMIO_RD_DONE': {
@@ -254,9 +304,13 @@ export class HostSession implements Device {
         else p.reject(new MmioError('write', p.offset, respName(m.resp), m.cycle, p.value));
         return true;
       }
-      case 'ETH_TX':
-        // v1 RTL has no MAC; a frame out is a protocol error until the NIC issue adds one.
-        throw new BridgeError(ERR.UNKNOWN_TYPE, 'ETH_TX is not supported by this host yet', { seq, msgIndex, cycle: m.cycle });
+      case 'ETH_TX': {
+        this.stats.ethTxFrames++;
+        this.stats.ethTxBytes += m.frame.length;
+        const f = { port: m.port, frame: m.frame, bad: (m.flags & ETH.FLAG.BAD) !== 0, cycle: m.cycle };
+        for (const h of this.ethTxHandlers) h(f);
+        return true;
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import type { Msg } from './codec.js';
 import type { LinkParams } from './protocol.js';
 import { MSG } from './protocol.js';
 import { regByOffset } from '../abi/regs.js';
+import { traceEventName } from '../debug/events.js';
 
 const INLINE_BYTES = 32;
 
@@ -24,6 +25,7 @@ function fmtField(m: Msg, f: string, v: unknown): string {
     const r = regByOffset(v);
     return `0x${v.toString(16).padStart(3, '0')}${r ? `(${r.name})` : ''}`;
   }
+  if (m.type === 'MARK' && f === 'kind' && typeof v === 'number') return `${v}(${traceEventName(v)})`;
   if (f === 'data' && typeof v === 'number') return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
   return fmtValue(v);
 }

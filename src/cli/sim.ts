@@ -14,11 +14,15 @@ import { runCosim, type CosimResult } from '../bridge/run.js';
 import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
 import { defaultParams, isLoopback } from '../bridge/server.js';
 import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
-import { gtkwSave } from '../debug/gtkw.js';
+import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
+import { eventFilterFile } from '../debug/events.js';
 
 const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--listen HOST:PORT] [--token T]
                           [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
 scenarios: ${scenarioNames().join(', ')}`;
+
+/** The GTKWave translate filter for tb_evt_kind, next to waves.gtkw. */
+const WAVES_EVENTS = 'waves.events.txt';
 
 function fail(msg: string, code: number = EXIT.USAGE): never {
   process.stderr.write(`zcnic: ${msg}\n${code === EXIT.USAGE ? USAGE + '\n' : ''}`);
@@ -158,11 +162,14 @@ async function main(): Promise<number> {
   const exitCode = r.error ? r.error.exitCode : r.scenarioError !== undefined ? EXIT.E_SCENARIO : EXIT.OK;
   const transcript = r.transcript?.text() ?? '';
   writeFileSync(join(runDir, 'transcript.txt'), transcript);
+  const markers = faultMarkers(r.session?.faults ?? [], r.session?.events ?? []);
   if (args.waves) {
-    // Groups the NIC's interfaces and puts markers at doorbells, interrupts and DMA faults.
+    // Groups the NIC's interfaces, the driver events (tb_evt_kind named by waves.events.txt) and
+    // the queue engines; named markers at faults only.
+    writeFileSync(join(runDir, WAVES_EVENTS), eventFilterFile());
     writeFileSync(join(runDir, 'waves.gtkw'), gtkwSave({
       dumpFile: 'waves.fst', periodPs: params.clock_period_ps, dataBytes: params.nic.data_bytes,
-      irqVectors: params.nic.irq_vectors, events: r.session?.events ?? [], endCycle: r.cycles,
+      markers, eventFilter: WAVES_EVENTS, endCycle: r.cycles,
     }));
   }
   const summary = {
@@ -184,11 +191,12 @@ async function main(): Promise<number> {
     },
     link: { sync_window: params.sync_window, link_latency: params.link_latency, clock_period_ps: params.clock_period_ps },
     device: r.session ? { ...r.session.stats } : null,
+    faults: markers,
     host: instance.report?.() ?? null,
     errors,
     simulator_exit_code: simExit,
     transcript_sha256: r.transcript?.sha256() ?? null,
-    waves: args.waves ? { dump: 'waves.fst', gtkwave_save: 'waves.gtkw', open: `gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}` } : null,
+    waves: args.waves ? { dump: 'waves.fst', gtkwave_save: 'waves.gtkw', event_names: WAVES_EVENTS, open: `gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}` } : null,
   };
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   for (const e of errors) process.stderr.write(`zcnic: ${e}\n`);

@@ -1,4 +1,5 @@
-// What a driver sees of a NIC: 32-bit registers, interrupt vectors and simulated time.
+// What a driver sees of a NIC: 32-bit registers, interrupt vectors, simulated time, the MAC side
+// (frames out of and into the wire) and driver events for the waveform.
 // Backends: the RTL over the bridge (src/bridge/session.ts) and, later, a TS reference model.
 
 import type { SimClock } from '../platform/clock.js';
@@ -24,7 +25,33 @@ export class MmioError extends Error {
   }
 }
 
+/** A call the device cannot carry out with these arguments; nothing was sent. */
+export class DeviceArgError extends RangeError {
+  override readonly name = 'DeviceArgError';
+  readonly code = 'E_DEVICE_ARG';
+  constructor(
+    readonly op: 'ethRx' | 'trace',
+    readonly field: string,
+    detail: string,
+    readonly cycle: number,
+  ) {
+    super(`${op}: ${detail} (field ${field}, cycle ${cycle})`);
+  }
+}
+
 export type IrqHandler = (vector: number, cycle: number) => void;
+
+/** A whole frame that left the MAC TX stream. */
+export interface EthTxFrame {
+  readonly port: number;
+  readonly frame: Uint8Array;
+  /** Reserved (the MAC TX stream has no error flag); always false today. */
+  readonly bad: boolean;
+  /** The cycle its last beat was accepted. */
+  readonly cycle: number;
+}
+
+export type EthTxHandler = (f: EthTxFrame) => void;
 
 export interface Device {
   readonly name: string;
@@ -37,4 +64,17 @@ export interface Device {
   onIrq(handler: IrqHandler): void;
   /** Resolves once simulated time has advanced by at least `cycles`. */
   sleep(cycles: number): Promise<void>;
+  /** Called for every frame leaving the MAC TX stream, in cycle order. */
+  onEthTx(handler: EthTxHandler): void;
+  /**
+   * Put a frame on the MAC RX stream (1..ETH.MAX_FRAME_BYTES bytes, port 0), at the earliest
+   * time the link allows, behind the frames given before it; `bad` marks it with tuser on its
+   * last beat. Throws DeviceArgError for a frame the bridge cannot carry. The frame is copied.
+   */
+  ethRx(port: number, frame: Uint8Array, opts?: { readonly bad?: boolean }): void;
+  /**
+   * Record a driver event (src/debug/events.ts TRACE_EVENT: kind 1..255, queue 0..255, index
+   * 0..65535) for the waveform. Throws DeviceArgError outside those ranges.
+   */
+  trace(kind: number, queue: number, index: number): void;
 }

@@ -99,7 +99,8 @@ async def cosim(dut):
             wall_s=round(wall, 6),
             cycles_per_s=round(cycles / wall, 1) if wall else 0.0,
             counters=link.stats(),
-            eth_rx_dropped=bridge.eth_rx_dropped,
+            eth=bridge.eth,
+            marks=bridge.marks,
         )
         out = os.environ.get("ZCNIC_RESULT_JSON")
         if out:

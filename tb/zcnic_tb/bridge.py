@@ -1,14 +1,21 @@
-"""cocotb glue: runs the Verilated NIC in sync windows and carries its bus traffic over a SimLink.
+"""cocotb glue: runs the Verilated NIC in sync windows and carries its bus and MAC traffic over a
+SimLink.
 
 Python wakes up only when something happens: once per host message cycle (one Timer per distinct
-cycle), once per window end, on the AXI models' active cycles, and on IRQ changes. No per-cycle
-loops. While the host is being waited for, simulated time is frozen (blocking socket calls in
+cycle), once per window end, on the AXI and AXI-Stream models' active cycles (an idle stream
+sleeps until tvalid rises or a frame is queued), and on IRQ changes. No per-cycle loops. While the host is being waited for, simulated time is frozen (blocking socket calls in
 cocotb's own thread), which is what makes a run reproducible: the same seed and scenario give the
 same frames byte for byte.
 
 DMA is carried per burst (docs/bridge-protocol.md): cocotbext-axi's AxiSlaveRead/AxiSlaveWrite keep
 their channel handling, but each whole burst becomes one DMA_RD_REQ / DMA_WR_REQ, and one completion
 becomes all of a burst's beats or its B response.
+
+The MAC side is carried per frame, never per beat: cocotbext-axi's AxiStreamSink turns the TX
+stream into one ETH_TX per frame (stamped with the cycle its tlast beat was accepted), and an
+AxiStreamSource presents each ETH_RX from its cycle on, behind the frames before it, as long as
+the RTL holds tready low (in MAC loopback, all along). MARK messages set the co-simulation
+toplevel's tb_evt_* inputs, which only the waveform looks at.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from cocotb.queue import Queue
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event, ReadOnly, Timer, ValueChange
 from cocotb.utils import get_sim_steps
-from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster
+from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 from cocotbext.axi.axi_slave import AxiSlaveRead, AxiSlaveWrite
 from cocotbext.axi.constants import AxiBurstType
 
@@ -40,7 +47,8 @@ C = codec.CODE
 DMA_RD_REQ, DMA_WR_REQ, IRQ = C["DMA_RD_REQ"], C["DMA_WR_REQ"], C["IRQ"]
 MMIO_RD_DONE, MMIO_WR_DONE = C["MMIO_RD_DONE"], C["MMIO_WR_DONE"]
 DMA_RD_CPL, DMA_WR_CPL, MMIO_RD, MMIO_WR = C["DMA_RD_CPL"], C["DMA_WR_CPL"], C["MMIO_RD"], C["MMIO_WR"]
-ETH_RX, FINISH = C["ETH_RX"], C["FINISH"]
+ETH_TX, ETH_RX, FINISH, MARK = C["ETH_TX"], C["ETH_RX"], C["FINISH"], C["MARK"]
+ETH_BAD = P.ETH_FLAG["BAD"]
 AXI_RESPS = frozenset((0, 1, 2, 3))
 RESET_CYCLES = 8
 
@@ -245,7 +253,8 @@ class CosimBridge:
         self.ended_by: str | None = None
         self.finish_status: int | None = None
         self.final_cycle = 0
-        self.eth_rx_dropped = 0
+        self.eth = {"tx_frames": 0, "tx_bytes": 0, "rx_frames": 0, "rx_bytes": 0}
+        self.marks = 0  # MARK messages applied: the value of tb_evt_seq
         self.in_reset = True
         self.deferred: list[list[Any]] = []  # MMIO that arrived while rst was held
         self.mmio_wr_issued = 0
@@ -309,6 +318,23 @@ class CosimBridge:
                 v = _int(irq.value)
 
     @_noted
+    async def _eth_tx(self) -> None:
+        """Whole frames off the MAC TX stream -> ETH_TX, stamped with the cycle of the edge at which
+        the sink took the tlast beat (the sink records that time; this task may run later in it)."""
+        sink, per, eth = self.eth_tx, self.period, self.eth
+        limit = P.ETH_MAX_FRAME_BYTES
+        while True:
+            f = await sink.recv()
+            data = bytes(f.tdata)
+            cyc = int(f.sim_time_end) // per
+            if not 1 <= len(data) <= limit:
+                self.rtl_fault(f"MAC TX frame of {len(data)} bytes ending at cycle {cyc}: the bridge carries 1..{limit}")
+                return
+            eth["tx_frames"] += 1
+            eth["tx_bytes"] += len(data)
+            self.out.append([ETH_TX, cyc, 0, 0, data])
+
+    @_noted
     async def _mmio_rd(self, mid: int, addr: int, after_writes: int) -> None:
         # PCIe ordering: a read does not pass an earlier posted write. AXI-Lite's read and write
         # channels are independent, so hold the read until the writes issued before it are done.
@@ -365,9 +391,18 @@ class CosimBridge:
             else:
                 self._issue_mmio(m)
         elif code == ETH_RX:
-            if not self.eth_rx_dropped:
-                self.log.warning("ETH_RX at cycle %d dropped: the v1 RTL has no MAC", cyc)
-            self.eth_rx_dropped += 1
+            # port, flags and length were range-checked by the codec; tuser marks the last beat only
+            frame = m[4]
+            tuser = [0] * (len(frame) - 1) + [1] if m[3] & ETH_BAD else 0
+            self.eth_rx.send_nowait(AxiStreamFrame(frame, tuser=tuser))
+            self.eth["rx_frames"] += 1
+            self.eth["rx_bytes"] += len(frame)
+        elif code == MARK:
+            # several in one cycle: the last one's fields win, tb_evt_seq counts them all
+            self.marks += 1
+            kind, queue, index, seq = self.evt
+            kind.value, queue.value, index.value = m[2], m[3], m[4]
+            seq.value = self.marks & codec.U32_MAX
 
     def _issue_mmio(self, m: list) -> None:
         # Tasks start in the order they are created, so AXI-Lite sees the host's order.
@@ -397,6 +432,11 @@ class CosimBridge:
         bus = AxiBus.from_prefix(dut, "m_axi")
         self.dma_rd = DmaRead(self, bus.read, dut.clk)
         self.dma_wr = DmaWrite(self, bus.write, dut.clk)
+        self.eth_tx = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_tx"), dut.clk, dut.rst)
+        self.eth_rx = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_rx"), dut.clk, dut.rst)
+        self.evt = (dut.tb_evt_kind, dut.tb_evt_queue, dut.tb_evt_index, dut.tb_evt_seq)
+        for sig in self.evt:
+            sig.value = 0
         if self.backpressure > 0:
             # Off by default: a pause generator is Python on every clock edge. Seeded, so a run
             # with backpressure is as reproducible as one without.
@@ -422,16 +462,13 @@ class CosimBridge:
         dut = self.dut
         try:
             dut.rst.value = 1
-            # the MAC side is not carried over the bridge yet: no frames in, frames out are taken
-            dut.s_axis_rx_tvalid.value = 0
-            dut.s_axis_rx_tuser.value = 0
-            dut.m_axis_tx_tready.value = 1
             self._setup()
             link.start()
             clock = Clock(dut.clk, self.period, "step", impl="gpi")
             clock.start(start_high=True)
             cocotb.start_soon(self._reset())
             cocotb.start_soon(self._watch_irq())
+            cocotb.start_soon(self._eth_tx())
             return await self._loop()
         except BridgeError as err:
             link.fail(err)
@@ -492,6 +529,9 @@ class CosimBridge:
         left = len(self.rd_pending) + len(self.wr_pending)
         if left:
             self.log.warning("FINISH at cycle %d with %d DMA bursts unanswered", cyc, left)
+        rx_left = self.eth_rx.count() + (self.eth_rx.current_frame is not None)
+        if rx_left:
+            self.log.warning("FINISH at cycle %d with %d ETH_RX frames not (wholly) taken by the RTL", cyc, rx_left)
         self.link.bye(cyc, "finish")
         return {"ended_by": "finish", "cycles": cyc, "finish_status": status}
 

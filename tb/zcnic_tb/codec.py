@@ -1,4 +1,4 @@
-"""Frame encoding and validation for bridge protocol v1 (docs/bridge-protocol.md).
+"""Frame encoding and validation for bridge protocol v2 (docs/bridge-protocol.md).
 
 Every frame from the host is checked here against the generated schema (protocol.MSG) before the
 link or the testbench looks at it, so a bad frame fails with a protocol error code and a message
@@ -64,13 +64,36 @@ def _str(v: Any) -> bool:
 
 _CHECK: dict[str, Callable[[Any], bool]] = {"u32": _u32, "u64": _u64, "bin": _bin, "str": _str}
 
-# code -> (name, direction, n_items, ((index, field, type, check), ...)), n_items counts code+cycle.
-_SPEC: dict[int, tuple[str, str, int, tuple[tuple[int, str, str, Callable[[Any], bool]], ...]]] = {
+Limit = Callable[[Any], "str | None"]
+
+
+def limit_violation(v: Any, lim: dict) -> str | None:
+    """Why a well-typed value breaks its range rule (protocol.LIMITS), or None."""
+    if type(v) is bytes:
+        if "minBytes" in lim and len(v) < lim["minBytes"]:
+            return f"is {len(v)} bytes, at least {lim['minBytes']} allowed"
+        if "maxBytes" in lim and len(v) > lim["maxBytes"]:
+            return f"is {len(v)} bytes, at most {lim['maxBytes']} allowed"
+        return None
+    if "max" in lim and v > lim["max"]:
+        return f"{v} is above its maximum {lim['max']}"
+    if "mask" in lim and v & ~lim["mask"]:
+        return f"0x{v:x} has bits outside the defined 0x{lim['mask']:x}"
+    return None
+
+
+def _limit(lim: dict | None) -> Limit | None:
+    return None if lim is None else (lambda v: limit_violation(v, lim))
+
+
+# code -> (name, direction, n_items, ((index, field, type, check, limit), ...)), n_items counts
+# code+cycle; limit is None for the fields without a range rule.
+_SPEC: dict[int, tuple[str, str, int, tuple[tuple[int, str, str, Callable[[Any], bool], Limit | None], ...]]] = {
     code: (
         name,
         direction,
         2 + len(fields),
-        tuple((2 + i, f, t, _CHECK[t]) for i, (f, t) in enumerate(fields)),
+        tuple((2 + i, f, t, _CHECK[t], _limit(P.LIMITS.get(name, {}).get(f))) for i, (f, t) in enumerate(fields)),
     )
     for code, (name, direction, fields) in P.MSG_BY_CODE.items()
 }
@@ -107,9 +130,13 @@ def validate_msgs(msgs: Any, where: str, direction: str = "h2d") -> list:
         c = m[1]
         if type(c) is not int or not 0 <= c <= U64_MAX:
             raise BridgeError(E["BAD_FIELD"], f"{where} msg #{i} {name}: field cycle must be u64, got {show(c)}")
-        for j, f, t, check in fields:
+        for j, f, t, check, limit in fields:
             if not check(m[j]):
                 raise BridgeError(E["BAD_FIELD"], f"{where} msg #{i} {name}: field {f} must be {t}, got {show(m[j])}")
+            if limit is not None:
+                bad = limit(m[j])
+                if bad is not None:
+                    raise BridgeError(E["BAD_FIELD"], f"{where} msg #{i} {name} at cycle {c}: field {f} {bad}")
     return msgs
 
 

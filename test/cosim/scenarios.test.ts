@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { eventFilterFile } from '../../src/debug/events.js';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/abi/gen.js';
 import { venvPython } from '../../src/bridge/launch.js';
@@ -24,6 +25,8 @@ interface Summary {
   errors: string[];
   transcript_sha256: string;
   simulator_exit_code: number | null;
+  faults: { cycle: number; label: string }[];
+  waves: { dump: string; gtkwave_save: string; event_names: string; open: string } | null;
 }
 
 function sim(scenario: string, seed: number, extra: string[] = []): { code: number | null; summary: Summary; stderr: string; dir: string } {
@@ -37,6 +40,12 @@ function sim(scenario: string, seed: number, extra: string[] = []): { code: numb
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
   return { code: r.status, summary, stderr: r.stderr, dir };
 }
+
+function hasTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+let wavesDir = '';
 
 describe('co-simulation: host + cocotb + Verilator', () => {
   it('copy: byte-exact copies through a strict IOMMU, incl. 4 KiB crossings and the last byte below 4 GiB', () => {
@@ -86,6 +95,42 @@ describe('co-simulation: host + cocotb + Verilator', () => {
       [expect.stringMatching(/^0xffff[0-9a-f]{4}$/), 'read', 'not_present'],
     ]);
     expect(summary.device.dmaFaults).toBe(3);
+    expect(summary.faults.map((f) => f.label)).toEqual([
+      'DMA write fault 0x10000000 (not_present)', 'DMA read fault 0x10000040 (not_present)', expect.stringMatching(/^DMA read fault 0xffff[0-9a-f]{4} \(not_present\)$/),
+    ]);
+    expect(summary.waves).toBeNull();
+  });
+
+  it('fault with waves: a GTKWave save file with named markers at the faults, and the event-name filter', () => {
+    const { code, summary, stderr, dir } = sim('fault', 1, ['--waves']);
+    expect(summary.errors, stderr).toEqual([]);
+    expect(code).toBe(0);
+    expect(summary.waves).toMatchObject({ dump: 'waves.fst', gtkwave_save: 'waves.gtkw', event_names: 'waves.events.txt' });
+    expect(readFileSync(join(dir, 'waves.events.txt'), 'utf8')).toBe(eventFilterFile());
+    const gtkw = readFileSync(join(dir, 'waves.gtkw'), 'utf8').split('\n');
+    expect(gtkw.filter((l) => l.startsWith('[markername]'))).toEqual(summary.faults.map((f, i) => `[markername] ${'ABC'[i]}${f.label}`));
+    expect(gtkw).toContain('^1 waves.events.txt');
+    expect(readFileSync(join(dir, 'waves.fst')).subarray(0, 1)[0]).toBe(0); // FST block type: header
+    wavesDir = dir;
+  });
+
+  // GTKWave itself, headless, where it is installed (Debian: gtkwave, xvfb): every trace of the
+  // save file is found in the dump, the markers are set, and tb_evt_kind reads as names.
+  it.runIf(hasTool('gtkwave') && hasTool('xvfb-run'))('fault with waves: GTKWave loads every trace of waves.gtkw', () => {
+    expect(wavesDir).not.toBe('');
+    const tcl = join(scratchDir('zcnic-gtkwave'), 'check.tcl');
+    writeFileSync(tcl, [
+      'foreach s [gtkwave::getDisplayedSignals] { puts "SIG $s" }',
+      'puts "KIND_FLAGS [gtkwave::getTraceFlagsFromName {zcnic_cosim_top.tb_evt_kind[7:0]}]"',
+      'gtkwave::/File/Quit',
+    ].join('\n'));
+    // from another directory: the dump and the filter file are found next to the save file
+    const r = spawnSync('xvfb-run', ['-a', 'gtkwave', '-S', tcl, join(wavesDir, 'waves.gtkw')], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
+    const shown = r.stdout.split('\n').filter((l) => l.startsWith('SIG ')).map((l) => l.slice(4)).sort();
+    const wanted = readFileSync(join(wavesDir, 'waves.gtkw'), 'utf8').split('\n').filter((l) => /^[a-z]/.test(l)).sort();
+    expect(wanted.length).toBeGreaterThan(80);
+    expect(shown).toEqual(wanted);
+    expect(r.stdout).toContain(`KIND_FLAGS ${0x2024}`);
   });
 
   it('a scenario that cannot finish fails with exit 1, names the cause, and records how to reproduce it', () => {

@@ -123,13 +123,39 @@ describe('host end: every fault ends the run with its code and a message', () =>
     );
   });
 
+  it('an ETH_TX with a flag bit protocol v2 does not define', async () => {
+    const got = await expectFault(
+      [hello(), packr.pack([3, 0, 0, []]), packr.pack([3, 1, 128, [[6, 5, 0, 2, new Uint8Array(64)]]])],
+      'E_BAD_FIELD', /ETH_TX.flags 0x2 has bits outside the defined 0x1 \(cycle 5, batch 1, message 0, field ETH_TX.flags\)/,
+    );
+    expect(errorFrame(got)).toEqual([4, 'E_BAD_FIELD', 'ETH_TX.flags 0x2 has bits outside the defined 0x1']);
+  });
+
+  it('an empty ETH_TX frame, and one on a port the NIC does not have', async () => {
+    await expectFault(
+      [hello(), packr.pack([3, 0, 0, []]), packr.pack([3, 1, 128, [[6, 5, 0, 0, new Uint8Array(0)]]])],
+      'E_BAD_FIELD', /ETH_TX.frame is 0 bytes, at least 1 allowed \(cycle 5, batch 1, message 0, field ETH_TX.frame\)/,
+    );
+    await expectFault(
+      [hello(), packr.pack([3, 0, 0, []]), packr.pack([3, 1, 128, [[6, 9, 1, 0, new Uint8Array(60)]]])],
+      'E_BAD_FIELD', /ETH_TX.port 1 is above its maximum 0 \(cycle 9, batch 1, message 0, field ETH_TX.port\)/,
+    );
+  });
+
+  it('a protocol v1 ETH_TX (no flags field)', async () => {
+    await expectFault(
+      [hello(), packr.pack([3, 0, 0, []]), packr.pack([3, 1, 128, [[6, 5, 0, new Uint8Array(60)]]])],
+      'E_BAD_FIELD', /ETH_TX needs 5 elements \[code, cycle, port, flags, frame\], got 4/,
+    );
+  });
+
   it('an oversized frame', async () => {
     await expectFault([hello(), new Uint8Array(MAX_FRAME + 1)], 'E_OVERSIZE', /frame larger than max_frame \(65536 bytes\)/);
   });
 
   it('a protocol version mismatch', async () => {
-    const got = await expectFault([hello({ proto: 99 })], 'E_PROTOCOL_VERSION', /simulator speaks protocol 99, host speaks 1/);
-    expect(errorFrame(got)).toEqual([4, 'E_PROTOCOL_VERSION', 'simulator speaks protocol 99, host speaks 1']);
+    const got = await expectFault([hello({ proto: 99 })], 'E_PROTOCOL_VERSION', /simulator speaks protocol 99, host speaks 2/);
+    expect(errorFrame(got)).toEqual([4, 'E_PROTOCOL_VERSION', 'simulator speaks protocol 99, host speaks 2']);
   });
 
   it('an ABI mismatch', async () => {

@@ -118,12 +118,35 @@ describe('simulator end: every fault ends the run with its code and a message', 
     await expectSimFault(await fakeHost(atFirst(packr.pack([3, 0, [[66, 300, 'one', 0]]]))), 'E_BAD_FIELD', /.*MMIO_RD.*id/);
   });
 
+  // ETH_RX's range rules (frame 1..16384 bytes, port 0, flags BAD only) and MARK's field widths.
+  for (const [what, m, message] of [
+    ['a zero-length ETH_RX frame', [68, 300, 0, 0, new Uint8Array(0)], /BATCH seq 0 msg #0 ETH_RX at cycle 300: field frame is 0 bytes, at least 1 allowed/],
+    ['an ETH_RX frame beyond 16 KiB', [68, 300, 0, 0, new Uint8Array(16385)], /ETH_RX at cycle 300: field frame is 16385 bytes, at most 16384 allowed/],
+    ['an ETH_RX flag bit v2 does not define', [68, 300, 0, 0x80, new Uint8Array(60)], /ETH_RX at cycle 300: field flags 0x80 has bits outside the defined 0x1/],
+    ['an ETH_RX on port 1', [68, 300, 1, 0, new Uint8Array(60)], /ETH_RX at cycle 300: field port 1 is above its maximum 0/],
+    ['an ETH_RX without its flags field (v1)', [68, 300, 0, new Uint8Array(60)], /ETH_RX: 2 fields, expected 3/],
+    ['a MARK index wider than tb_evt_index', [70, 300, 1, 0, 0x10000], /MARK at cycle 300: field index 65536 is above its maximum 65535/],
+  ] as const) {
+    it(what, async () => {
+      await expectSimFault(await fakeHost(atFirst(packr.pack([3, 0, [m]]))), 'E_BAD_FIELD', message);
+    });
+  }
+
+  it('good ETH_RX frames and MARKs at the bounds pass the checks', async () => {
+    const host = await fakeHost((seq) => (seq === 0
+      ? packr.pack([3, 0, [[68, 300, 0, 1, new Uint8Array(16384)], [68, 300, 0, 0, new Uint8Array(1)], [70, 300, 255, 255, 0xffff], [69, 640, 0]]])
+      : empty(seq)));
+    const r = await runSim(host.url);
+    expect(r.code, r.stderr).toBe(0);
+    expect(host.fromSim.at(-1)).toEqual([5, 640, 'finish']);
+  });
+
   it('an oversized frame', async () => {
     await expectSimFault(await fakeHost(atFirst(new Uint8Array(MAX_FRAME + 1))), 'E_OVERSIZE', /.*/, { tellsHost: false });
   });
 
   it('a protocol version mismatch in WELCOME', async () => {
-    await expectSimFault(await fakeHost(atFirst(empty(0)), welcome({ proto: 7 })), 'E_PROTOCOL_VERSION', /host speaks protocol 7, simulator speaks 1/);
+    await expectSimFault(await fakeHost(atFirst(empty(0)), welcome({ proto: 7 })), 'E_PROTOCOL_VERSION', /host speaks protocol 7, simulator speaks 2/);
   });
 
   it('an ABI mismatch in WELCOME', async () => {
