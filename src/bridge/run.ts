@@ -16,7 +16,12 @@ export interface CosimOptions extends HostRunOptions {
 
 export interface CosimResult extends HostRunResult {
   readonly url: string;
+  /** Listening until the run ended: the Verilator build, the simulator's start-up and the run. */
   readonly wallSeconds: number;
+  /** Listening until the simulator's HELLO (build and start-up; the whole run if it never came). */
+  readonly startupSeconds: number;
+  /** The handshake until the end: the simulation proper (0 if there was no handshake). */
+  readonly simSeconds: number;
   /** The launched simulator's exit code (null when external or killed). */
   readonly simExitCode: number | null;
 }
@@ -40,7 +45,12 @@ export async function runCosim(o: CosimOptions): Promise<CosimResult> {
     child.once('exit', (code, signal) => bridge.peerExited(code, signal));
   }
   const r = await bridge.done;
-  const wallSeconds = (performance.now() - t0) / 1000;
+  const hello = r.handshakeAt ?? r.endedAt;
   const simExitCode = child ? await reap(child, 5000) : null;
-  return { ...r, url, wallSeconds, simExitCode };
+  return {
+    ...r, url, simExitCode,
+    wallSeconds: (r.endedAt - t0) / 1000,
+    startupSeconds: (hello - t0) / 1000,
+    simSeconds: (r.endedAt - hello) / 1000,
+  };
 }

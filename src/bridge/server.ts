@@ -42,6 +42,8 @@ export interface HostRunOptions {
   readonly onListening?: (url: string) => void;
   /** Called after each batch, for progress reports. */
   readonly onBatch?: (session: HostSession) => void;
+  /** Called once the simulator's HELLO is accepted: the simulation proper starts. */
+  readonly onHandshake?: () => void;
   /** Send driver events as MARK messages (runs with waves only; docs/bridge-protocol.md). */
   readonly marks?: boolean;
 }
@@ -54,6 +56,10 @@ export interface HostRunResult {
   readonly session?: HostSession;
   readonly transcript?: Transcript;
   readonly frames: { readonly in: number; readonly out: number; readonly bytesIn: number; readonly bytesOut: number };
+  /** performance.now() when the simulator's HELLO was accepted (absent if it never came). */
+  readonly handshakeAt?: number;
+  /** performance.now() when the run ended. */
+  readonly endedAt: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -98,6 +104,7 @@ export class HostBridge {
   readonly done: Promise<HostRunResult>;
   private scenarioError: unknown;
   private frames = { in: 0, out: 0, bytesIn: 0, bytesOut: 0 };
+  private handshakeAt: number | undefined;
 
   constructor(private readonly opts: HostRunOptions) {
     this.done = new Promise((resolve) => (this.finished = resolve));
@@ -214,6 +221,8 @@ export class HostBridge {
       checkHello(f.params, this.opts.params);
       const { token: _t, ...welcome } = this.opts.params;
       this.send({ kind: 'welcome', params: welcome });
+      this.handshakeAt = performance.now();
+      this.opts.onHandshake?.();
       this.transcript = new Transcript(this.opts.params);
       const session = new HostSession(this.opts.params, this.opts.dma, {
         transcript: this.transcript,
@@ -292,6 +301,8 @@ export class HostBridge {
       ...(this.session ? { session: this.session } : {}),
       ...(this.transcript ? { transcript: this.transcript } : {}),
       frames: { ...this.frames },
+      ...(this.handshakeAt !== undefined ? { handshakeAt: this.handshakeAt } : {}),
+      endedAt: performance.now(),
     };
     this.finished(r);
   }

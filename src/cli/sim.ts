@@ -111,8 +111,9 @@ async function main(): Promise<number> {
   symlinkSync(relative(outRoot, runDir), latest);
 
   const instance = scenario.setup(seed);
-  const t0 = performance.now();
-  let lastReport = t0;
+  // Progress figures count from the handshake: the build and the simulator's start-up come first.
+  let simStart = performance.now();
+  let lastReport = simStart;
   const external = args.listen !== undefined;
   process.stderr.write(`zcnic: scenario ${scenario.name} (seed ${seed}), run folder ${relative(repoRoot, runDir)}\n`);
   let r: CosimResult;
@@ -139,11 +140,14 @@ async function main(): Promise<number> {
         }
       },
       onSimProgress: (l) => process.stderr.write(`${l}\n`),
+      onHandshake: () => {
+        simStart = lastReport = performance.now();
+      },
       onBatch: (s) => {
         const now = performance.now();
         if (now - lastReport < 2000) return;
         lastReport = now;
-        const cps = Math.round(s.clock.cycle / ((now - t0) / 1000));
+        const cps = Math.round(s.clock.cycle / ((now - simStart) / 1000));
         process.stderr.write(`zcnic: cycle ${s.clock.cycle}, ${s.stats.batches} batches, ${cps} cycles/s\n`);
       },
     });
@@ -152,6 +156,7 @@ async function main(): Promise<number> {
     fail(`cannot listen on ${host}:${port}: ${(e as Error).message}`, EXIT.E_PEER_GONE);
   }
   const wallS = r.wallSeconds;
+  const simS = r.simSeconds;
   const simExit = r.simExitCode;
 
   const errors: string[] = [];
@@ -180,8 +185,11 @@ async function main(): Promise<number> {
     reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2)),
     simulated_cycles: r.cycles,
     simulated_ns: (r.cycles * params.clock_period_ps) / 1000,
+    // launch until the simulator's HELLO (Verilator build, simulator start-up), then the run itself
+    startup_seconds: Number(r.startupSeconds.toFixed(3)),
+    sim_seconds: Number(simS.toFixed(3)),
     wall_seconds: Number(wallS.toFixed(3)),
-    cycles_per_second: Math.round(r.cycles / wallS),
+    cycles_per_second: simS > 0 ? Math.round(r.cycles / simS) : 0,
     bridge: {
       messages: r.transcript?.messages ?? 0,
       frames_in: r.frames.in,
@@ -201,8 +209,8 @@ async function main(): Promise<number> {
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   for (const e of errors) process.stderr.write(`zcnic: ${e}\n`);
   process.stderr.write(
-    `zcnic: ${summary.result.toUpperCase()} ${scenario.name} seed=${seed}: ${r.cycles} cycles in ${wallS.toFixed(2)} s ` +
-      `(${summary.cycles_per_second} cycles/s), ${summary.bridge.messages} bridge messages, transcript sha256 ${summary.transcript_sha256?.slice(0, 16) ?? '-'}\n` +
+    `zcnic: ${summary.result.toUpperCase()} ${scenario.name} seed=${seed}: ${r.cycles} cycles in ${simS.toFixed(2)} s ` +
+      `(${summary.cycles_per_second} cycles/s; start-up ${r.startupSeconds.toFixed(2)} s, wall ${wallS.toFixed(2)} s), ${summary.bridge.messages} bridge messages, transcript sha256 ${summary.transcript_sha256?.slice(0, 16) ?? '-'}\n` +
       `zcnic: run folder ${relative(repoRoot, runDir)} (also sim/out/latest)\n` +
       (args.waves ? `zcnic: waves: gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}\n` : ''),
   );

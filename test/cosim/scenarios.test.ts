@@ -18,6 +18,9 @@ interface Summary {
   exit_code: number;
   reproduce: string;
   simulated_cycles: number;
+  startup_seconds: number;
+  sim_seconds: number;
+  wall_seconds: number;
   cycles_per_second: number;
   bridge: { messages: number };
   device: { dmaReads: number; dmaWrites: number; dmaFaults: number; irqs: number; mmioReads: number };
@@ -64,6 +67,21 @@ describe('co-simulation: host + cocotb + Verilator', () => {
     expect(summary.device.irqs).toBe(17);
     expect(summary.device.dmaReads).toBeGreaterThanOrEqual(34);
     expect(summary.simulated_cycles).toBeGreaterThan(0);
+  });
+
+  it('reports start-up (build, simulator launch) and simulation time apart; cycles/s counts the simulation only', () => {
+    const { summary, stderr } = sim('probe', 2);
+    const { startup_seconds: up, sim_seconds: run, wall_seconds: wall, simulated_cycles: cycles } = summary;
+    expect(up).toBeGreaterThan(0.1); // a Python process and a simulator start, at least
+    expect(run).toBeGreaterThan(0);
+    expect(Math.abs(wall - (up + run))).toBeLessThanOrEqual(0.002); // rounding of three figures
+    expect(Math.abs(summary.cycles_per_second - cycles / run) / (cycles / run)).toBeLessThan(0.01);
+    expect(summary.cycles_per_second).toBeGreaterThan(Math.round(cycles / wall));
+    const m = /zcnic: PASS probe seed=2: (\d+) cycles in ([\d.]+) s \((\d+) cycles\/s; start-up ([\d.]+) s, wall ([\d.]+) s\), /.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    const [, c, r, cps, u, w] = m!.map(Number);
+    expect([c, cps]).toEqual([cycles, summary.cycles_per_second]);
+    for (const [shown, exact] of [[r, run], [u, up], [w, wall]] as const) expect(Math.abs(shown! - exact)).toBeLessThanOrEqual(0.006);
   });
 
   it('two runs with the same seed give the same transcript, a different seed another', () => {
