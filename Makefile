@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-SCENARIO ?= copy
+SCENARIO ?= traffic
 SEED ?= 1
 WAVES ?= 0
 
@@ -18,7 +18,7 @@ VITEST := node_modules/.bin/vitest
 .PHONY: help setup waves-deps sim sim-dut test lint gen gen-check bench clean
 
 help:
-	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES))"
+	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1)"
 	@echo "make test   run every test (vitest + cocotb) and print 'N passed, N failed'"
 	@echo "make lint   verilator --lint-only -Wall on rtl/, every module elaborated with its defaults, tsc --noEmit"
 	@echo "make bench  print bridge and simulation speed figures"
@@ -54,7 +54,9 @@ gen-check: $(NODE_STAMP)
 # --- the main job -------------------------------------------------------------------------------
 
 sim: setup gen-check $(if $(filter 1,$(WAVES)),waves-deps)
-	$(TSX) src/cli/sim.ts --scenario $(SCENARIO) --seed $(SEED) $(if $(filter 1,$(WAVES)),--waves)
+	$(TSX) src/cli/sim.ts --scenario $(SCENARIO) --seed $(SEED) $(if $(filter 1,$(WAVES)),--waves) \
+	  $(if $(FRAMES),--frames $(FRAMES)) $(if $(IOMMU),--iommu $(IOMMU)) $(if $(POOL),--pool $(POOL)) \
+	  $(if $(SWIOTLB),--swiotlb $(SWIOTLB)) $(if $(filter 1,$(FAULTS)),--faults)
 
 # The simulator half on its own, for a host started elsewhere with --listen.
 sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)

@@ -155,6 +155,21 @@ function inprocNic(dataWidth: number, frames: number): NicFigures {
   return JSON.parse(readFileSync(outFile, 'utf8')) as NicFigures;
 }
 
+const TRAFFIC_FRAMES = 300;
+
+/** `make sim SCENARIO=traffic FRAMES=n`: frames (sent) and the simulation's own wall time. */
+function trafficOverBridge(frames: number): { frames: number; cycles: number; sim_s: number } {
+  const out = join(OUT, 'traffic');
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/sim.ts', '--scenario', 'traffic', '--frames', String(frames), '--out', out], {
+    cwd: repoRoot, encoding: 'utf8', timeout: 600_000,
+  });
+  if (r.status !== 0) throw new Error(`traffic run failed (exit ${r.status}):\n${r.stderr}`);
+  const s = JSON.parse(readFileSync(join(out, readlinkSync(join(out, 'latest')), 'summary.json'), 'utf8')) as {
+    simulated_cycles: number; sim_seconds: number; host: { frames_sent: number };
+  };
+  return { frames: s.host.frames_sent, cycles: s.simulated_cycles, sim_s: s.sim_seconds };
+}
+
 /** nic_bench: frames through TX, loopback and RX, every byte checked; its last line is JSON. */
 function harnessNic(bin: string, frames: number): NicFigures {
   const r = spawnSync(bin, ['--frames', String(frames), '--seed', '1', '--json'], { encoding: 'utf8' });
@@ -228,6 +243,13 @@ async function main(): Promise<void> {
     put(`NIC cocotb DATA_WIDTH=${dw}: simulated cycles (${co.frames} frames)`, co.cycles, 'cycles');
     put(`NIC cocotb DATA_WIDTH=${dw}: cycles_per_s`, co.cycles_per_s, 'cycles/s');
     put(`NIC cocotb DATA_WIDTH=${dw}: frames per wall s`, co.frames / co.wall_s, 'frames/s');
+    if (dw === 64) {
+      // the product's path: the TS driver (rings, NAPI, page_pool, IOMMU) over the bridge
+      const t = trafficOverBridge(TRAFFIC_FRAMES);
+      put(`TS driver over the bridge (traffic, ${t.frames} frames): frames per wall s (sim only)`, t.frames / t.sim_s, 'frames/s');
+      put('TS driver over the bridge: cycles_per_s', t.cycles / t.sim_s, 'cycles/s');
+      put('TS driver over the bridge / in-process cocotb NIC, frames per wall s (DATA_WIDTH=64)', t.frames / t.sim_s / (co.frames / co.wall_s), 'x');
+    }
     const bin = buildHarness('nic_bench', dw);
     const runs = await repeat(async () => harnessNic(bin, NIC_HARNESS_FRAMES));
     const h = median(runs.map((r) => r.cycles_per_s));

@@ -13,7 +13,7 @@ import { BridgeError } from '../bridge/errors.js';
 import { runCosim, type CosimResult } from '../bridge/run.js';
 import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
 import { defaultParams, isLoopback } from '../bridge/server.js';
-import { SCENARIOS, scenarioNames } from '../scenarios/index.js';
+import { DEFAULT_SCENARIO, SCENARIOS, scenarioNames, type ScenarioOptions } from '../scenarios/index.js';
 import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
 import { eventFilterFile } from '../debug/events.js';
 
@@ -39,14 +39,47 @@ function intArg(v: string | undefined, name: string, dflt: number): number {
 const BEHAVIOUR_OPTIONS = ['--sync-window', '--link-latency', '--max-cycles', '--max-frame', '--timeout'];
 
 /** The command that reproduces this run: `make sim ...`, or the CLI when other options were given. */
-function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[]): string {
+function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[], o: ScenarioOptions = {}): string {
   const extra: string[] = [];
+  const make = [
+    o.frames !== undefined ? ` FRAMES=${o.frames}` : '', o.iommu ? ` IOMMU=${o.iommu}` : '', o.pool ? ` POOL=${o.pool}` : '',
+    o.swiotlb ? ` SWIOTLB=${o.swiotlb}` : '', o.faults ? ' FAULTS=1' : '',
+  ].join('');
+  const cli = [
+    o.frames !== undefined ? ` --frames ${o.frames}` : '', o.iommu ? ` --iommu ${o.iommu}` : '', o.pool ? ` --pool ${o.pool}` : '',
+    o.swiotlb ? ` --swiotlb ${o.swiotlb}` : '', o.faults ? ' --faults' : '',
+  ].join('');
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     if (BEHAVIOUR_OPTIONS.includes(name)) extra.push(`${name} ${inline ?? argv[++i] ?? ''}`);
   }
-  if (extra.length === 0) return `make sim SCENARIO=${scenario} SEED=${seed}${waves ? ' WAVES=1' : ''}`;
-  return `node_modules/.bin/tsx src/cli/sim.ts --scenario ${scenario} --seed ${seed}${waves ? ' --waves' : ''} ${extra.join(' ')}`;
+  if (extra.length === 0) return `make sim SCENARIO=${scenario} SEED=${seed}${make}${waves ? ' WAVES=1' : ''}`;
+  return `node_modules/.bin/tsx src/cli/sim.ts --scenario ${scenario} --seed ${seed}${cli}${waves ? ' --waves' : ''} ${extra.join(' ')}`;
+}
+
+/** FRAMES= IOMMU= POOL= FAULTS= SWIOTLB=: checked here, so a typo is a usage error, not a default. */
+function scenarioOptions(
+  a: { frames?: string | undefined; iommu?: string | undefined; pool?: string | undefined; faults?: boolean | undefined; swiotlb?: string | undefined },
+  takes: readonly (keyof ScenarioOptions)[],
+): ScenarioOptions {
+  const o: { -readonly [K in keyof ScenarioOptions]: ScenarioOptions[K] } = {};
+  const pick = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined => {
+    if (v === undefined || v === '') return undefined;
+    if (!(allowed as readonly string[]).includes(v)) fail(`--${name} must be one of ${allowed.join('|')}, got '${v}'`);
+    return v as T;
+  };
+  if (a.frames !== undefined && a.frames !== '') o.frames = intArg(a.frames, 'frames', 0);
+  const iommu = pick('iommu', a.iommu, ['strict', 'lazy', 'passthrough', 'off'] as const);
+  if (iommu) o.iommu = iommu;
+  const pool = pick('pool', a.pool, ['normal', 'dma32'] as const);
+  if (pool) o.pool = pool;
+  const sw = pick('swiotlb', a.swiotlb, ['auto', 'off'] as const);
+  if (sw) o.swiotlb = sw;
+  if (a.faults) o.faults = true;
+  for (const k of Object.keys(o) as (keyof ScenarioOptions)[]) {
+    if (!takes.includes(k)) fail(`this scenario takes no --${k} option`);
+  }
+  return o;
 }
 
 function stampName(d: Date): string {
@@ -59,7 +92,12 @@ async function main(): Promise<number> {
   try {
     args = parseArgs({
       options: {
-        scenario: { type: 'string', default: 'copy' },
+        scenario: { type: 'string', default: DEFAULT_SCENARIO },
+        frames: { type: 'string' },
+        iommu: { type: 'string' },
+        pool: { type: 'string' },
+        faults: { type: 'boolean', default: false },
+        swiotlb: { type: 'string' },
         seed: { type: 'string' },
         waves: { type: 'boolean', default: false },
         listen: { type: 'string' },
@@ -81,8 +119,9 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const scenario = SCENARIOS[args.scenario ?? 'copy'];
+  const scenario = SCENARIOS[args.scenario ?? DEFAULT_SCENARIO];
   if (!scenario) fail(`unknown scenario '${args.scenario}'`);
+  const sopts = scenarioOptions(args, scenario.options ?? []);
   const seed = intArg(args.seed, 'seed', 1);
   const token = args.token ?? process.env['ZCNIC_TOKEN'];
   const timeoutS = intArg(args.timeout ?? process.env['ZCNIC_BRIDGE_TIMEOUT'], 'timeout', LINK_DEFAULTS.timeoutS);
@@ -110,7 +149,7 @@ async function main(): Promise<number> {
   rmSync(latest, { force: true });
   symlinkSync(relative(outRoot, runDir), latest);
 
-  const instance = scenario.setup(seed);
+  const instance = scenario.setup(seed, sopts);
   // Progress figures count from the handshake: the build and the simulator's start-up come first.
   let simStart = performance.now();
   let lastReport = simStart;
@@ -148,7 +187,7 @@ async function main(): Promise<number> {
         if (now - lastReport < 2000) return;
         lastReport = now;
         const cps = Math.round(s.clock.cycle / ((now - simStart) / 1000));
-        process.stderr.write(`zcnic: cycle ${s.clock.cycle}, ${s.stats.batches} batches, ${cps} cycles/s\n`);
+        process.stderr.write(`zcnic: cycle ${s.clock.cycle}, ${s.stats.batches} batches, ${cps} cycles/s${instance.progress ? `, ${instance.progress()}` : ''}\n`);
       },
     });
   } catch (e) {
@@ -182,7 +221,7 @@ async function main(): Promise<number> {
     seed,
     result: exitCode === 0 ? 'pass' : 'fail',
     exit_code: exitCode,
-    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2)),
+    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2), sopts),
     simulated_cycles: r.cycles,
     simulated_ns: (r.cycles * params.clock_period_ps) / 1000,
     // launch until the simulator's HELLO (Verilator build, simulator start-up), then the run itself

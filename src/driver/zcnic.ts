@@ -4,19 +4,19 @@
 
 import { ABI_HASH32, ABI_VERSION, COPY_DESC, COPY_ERR, FEATURE, NIC_ID, REG, regField } from '../abi/regs.js';
 import type { Device } from '../device/device.js';
+import { DriverError } from './errors.js';
 import { GFP_KERNEL } from '../mem/page_alloc.js';
 import {
   DMA_BIT_MASK, DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_alloc_coherent, dma_free_coherent, dma_map_single,
   dma_mapping_error, dma_set_mask_and_coherent, dma_unmap_single, type Device as DmaDevice, type HostPlatform,
 } from '../platform/host.js';
 
-export class ProbeError extends Error {
-  override readonly name = 'ProbeError';
+export class ProbeError extends DriverError {
   constructor(
-    readonly code: 'E_PROBE_ID' | 'E_PROBE_VERSION' | 'E_PROBE_ABI' | 'E_PROBE_FEATURE' | 'E_PROBE_PARAMS' | 'E_PROBE_DMA',
+    code: 'E_PROBE_ID' | 'E_PROBE_VERSION' | 'E_PROBE_ABI' | 'E_PROBE_FEATURE' | 'E_PROBE_PARAMS' | 'E_PROBE_DMA',
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
@@ -94,6 +94,8 @@ export class ZcnicDriver {
     }
     const features = await this.dev.readReg(REG.FEATURES);
     if (!(features & FEATURE.COPY_ENGINE)) throw new ProbeError('E_PROBE_FEATURE', 'device has no copy engine');
+    // a known state, whatever a previous driver left: engines, queues, statistics
+    await this.dev.writeReg(REG.CTRL, 1);
     const params = await this.dev.readReg(REG.PARAMS);
     const params2 = await this.dev.readReg(REG.PARAMS2);
     this.info = {

@@ -22,9 +22,9 @@ export interface ScenarioHost {
 /** The NIC's DMA data path in bytes (nic_top's default DATA_WIDTH of 64 bits). */
 export const NIC_DATA_BYTES = DEFAULT_BUILD.DATA_BYTES;
 
-export function scenarioHost(iommu: IommuChoice): ScenarioHost {
+export function scenarioHost(iommu: IommuChoice, opts: { readonly swiotlb?: 'auto' | 'off' } = {}): ScenarioHost {
   const clock = new ManualClock(LINK_DEFAULTS.clockPeriodPs);
-  const host = new HostPlatform({ clock, iommu: iommu === 'none' ? false : { mode: iommu } });
+  const host = new HostPlatform({ clock, iommu: iommu === 'none' ? false : { mode: iommu }, swiotlb: opts.swiotlb ?? 'auto' });
   const pdev = host.createDevice({ name: '0000:01:00.0', driver: 'zcnic' });
   return {
     clock,

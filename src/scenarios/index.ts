@@ -16,6 +16,19 @@ export interface ScenarioInstance {
   main(dev: Device): Promise<void>;
   /** Figures for summary.json. */
   report?(): Record<string, unknown>;
+  /** One line on how far the run is (frames done), for the progress line. */
+  progress?(): string;
+}
+
+/** `make sim` options a scenario may take (FRAMES=, IOMMU=, POOL=, FAULTS=). */
+export interface ScenarioOptions {
+  readonly frames?: number;
+  readonly iommu?: 'strict' | 'lazy' | 'passthrough' | 'off';
+  readonly pool?: 'normal' | 'dma32';
+  /** Inject IOMMU faults mid-traffic (an unmapped RX buffer, a TX fragment unmapped early). */
+  readonly faults?: boolean;
+  /** 'off': no swiotlb (swiotlb=noforce), so pages the device cannot reach cannot be mapped. */
+  readonly swiotlb?: 'auto' | 'off';
 }
 
 export interface Scenario {
@@ -23,14 +36,21 @@ export interface Scenario {
   readonly description: string;
   /** Fail the scenario if it has not finished by this cycle. */
   readonly maxCycles: number;
-  setup(seed: number): ScenarioInstance;
+  setup(seed: number, opts?: ScenarioOptions): ScenarioInstance;
+  /** The options it takes; any other given is a usage error. */
+  readonly options?: readonly (keyof ScenarioOptions)[];
 }
 
 import { copyScenario } from './copy.js';
 import { faultScenario } from './fault.js';
 import { probeScenario } from './probe.js';
+import { trafficScenario } from './traffic.js';
+
+/** The default of `make sim`. */
+export const DEFAULT_SCENARIO = 'traffic';
 
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  [trafficScenario.name]: trafficScenario,
   [copyScenario.name]: copyScenario,
   [probeScenario.name]: probeScenario,
   [faultScenario.name]: faultScenario,

@@ -1,0 +1,270 @@
+// traffic (the default scenario): the TS driver moves seeded frames through the RTL NIC.
+// Frames of 60..9000 bytes over several flows (VLAN and non-IP among them, checksum offload on
+// and off, some with bad checksums) go out on every TX queue as scatter-gather packet buffers in
+// pages above 4 GiB. The first half comes back through MAC loopback; for the second half
+// loopback is off, every frame leaving the MAC is checked on the wire (checksums inserted) and
+// put back on MAC RX by the host, together with frames marked bad that the NIC must drop.
+// NAPI receives them from page_pool buffers; every frame is checked byte for byte against the
+// RX queue its flow must reach (the steering model), with its checksum verdict, RSS hash and
+// header split. At the end the driver is removed and nothing may be left behind.
+
+import type { Device } from '../device/device.js';
+import { ZcnicDriver } from '../driver/zcnic.js';
+import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev, type NetdevConfig } from '../driver/netdev.js';
+import { ZcnicEthtool } from '../driver/ethtool.js';
+import type { RxMeta } from '../driver/rxq.js';
+import { NETDEV_TX_BUSY } from '../driver/txq.js';
+import { GFP_KERNEL, get_order } from '../mem/page_alloc.js';
+import { PAGE_SIZE } from '../mem/phys.js';
+import { hex } from '../mem/errors.js';
+import { page_pool_get_stats, page_pool_inflight } from '../net/core/page_pool.js';
+import { alloc_skb, kfree_skb, skb_copy_bits, skb_add_rx_frag, skb_put_data, type SkBuff } from '../net/core/skbuff.js';
+import { Rng } from '../util/rng.js';
+import { trafficFrames, sgSplit, expectRx, seqOf, programSteering, type PktgenFrame, type RxExpectation } from './traffic_frames.js';
+import type { Scenario, ScenarioOptions } from './index.js';
+import { hostInstance, hostReport, scenarioHost, type IommuChoice, type ScenarioHost } from './host.js';
+
+/** Frames in flight at once: below what the RX rings hold, so no frame is dropped for want of a buffer. */
+const WINDOW = 24;
+/** Cycles without any progress after which the run stops waiting for frames. */
+const STALL_CYCLES = 400_000;
+/** Frames put on MAC RX marked bad, in the wire half. */
+const BAD_FRAMES = 4;
+
+interface Pending {
+  readonly f: PktgenFrame;
+  readonly exp: RxExpectation;
+  readonly wire: boolean;
+}
+
+export interface TrafficReport {
+  frames_sent: number;
+  frames_received: number;
+  bytes_sent: number;
+  bytes_received: number;
+  frames_checked: number;
+  frames_dropped_by_filter: number;
+  frames_lost_to_faults: number;
+  wire_frames_checked: number;
+  bad_frames_injected: number;
+}
+
+function firstDiff(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+export const trafficScenario: Scenario = {
+  name: 'traffic',
+  description: 'seeded frames on every TX queue through the RTL (MAC loopback, then the wire), received by NAPI from page_pool buffers, each checked byte for byte',
+  maxCycles: 200_000_000,
+  options: ['frames', 'iommu', 'pool', 'faults', 'swiotlb'],
+  setup(seed: number, opts: ScenarioOptions = {}) {
+    const frames = opts.frames ?? 500;
+    const iommu: IommuChoice = opts.iommu === 'off' ? 'none' : (opts.iommu ?? 'strict');
+    const h: ScenarioHost = scenarioHost(iommu, { swiotlb: opts.swiotlb ?? 'auto' });
+    const rng = new Rng(seed);
+    const cfg: NetdevConfig = { ...DEFAULT_NETDEV_CONFIG, poolZone: opts.pool ?? 'normal' };
+    const rep: TrafficReport = {
+      frames_sent: 0, frames_received: 0, bytes_sent: 0, bytes_received: 0, frames_checked: 0,
+      frames_dropped_by_filter: 0, frames_lost_to_faults: 0, wire_frames_checked: 0, bad_frames_injected: 0,
+    };
+    const perQueue = { tx: [] as number[], rx: [] as number[] };
+    const pending = new Map<number, Pending>();
+    let nd: ZcnicNetdev | undefined;
+    let ethtoolStats: Record<string, number> = {};
+    let poolReport: Record<string, unknown> = {};
+    let failure: Error | undefined;
+    let wake: (() => void) | null = null;
+    let lastProgress = 0;
+    const signal = (): void => {
+      lastProgress = h.clock.cycle;
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const fail = (msg: string): void => {
+      failure ??= new Error(msg);
+      signal();
+    };
+
+    const onRx = (skb: SkBuff, meta: RxMeta): void => {
+      const bytes = skb_copy_bits(skb, 0, skb.len);
+      if (!bytes) return fail(`RX queue ${meta.queue}: skb_copy_bits of ${skb.len} bytes failed`);
+      kfree_skb(skb); // back to its page_pool, directly: we are inside the NAPI poll
+      rep.frames_received++;
+      rep.bytes_received += bytes.length;
+      perQueue.rx[meta.queue] = (perQueue.rx[meta.queue] ?? 0) + 1;
+      const seq = seqOf(bytes);
+      const p = seq === undefined ? undefined : pending.get(seq);
+      if (!p) return fail(`RX queue ${meta.queue} at cycle ${meta.cycle}: a ${bytes.length}-byte frame no one sent (seq ${seq ?? 'none'})`);
+      pending.delete(seq!);
+      const where = `frame seq ${seq} (${p.f.wire.length} bytes, TX queue ${p.f.txq}, ${p.f.kind}) on RX queue ${meta.queue} at cycle ${meta.cycle}`;
+      const d = firstDiff(bytes, p.f.wire);
+      if (d >= 0) return fail(`${where}: byte ${d} is ${bytes[d] === undefined ? 'missing' : hex(bytes[d]!)}, expected ${p.f.wire[d] === undefined ? 'the end' : hex(p.f.wire[d]!)}`);
+      const e = p.exp;
+      const got = { queue: meta.queue, rssHash: meta.rssHash, hashValid: meta.hashValid, filterHit: meta.filterHit, filterIndex: meta.filterIndex, csum: meta.csum, hdrLen: meta.hdrLen, split: meta.split, descriptors: meta.descriptors };
+      const want = { queue: e.queue, rssHash: e.rssHash, hashValid: e.hashValid, filterHit: e.filterHit, filterIndex: e.filterIndex, csum: e.csum, hdrLen: e.hdrLen, split: e.split, descriptors: e.descriptors };
+      for (const k of Object.keys(want) as (keyof typeof want)[]) {
+        if (k === 'rssHash' && !('hashChecked' in e && e.hashChecked)) continue;
+        if (got[k] !== want[k]) return fail(`${where}: ${k} is ${String(got[k])}, the model says ${String(want[k])}`);
+      }
+      rep.frames_checked++;
+      signal();
+    };
+
+    return {
+      ...hostInstance(h),
+      progress: () => `${rep.frames_checked}/${rep.frames_sent} frames checked of ${frames}`,
+      async main(dev: Device) {
+        const drv = new ZcnicDriver(dev, h.host, h.pdev);
+        const info = await drv.probe();
+        nd = new ZcnicNetdev(dev, h.host, h.pdev, info, cfg, onRx);
+        const et = new ZcnicEthtool(nd);
+        const tables = await programSteering(et, rng, info.rxQueues);
+        await nd.open();
+        const netdev = nd;
+        for (const t of netdev.txq) t.onWake = signal;
+
+        const wait = async (): Promise<void> => {
+          // progress or a timeout of simulated time, whichever first
+          await Promise.race([new Promise<void>((r) => (wake = r)), dev.sleep(4096)]);
+          await netdev.settle();
+          if (failure) throw failure;
+        };
+        const all = trafficFrames(seed, frames, info.txQueues);
+        const half = Math.ceil(all.length / 2);
+        const faultAt = opts.faults ? [Math.floor(all.length / 4), Math.floor((3 * all.length) / 8)] : [];
+        let i = 0;
+        while (i < all.length) {
+          if (i === half) {
+            await drain();
+            await startWire(dev, netdev);
+          }
+          if (faultAt[0] === i && !netdev.rxq[i % netdev.rxq.length]!.poisonAhead()) throw new Error('no RX descriptor to poison');
+          if (faultAt[1] === i) netdev.txq[all[i]!.txq]!.injectStaleFragment = true;
+          if (pending.size >= WINDOW) {
+            await wait();
+            continue;
+          }
+          // a burst of 1..6 frames with xmit_more on all but the last of each queue
+          const burst = all.slice(i, Math.min(i + rng.int(1, 6), all.length, i + WINDOW - pending.size, i >= half ? all.length : half));
+          let busy = false;
+          for (let k = 0; k < burst.length; k++) {
+            const f = burst[k]!;
+            const more = burst.slice(k + 1).some((g) => g.txq === f.txq);
+            const skb = txSkb(h, f, rng);
+            const exp = expectRx(f, tables, { hdrSplit: cfg.hdrSplit, bufSize: cfg.rxBufSize });
+            if (exp.drop) rep.frames_dropped_by_filter++;
+            else pending.set(f.seq, { f, exp, wire: i + k >= half });
+            const rc = netdev.start_xmit(f.txq, skb, { csumIp: f.csumIp, csumL4: f.csumL4 }, more);
+            if (rc === NETDEV_TX_BUSY) {
+              pending.delete(f.seq);
+              if (exp.drop) rep.frames_dropped_by_filter--;
+              kfree_skb(skb);
+              for (const t of netdev.txq) if (t.bellPending) t.flushBell(false);
+              busy = true;
+              break;
+            }
+            rep.frames_sent++;
+            rep.bytes_sent += f.wire.length;
+            perQueue.tx[f.txq] = (perQueue.tx[f.txq] ?? 0) + 1;
+            i++;
+          }
+          if (busy) await wait();
+        }
+        await drain();
+
+        async function drain(): Promise<void> {
+          lastProgress = h.clock.cycle;
+          while (pending.size > 0) {
+            if (h.clock.cycle - lastProgress > STALL_CYCLES) break;
+            await wait();
+          }
+          if (pending.size > 0 && !opts.faults) {
+            const [seq, p] = pending.entries().next().value as [number, Pending];
+            throw new Error(`${pending.size} frames never arrived, first seq ${seq} (TX queue ${p.f.txq}, ${p.f.wire.length} bytes, expected on RX queue ${p.exp.queue})`);
+          }
+        }
+
+        async function startWire(d: Device, n: ZcnicNetdev): Promise<void> {
+          await n.io.write(0x28 /* MAC_CTRL */, 0);
+          d.onEthTx((tx) => {
+            const seq = seqOf(tx.frame);
+            const p = seq === undefined ? undefined : pending.get(seq);
+            if (p && firstDiff(tx.frame, p.f.wire) !== -1) return fail(`frame seq ${seq} left the MAC at cycle ${tx.cycle} differing from its wire form at byte ${firstDiff(tx.frame, p.f.wire)}`);
+            if (p) rep.wire_frames_checked++;
+            d.ethRx(0, tx.frame);
+          });
+          for (let b = 0; b < BAD_FRAMES; b++) {
+            d.ethRx(0, rng.bytes(rng.int(60, 1500)), { bad: true });
+            rep.bad_frames_injected++;
+          }
+        }
+
+        if (opts.faults) {
+          rep.frames_lost_to_faults = pending.size;
+          for (const [seq, p] of pending) {
+            const q = nd.queueErrors.map((r) => r.queue);
+            if (!q.includes(`txq${p.f.txq}`) && !q.includes(`rxq${p.exp.queue}`)) {
+              throw new Error(`frame seq ${seq} (TX queue ${p.f.txq} -> RX queue ${p.exp.queue}) was lost on queues that had no error`);
+            }
+          }
+          if (nd.queueErrors.length < 2) throw new Error(`${nd.queueErrors.length} queue errors, 2 were injected`);
+          if (nd.queueErrors.some((r) => r.recoveredAt === null)) throw new Error('a queue was not recovered');
+        }
+        ethtoolStats = await et.get_ethtool_stats();
+        if (ethtoolStats['rx_drop_nodesc'] !== 0) throw new Error(`${ethtoolStats['rx_drop_nodesc']} frames dropped for want of RX descriptors`);
+        if (!opts.faults && ethtoolStats['rx_drop_bad'] !== rep.bad_frames_injected) {
+          throw new Error(`STAT_RX_DROP_BAD is ${ethtoolStats['rx_drop_bad']}, ${rep.bad_frames_injected} bad frames were injected`);
+        }
+        if (ethtoolStats['rx_drop_filter'] !== rep.frames_dropped_by_filter) {
+          throw new Error(`STAT_RX_DROP_FILTER is ${ethtoolStats['rx_drop_filter']}, the model dropped ${rep.frames_dropped_by_filter}`);
+        }
+        const pools = netdev.rxq.map((r) => r.pool);
+        poolReport = { per_queue: pools.map((p) => page_pool_get_stats(p)) };
+        await netdev.stop();
+        await drv.remove();
+        const inflight = pools.map((p) => page_pool_inflight(p));
+        poolReport['inflight_after_remove'] = inflight.reduce((a, b) => a + b, 0);
+        if (inflight.some((n) => n !== 0)) throw new Error(`page_pool pages in flight after remove: ${inflight.join(', ')}`);
+        h.host.driverUnbind(h.pdev);
+        h.host.debug?.assertClean(true);
+      },
+      report: () => ({
+        ...rep,
+        per_queue: { tx_frames: perQueue.tx, rx_frames: perQueue.rx },
+        options: { frames, iommu: opts.iommu ?? 'strict', pool: cfg.poolZone, faults: opts.faults ?? false },
+        mmio_reads: nd?.mmioReads ?? null,
+        mmio_reads_per_frame: nd && rep.frames_sent ? nd.mmioReads.fastpath / rep.frames_sent : null,
+        queue_errors: nd?.queueErrors.map((r) => ({ ...r, errAddr: hex(r.errAddr), fault: r.fault ? { ...r.fault, addr: hex(r.fault.addr) } : null })) ?? [],
+        ethtool_stats: ethtoolStats,
+        page_pool: poolReport,
+        ...hostReport(h),
+      }),
+    };
+  },
+};
+
+/** An skb like the stack's: the headers in the linear part, the rest in page fragments above 4 GiB. */
+function txSkb(h: ScenarioHost, f: PktgenFrame, rng: Rng): SkBuff {
+  const pieces = sgSplit(rng, f.sent.length);
+  const headLen = pieces[0]!;
+  const skb = alloc_skb(h.host, headLen, GFP_KERNEL);
+  if (!skb) throw new Error('out of memory for an skb head');
+  skb_put_data(skb, f.sent.subarray(0, headLen));
+  let off = headLen;
+  for (let i = 1; i < pieces.length; i++) {
+    const n = pieces[i]!;
+    const pageOff = rng.int(0, 4096 - 1) & ~63;
+    const order = get_order(pageOff + n);
+    const page = h.host.pages.alloc_pages(GFP_KERNEL, order);
+    if (!page) throw new Error('out of memory for a TX fragment');
+    h.host.cpuWrite(page.phys + BigInt(pageOff), f.sent.subarray(off, off + n));
+    // skb_fill_page_desc leaves len/data_len/truesize to the caller; this accounts all three
+    skb_add_rx_frag(skb, i - 1, page, pageOff, n, PAGE_SIZE << order);
+    off += n;
+  }
+  return skb;
+}
