@@ -9,6 +9,8 @@ import { TRACE_EVENT, traceQueue } from '../debug/events.js';
 import type { Device } from '../device/device.js';
 import { hex } from '../mem/errors.js';
 import { NapiStruct } from '../net/core/napi.js';
+import { SKB_WITH_OVERHEAD } from '../net/core/skbuff.js';
+import { PAGE_SIZE } from '../mem/phys.js';
 import type { SkBuff } from '../net/core/skbuff.js';
 import type { HostPlatform, Device as DmaDevice, DeviceFault } from '../platform/host.js';
 import { DriverError } from './errors.js';
@@ -36,6 +38,8 @@ export interface NetdevConfig {
   readonly rxMemModel: RxMemModel;
   /** MAC_CTRL.LOOPBACK */
   readonly loopback: boolean;
+  /** Per RX queue: header split and memory model other than the defaults above. */
+  readonly rxQueueOverrides?: Readonly<Record<number, { readonly hdrSplit?: boolean; readonly memModel?: RxMemModel }>>;
 }
 
 export const DEFAULT_NETDEV_CONFIG: NetdevConfig = {
@@ -50,6 +54,18 @@ export const DEFAULT_NETDEV_CONFIG: NetdevConfig = {
   rxMemModel: 'readonly',
   loopback: true,
 };
+
+/**
+ * Header split, memory model and data buffer size of RX queue q. A writable-mode queue builds its
+ * skb on the page (napi_build_skb), which keeps the kernel's room for skb_shared_info at the end
+ * of the buffer, so the device may fill only SKB_WITH_OVERHEAD(PAGE_SIZE) of it (3776 bytes,
+ * BUF_SIZE's 64-byte granularity).
+ */
+export function rxQueueLayout(c: NetdevConfig, q: number): { hdrSplit: boolean; memModel: RxMemModel; bufSize: number } {
+  const memModel = c.rxQueueOverrides?.[q]?.memModel ?? c.rxMemModel;
+  const bufSize = memModel === 'writable' ? Math.min(c.rxBufSize, SKB_WITH_OVERHEAD(PAGE_SIZE) & ~63) : c.rxBufSize;
+  return { hdrSplit: c.rxQueueOverrides?.[q]?.hdrSplit ?? c.hdrSplit, memModel, bufSize };
+}
 
 /** One queue error as the driver logged and recovered it. */
 export interface QueueErrorRecord extends QueueErrorInfo {
@@ -123,7 +139,7 @@ export class ZcnicNetdev {
     }
     for (let q = 0; q < this.info.rxQueues; q++) {
       const r = new RxQueue(q, c.rxRingLog2, rxqVector(this.info.txQueues, q), this.host, this.pdev, this.dev, this.io, (x) => this.napiFor(x), {
-        bufSize: c.rxBufSize, hdrSize: c.rxHdrSize, hdrSplit: c.hdrSplit, zone: c.poolZone, memModel: c.rxMemModel,
+        ...rxQueueLayout(c, q), hdrSize: c.rxHdrSize, zone: c.poolZone,
       }, this.rxHandler);
       r.setup();
       this.rxq.push(r);

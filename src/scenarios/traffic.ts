@@ -10,7 +10,7 @@
 
 import type { Device } from '../device/device.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
-import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev, type NetdevConfig } from '../driver/netdev.js';
+import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } from '../driver/netdev.js';
 import { ZcnicEthtool } from '../driver/ethtool.js';
 import type { RxMeta } from '../driver/rxq.js';
 import { NETDEV_TX_BUSY } from '../driver/txq.js';
@@ -65,7 +65,12 @@ export const trafficScenario: Scenario = {
     const iommu: IommuChoice = opts.iommu === 'off' ? 'none' : (opts.iommu ?? 'strict');
     const h: ScenarioHost = scenarioHost(iommu, { swiotlb: opts.swiotlb ?? 'auto' });
     const rng = new Rng(seed);
-    const cfg: NetdevConfig = { ...DEFAULT_NETDEV_CONFIG, poolZone: opts.pool ?? 'normal' };
+    // RX queue 3 without header split, in the writable page mode (headers read in the page);
+    // queue 2 writable too (its non-IP frames are not split); queues 0 and 1 read-only
+    const cfg: NetdevConfig = {
+      ...DEFAULT_NETDEV_CONFIG, poolZone: opts.pool ?? 'normal',
+      rxQueueOverrides: { 2: { memModel: 'writable' }, 3: { hdrSplit: false, memModel: 'writable' } },
+    };
     const rep: TrafficReport = {
       frames_sent: 0, frames_received: 0, bytes_sent: 0, bytes_received: 0, frames_checked: 0,
       frames_dropped_by_filter: 0, frames_lost_to_faults: 0, wire_frames_checked: 0, bad_frames_injected: 0,
@@ -75,6 +80,7 @@ export const trafficScenario: Scenario = {
     let nd: ZcnicNetdev | undefined;
     let ethtoolStats: Record<string, number> = {};
     let poolReport: Record<string, unknown> = {};
+    let rxQueues: { queue: number; hdr_split: boolean; mem_model: string; buf_size: number }[] = [];
     let failure: Error | undefined;
     let wake: (() => void) | null = null;
     let lastProgress = 0;
@@ -155,7 +161,7 @@ export const trafficScenario: Scenario = {
             const f = burst[k]!;
             const more = burst.slice(k + 1).some((g) => g.txq === f.txq);
             const skb = txSkb(h, f, rng);
-            const exp = expectRx(f, tables, { hdrSplit: cfg.hdrSplit, bufSize: cfg.rxBufSize });
+            const exp = expectRx(f, tables, (q) => rxQueueLayout(cfg, q));
             if (exp.drop) rep.frames_dropped_by_filter++;
             else pending.set(f.seq, { f, exp, wire: i + k >= half });
             const rc = netdev.start_xmit(f.txq, skb, { csumIp: f.csumIp, csumL4: f.csumL4 }, more);
@@ -223,6 +229,7 @@ export const trafficScenario: Scenario = {
           throw new Error(`STAT_RX_DROP_FILTER is ${ethtoolStats['rx_drop_filter']}, the model dropped ${rep.frames_dropped_by_filter}`);
         }
         const pools = netdev.rxq.map((r) => r.pool);
+        rxQueues = netdev.rxq.map((r) => ({ queue: r.q, hdr_split: r.cfg.hdrSplit, mem_model: r.cfg.memModel, buf_size: r.cfg.bufSize }));
         poolReport = { per_queue: pools.map((p) => page_pool_get_stats(p)) };
         await netdev.stop();
         await drv.remove();
@@ -236,6 +243,7 @@ export const trafficScenario: Scenario = {
         ...rep,
         per_queue: { tx_frames: perQueue.tx, rx_frames: perQueue.rx },
         options: { frames, iommu: opts.iommu ?? 'strict', pool: cfg.poolZone, faults: opts.faults ?? false },
+        rx_queues: rxQueues,
         mmio_reads: nd?.mmioReads ?? null,
         mmio_reads_per_frame: nd && rep.frames_sent ? nd.mmioReads.fastpath / rep.frames_sent : null,
         queue_errors: nd?.queueErrors.map((r) => ({ ...r, errAddr: hex(r.errAddr), fault: r.fault ? { ...r.fault, addr: hex(r.fault.addr) } : null })) ?? [],

@@ -115,22 +115,25 @@ export async function programSteering(et: ZcnicEthtool, rng: Rng, rxQueues: numb
     if (rc) throw new Error(`filter for queue ${q}: errno ${rc}`);
   }
   if (await et.set_rxnfc_insert({ location: rxQueues, ipProto: 17, dstPort: DROP_PORT, action: 'drop' })) throw new Error('drop filter refused');
-  const defaultQueue = rng.int(0, rxQueues - 1);
+  // queue 2 takes the non-IP frames: unsplit, in the writable page mode
+  void rng;
+  const defaultQueue = rxQueues > 2 ? 2 : 0;
   if (await et.set_default_queue(defaultQueue)) throw new Error('default queue refused');
   return { rxQueues, defaultQueue };
 }
 
 /** What the NIC must report for `wire` (header split on, HDR_SIZE >= 42, BUF_SIZE as given). */
-export function expectRx(f: PktgenFrame, st: Steering, q: { readonly hdrSplit: boolean; readonly bufSize: number }): RxExpectation & { hashChecked: boolean } {
+export function expectRx(f: PktgenFrame, st: Steering, q: (queue: number) => { readonly hdrSplit: boolean; readonly bufSize: number }): RxExpectation & { hashChecked: boolean } {
   const udp = f.kind === 'udp';
   const drop = udp && f.dport === DROP_PORT;
   const filterIndex = udp ? (drop ? st.rxQueues : f.dport - BASE_PORT) : 0;
-  const split = udp && q.hdrSplit;
+  const queue = udp ? (drop ? 0 : f.dport - BASE_PORT) : st.defaultQueue;
+  const split = udp && !drop && q(queue).hdrSplit;
   const hdrLen = split ? UDP_HDR_END : 0;
   const payload = f.wire.length - hdrLen;
   return {
     drop,
-    queue: udp ? (drop ? 0 : f.dport - BASE_PORT) : st.defaultQueue,
+    queue,
     rssHash: 0,
     hashValid: udp,
     hashChecked: false,
@@ -139,7 +142,7 @@ export function expectRx(f: PktgenFrame, st: Steering, q: { readonly hdrSplit: b
     csum: udp ? RX_CSUM.IPV4 | RX_CSUM.IP_OK | RX_CSUM.UDP : 0,
     hdrLen,
     split,
-    descriptors: Math.max(1, Math.ceil(payload / q.bufSize)),
+    descriptors: Math.max(1, Math.ceil(payload / q(queue).bufSize)),
   };
 }
 

@@ -20,6 +20,7 @@ interface TrafficSummary {
     frames_sent: number; frames_received: number; frames_checked: number; frames_dropped_by_filter: number;
     frames_lost_to_faults: number; wire_frames_checked: number; bad_frames_injected: number;
     per_queue: { tx_frames: number[]; rx_frames: number[] };
+    rx_queues: { queue: number; hdr_split: boolean; mem_model: string; buf_size: number }[];
     mmio_reads: { fastpath: number; slowpath: number };
     mmio_reads_per_frame: number;
     queue_errors: { queue: string; codeName: string; errAddr: string; fault: { reason: string } | null; recoveredAt: number | null }[];
@@ -71,6 +72,14 @@ describe('traffic: the TS driver against the RTL', () => {
     expect(pp.every((p) => p.alloc_stats['slow']! <= 8)).toBe(true);
     expectClean(s);
     expect(s.reproduce).toBe('make sim SCENARIO=traffic SEED=3 FRAMES=2000');
+    // both page_pool memory models, with and without header split, and multi-buffer frames
+    const st = h.ethtool_stats;
+    expect(h.rx_queues.map((q) => [q.hdr_split, q.mem_model, q.buf_size])).toEqual([
+      [true, 'readonly', 4096], [true, 'readonly', 4096], [true, 'writable', 3776], [false, 'writable', 3776],
+    ]);
+    expect(st['rx_queue_3_hdr_split']).toBe(0);
+    for (const q of [0, 1, 2, 3]) expect(st[`rx_queue_${q}_multi_buf`]).toBeGreaterThan(0);
+    for (const q of [0, 1, 2]) expect(st[`rx_queue_${q}_hdr_split`]).toBeGreaterThan(0);
   });
 
   it('each DMA configuration passes and shows its cost: passthrough bounces through swiotlb, dma32 pages bounce nothing', () => {
