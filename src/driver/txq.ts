@@ -48,6 +48,9 @@ export interface TxQueueStats {
   descriptors: number;
   splits: number;
   completions: number;
+  /** Streaming DMA mappings made and torn down (one per linear part or page fragment). */
+  maps: number;
+  unmaps: number;
 }
 
 export class TxQueue extends QueueBase {
@@ -68,7 +71,7 @@ export class TxQueue extends QueueBase {
    */
   injectStaleFragment = false;
   readonly stats: TxQueueStats = {
-    packets: 0, bytes: 0, dropped: 0, busy: 0, stops: 0, wakes: 0, doorbells: 0, descriptors: 0, splits: 0, completions: 0,
+    packets: 0, bytes: 0, dropped: 0, busy: 0, stops: 0, wakes: 0, doorbells: 0, descriptors: 0, splits: 0, completions: 0, maps: 0, unmaps: 0,
   };
   /** netif_tx_wake_queue's listeners (the stack's qdisc restarting). */
   onWake: (() => void) | null = null;
@@ -178,11 +181,13 @@ export class TxQueue extends QueueBase {
     if (hl > 0) {
       const dma = dma_map_single(this.pdev, skb_linear_phys(skb), hl, DMA_TO_DEVICE);
       if (dma_mapping_error(this.pdev, dma)) return this.mapFailed(pieces, skb_linear_phys(skb));
+      this.stats.maps++;
       pieces.push({ dma, len: hl, page: false });
     }
     for (const f of skb.frags) {
       const dma = dma_map_page(this.pdev, f.page, f.offset, f.size, DMA_TO_DEVICE);
       if (dma_mapping_error(this.pdev, dma)) return this.mapFailed(pieces, f.page.phys + BigInt(f.offset));
+      this.stats.maps++;
       pieces.push({ dma, len: f.size, page: true });
     }
     return pieces;
@@ -201,6 +206,7 @@ export class TxQueue extends QueueBase {
   private unmapOne(m: { dma: bigint; len: number; page: boolean; unmapped: boolean }): void {
     if (m.unmapped) return;
     m.unmapped = true;
+    this.stats.unmaps++;
     if (m.page) dma_unmap_page(this.pdev, m.dma, m.len, DMA_TO_DEVICE);
     else dma_unmap_single(this.pdev, m.dma, m.len, DMA_TO_DEVICE);
   }

@@ -80,6 +80,7 @@ export const trafficScenario: Scenario = {
     let nd: ZcnicNetdev | undefined;
     let ethtoolStats: Record<string, number> = {};
     let poolReport: Record<string, unknown> = {};
+    let dmaCost: Record<string, number> = {};
     let rxQueues: { queue: number; hdr_split: boolean; mem_model: string; buf_size: number }[] = [];
     let failure: Error | undefined;
     let wake: (() => void) | null = null;
@@ -231,11 +232,23 @@ export const trafficScenario: Scenario = {
         const pools = netdev.rxq.map((r) => r.pool);
         rxQueues = netdev.rxq.map((r) => ({ queue: r.q, hdr_split: r.cfg.hdrSplit, mem_model: r.cfg.memModel, buf_size: r.cfg.bufSize }));
         poolReport = { per_queue: pools.map((p) => page_pool_get_stats(p)) };
+        const txMaps = netdev.txq.reduce((a, t) => a + t.stats.maps, 0);
+        const txUnmaps = netdev.txq.reduce((a, t) => a + t.stats.unmaps, 0);
         await netdev.stop();
         await drv.remove();
         const inflight = pools.map((p) => page_pool_inflight(p));
         poolReport['inflight_after_remove'] = inflight.reduce((a, b) => a + b, 0);
         if (inflight.some((n) => n !== 0)) throw new Error(`page_pool pages in flight after remove: ${inflight.join(', ')}`);
+        const hs = h.host.stats();
+        dmaCost = {
+          // TX maps every piece of every frame; page_pool maps a page once, when it enters the pool
+          maps: txMaps + pools.reduce((a, p) => a + p.pages_state_hold_cnt, 0),
+          unmaps: txUnmaps + pools.reduce((a, p) => a + p.pages_state_release_cnt, 0),
+          tx_maps: txMaps,
+          page_pool_maps: pools.reduce((a, p) => a + p.pages_state_hold_cnt, 0),
+          iotlb_misses: hs.iotlb?.misses ?? 0,
+          bounced_bytes: (hs.swiotlb?.bouncedToDevice ?? 0) + (hs.swiotlb?.bouncedFromDevice ?? 0),
+        };
         h.host.driverUnbind(h.pdev);
         h.host.debug?.assertClean(true);
       },
@@ -244,6 +257,7 @@ export const trafficScenario: Scenario = {
         per_queue: { tx_frames: perQueue.tx, rx_frames: perQueue.rx },
         options: { frames, iommu: opts.iommu ?? 'strict', pool: cfg.poolZone, faults: opts.faults ?? false },
         rx_queues: rxQueues,
+        dma_cost: dmaCost,
         mmio_reads: nd?.mmioReads ?? null,
         mmio_reads_per_frame: nd && rep.frames_sent ? nd.mmioReads.fastpath / rep.frames_sent : null,
         queue_errors: nd?.queueErrors.map((r) => ({ ...r, errAddr: hex(r.errAddr), fault: r.fault ? { ...r.fault, addr: hex(r.fault.addr) } : null })) ?? [],
