@@ -15,11 +15,12 @@ NODE_STAMP := node_modules/.installed
 TSX := node_modules/.bin/tsx
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help setup waves-deps sim sim-dut test lint gen gen-check bench clean
+.PHONY: help setup waves-deps sim sim-dut test soak lint gen gen-check bench clean
 
 help:
 	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1)"
 	@echo "make test   run every test (vitest + cocotb) and print 'N passed, N failed'"
+	@echo "make soak   the long runs: every block configuration and the traffic scenario under SEEDS=8 seeds (FRAMES=5000 each)"
 	@echo "make lint   verilator --lint-only -Wall on rtl/, every module elaborated with its defaults, tsc --noEmit"
 	@echo "make bench  print bridge and simulation speed figures"
 
@@ -67,6 +68,9 @@ sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)
 
 test: setup
 	@bash scripts/test-all.sh
+
+soak: setup
+	@bash scripts/soak.sh
 
 lint: setup
 	bash scripts/lint-rtl.sh

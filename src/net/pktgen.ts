@@ -202,8 +202,10 @@ export function buildFrame(flow: Flow, payload: Uint8Array, o: BuildOptions = {}
   return f;
 }
 
-/** The sequence number a frame carries: after its parsed headers (ARP: after the ARP body). */
+/** The sequence number a frame carries: after its parsed headers (ARP: after the ARP body). A
+ * runt (below ETH_ZLEN) is no frame of ours. */
 export function seqOf(frame: Uint8Array): number | null {
+  if (frame.length < ETH_ZLEN) return null;
   const rec = parseHeaders(frame);
   const off = rec.ethertype === ETH_P_ARP ? rec.l3_offset + ARP_BODY : rec.hdr_len;
   return frame.length >= off + SEQ_BYTES ? be32(frame, off) : null;
@@ -267,7 +269,7 @@ export class Pktgen {
     const flow = weighted<Flow>(r, this.flows.map((f, i) => [f, i < plain ? Math.max(1, Math.round(75 / plain)) : SPECIAL_WEIGHTS[i - plain]!] as const));
     const txq = r.int(0, this.o.txQueues - 1);
     const hdr = flowHdrLen(flow);
-    const size = flow.kind === 'arp' ? pick(r, [this.minLen, r.int(this.minLen, Math.min(this.maxLen, 128))]) : frameSize(r, this.minLen, this.maxLen);
+    const size = flow.kind === 'arp' ? pick(r, [this.minLen, r.int(this.minLen, Math.max(this.minLen, Math.min(this.maxLen, 128)))]) : frameSize(r, this.minLen, this.maxLen);
     // ARP, and now and then a short IPv4 datagram, in a zero-padded frame: padding is never summed
     const padded = flow.kind === 'arp' || (flow.kind !== 'raw' && size < 128 && chance(r, 0.15));
     const payload = padded ? new Uint8Array(SEQ_BYTES + (flow.kind === 'arp' ? 0 : r.int(0, 8))) : r.bytes(Math.max(SEQ_BYTES, size - hdr));

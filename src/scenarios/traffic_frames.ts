@@ -1,25 +1,23 @@
-// The traffic scenario's frames and what the NIC must do with each: a first, self-contained
-// generator (IPv4/UDP flows steered by exact-match filters on the destination port, one per RX
-// queue, and non-IP frames to the default queue), until the full pktgen and steering model
-// (RSS, VLAN, TCP, checksums) take its place.
+// The traffic scenario's frames and what the NIC must do with each: pktgen's seeded mix (UDP and
+// TCP flows, VLAN tags, IPv4 fragments, ARP and raw EtherTypes, checksum offload on and off, bad
+// IP and UDP checksums, a filter port, a drop port, another MAC) and the model of the RTL
+// (src/model/: parse, checksum verdict, steering with RSS, buffer layout) as the scoreboard.
 
-import { RX_CSUM } from '../abi/regs.js';
-import type { ZcnicEthtool } from '../driver/ethtool.js';
-import { PAGE_SIZE } from '../mem/phys.js';
-import { Rng } from '../util/rng.js';
+import { STEER, TX_FLAG } from '../abi/regs.js';
+import type { RxFlowSpec, ZcnicEthtool } from '../driver/ethtool.js';
+import { Pktgen, pktgenSteering, sgFragments, seqOf as pktgenSeqOf, type PktgenFrame as Frame } from '../net/pktgen.js';
+import { rxExpect, type RxQueueConf } from '../model/rx.js';
+import type { SteerTables } from '../model/steer.js';
+import type { Rng } from '../util/rng.js';
 
 export interface PktgenFrame {
   readonly seq: number;
   readonly txq: number;
-  readonly kind: 'udp' | 'raw';
-  /** What must arrive (and appear on the wire). */
+  readonly kind: string;
   readonly wire: Uint8Array;
-  /** What the driver hands the NIC. */
   readonly sent: Uint8Array;
   readonly csumIp: boolean;
   readonly csumL4: boolean;
-  /** UDP destination port (0 for raw frames). */
-  readonly dport: number;
 }
 
 export interface RxExpectation {
@@ -33,129 +31,67 @@ export interface RxExpectation {
   readonly hdrLen: number;
   readonly split: boolean;
   readonly descriptors: number;
+  readonly hashChecked: boolean;
 }
 
-export interface Steering {
-  readonly rxQueues: number;
-  readonly defaultQueue: number;
+export type Steering = SteerTables;
+
+/** `n` frames over every TX queue from pktgen's flows. */
+export function trafficFrames(seed: number, n: number, txQueues: number): PktgenFrame[] {
+  return new Pktgen({ seed, txQueues, flows: 32 }).take(n).map((f: Frame) => ({
+    seq: f.seq, txq: f.txq, kind: `${f.flow.kind}${f.flow.vid !== null ? '+vlan' : ''}/${f.csum}`, wire: f.wire, sent: f.sent,
+    csumIp: (f.txFlags & TX_FLAG.CSUM_IP) !== 0, csumL4: (f.txFlags & TX_FLAG.CSUM_UDP) !== 0,
+  }));
 }
 
-const BASE_PORT = 5000;
-const DROP_PORT = 9;
-const ETH_HLEN = 14;
-const UDP_HDR_END = ETH_HLEN + 20 + 8;
-const RAW_ETHERTYPE = 0x88b5;
-const SEQ_MAGIC = 0x5a;
-
-function ipChecksum(b: Uint8Array, off: number, len: number): number {
-  let s = 0;
-  for (let i = 0; i < len; i += 2) s += (b[off + i]! << 8) | (b[off + i + 1] ?? 0);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
-
-/** `n` frames over every TX queue: sizes 60..9000, UDP to one port per RX queue, some raw. */
-export function trafficFrames(seed: number, n: number, txQueues: number, rxQueues = 4): PktgenFrame[] {
-  const rng = new Rng(seed * 7919 + 1);
-  const out: PktgenFrame[] = [];
-  for (let seq = 0; seq < n; seq++) {
-    const txq = seq % txQueues;
-    const r = rng.int(0, 99);
-    const len = r < 15 ? rng.int(60, 127) : r < 55 ? rng.int(128, 1514) : r < 80 ? rng.int(1515, 4096) : rng.int(4097, 9000);
-    const raw = rng.int(0, 99) < 8;
-    const drop = !raw && rng.int(0, 99) < 3;
-    const f = new Uint8Array(len);
-    f.set([0x02, 0, 0, 0, 0, 0x01, 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee], 0);
-    const dport = raw ? 0 : drop ? DROP_PORT : BASE_PORT + rng.int(0, rxQueues - 1);
-    let payloadAt: number;
-    if (raw) {
-      f[12] = RAW_ETHERTYPE >> 8;
-      f[13] = RAW_ETHERTYPE & 0xff;
-      payloadAt = ETH_HLEN;
-    } else {
-      f[12] = 0x08;
-      f[13] = 0x00;
-      const ip = ETH_HLEN;
-      const totLen = len - ETH_HLEN;
-      f.set([0x45, 0, totLen >> 8, totLen & 0xff, (seq >> 8) & 0xff, seq & 0xff, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1 + (seq % 5), 10, 0, 1, 1], ip);
-      const sport = 1024 + rng.int(0, 60000);
-      const udpLen = totLen - 20;
-      f.set([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff, udpLen >> 8, udpLen & 0xff, 0, 0], ip + 20);
-      payloadAt = UDP_HDR_END;
-    }
-    f[payloadAt] = SEQ_MAGIC;
-    f[payloadAt + 1] = (seq >>> 16) & 0xff;
-    f[payloadAt + 2] = (seq >>> 8) & 0xff;
-    f[payloadAt + 3] = seq & 0xff;
-    f.set(rng.bytes(len - payloadAt - 4), payloadAt + 4);
-    const csumIp = !raw && rng.int(0, 1) === 1;
-    if (!raw) {
-      const c = ipChecksum(f, ETH_HLEN, 20);
-      f[ETH_HLEN + 10] = c >> 8;
-      f[ETH_HLEN + 11] = c & 0xff;
-    }
-    const sent = f.slice();
-    if (csumIp) sent.set([0x6b, 0x6b], ETH_HLEN + 10); // junk the NIC must overwrite
-    out.push({ seq, txq, kind: raw ? 'raw' : 'udp', wire: f, sent, csumIp, csumL4: false, dport });
-  }
-  return out;
-}
-
-/** The sequence number a frame carries right after its headers. */
 export function seqOf(frame: Uint8Array): number | undefined {
-  const at = frame[12] === 0x08 && frame[13] === 0 ? UDP_HDR_END : ETH_HLEN;
-  if (frame.length < at + 4 || frame[at] !== SEQ_MAGIC) return undefined;
-  return (frame[at + 1]! << 16) | (frame[at + 2]! << 8) | frame[at + 3]!;
+  return pktgenSeqOf(frame) ?? undefined;
 }
 
-/** Filters 0..Q-1 steer UDP port BASE+q to RX queue q; filter Q drops the discard port. */
+/** pktgen's steering tables, programmed through the ethtool-like API (-X, -N, default queue). */
 export async function programSteering(et: ZcnicEthtool, rng: Rng, rxQueues: number): Promise<Steering> {
-  for (let q = 0; q < rxQueues; q++) {
-    const rc = await et.set_rxnfc_insert({ location: q, ipProto: 17, dstPort: BASE_PORT + q, action: q });
-    if (rc) throw new Error(`filter for queue ${q}: errno ${rc}`);
+  const lim = await et.steeringLimits();
+  const t = pktgenSteering({ seed: rng.int(0, 2 ** 31), rxQueues, filters: lim.filters, rssEntries: lim.rssEntries });
+  const ok = (rc: number, what: string): void => {
+    if (rc !== 0) throw new Error(`${what} refused: errno ${rc}`);
+  };
+  ok(await et.set_rxfh({ key: t.key, indir: t.indir, hashPorts: { tcp: (t.rss_ctrl & 1) !== 0, udp: (t.rss_ctrl & 2) !== 0 } }), 'set_rxfh');
+  ok(await et.set_default_queue(t.default_queue), 'default queue');
+  for (const [i, f] of t.filters.entries()) {
+    if (!f.enable) continue;
+    const mac = new Uint8Array(6);
+    for (let b = 0; b < 6; b++) mac[b] = Math.floor(f.dst_mac / 2 ** (8 * (5 - b))) & 0xff;
+    const fs: RxFlowSpec = {
+      location: i, action: f.drop ? 'drop' : f.queue,
+      ...(f.mask & STEER.M_DST_MAC ? { dstMac: mac } : {}),
+      ...(f.mask & STEER.M_ETHERTYPE ? { etherType: f.ethertype } : {}),
+      ...(f.mask & STEER.M_IP_PROTO ? { ipProto: f.ip_proto } : {}),
+      ...(f.mask & STEER.M_DST_IP ? { dstIp: f.dst_ip } : {}),
+      ...(f.mask & STEER.M_DST_PORT ? { dstPort: f.dst_port } : {}),
+    };
+    ok(await et.set_rxnfc_insert(fs), `filter ${i}`);
   }
-  if (await et.set_rxnfc_insert({ location: rxQueues, ipProto: 17, dstPort: DROP_PORT, action: 'drop' })) throw new Error('drop filter refused');
-  // queue 2 takes the non-IP frames: unsplit, in the writable page mode
-  void rng;
-  const defaultQueue = rxQueues > 2 ? 2 : 0;
-  if (await et.set_default_queue(defaultQueue)) throw new Error('default queue refused');
-  return { rxQueues, defaultQueue };
+  return t;
 }
 
-/** What the NIC must report for `wire` (header split on, HDR_SIZE >= 42, BUF_SIZE as given). */
-export function expectRx(f: PktgenFrame, st: Steering, q: (queue: number) => { readonly hdrSplit: boolean; readonly bufSize: number }): RxExpectation & { hashChecked: boolean } {
-  const udp = f.kind === 'udp';
-  const drop = udp && f.dport === DROP_PORT;
-  const filterIndex = udp ? (drop ? st.rxQueues : f.dport - BASE_PORT) : 0;
-  const queue = udp ? (drop ? 0 : f.dport - BASE_PORT) : st.defaultQueue;
-  const split = udp && !drop && q(queue).hdrSplit;
-  const hdrLen = split ? UDP_HDR_END : 0;
-  const payload = f.wire.length - hdrLen;
+/** What the NIC must report for frame `f`, from the model of the RTL. */
+export function expectRx(f: PktgenFrame, st: Steering, q: (queue: number) => { readonly hdrSplit: boolean; readonly bufSize: number }, hdrSize = 256): RxExpectation {
+  const steered = st.filters.filter((fl) => fl.enable && !fl.drop).map((fl) => fl.queue);
+  const n = Math.max(...st.indir, st.default_queue, ...steered) + 1;
+  const queues: RxQueueConf[] = Array.from({ length: n }, (_, i) => ({ hdr_split: q(i).hdrSplit, hdr_size: hdrSize, buf_size: q(i).bufSize }));
+  const e = rxExpect(f.wire, st, queues);
+  const d = e.delivery;
+  if (!d) {
+    return { drop: true, queue: 0, rssHash: 0, hashValid: false, filterHit: true, filterIndex: 0, csum: 0, hdrLen: 0, split: false, descriptors: 0, hashChecked: true };
+  }
+  const c = d.cqes[0]!;
   return {
-    drop,
-    queue,
-    rssHash: 0,
-    hashValid: udp,
-    hashChecked: false,
-    filterHit: udp,
-    filterIndex,
-    csum: udp ? RX_CSUM.IPV4 | RX_CSUM.IP_OK | RX_CSUM.UDP : 0,
-    hdrLen,
-    split,
-    descriptors: Math.max(1, Math.ceil(payload / q(queue).bufSize)),
+    drop: false, queue: d.queue, rssHash: c.RSS_HASH, hashValid: e.cls.steer.hash_valid, filterHit: e.cls.steer.filter_hit,
+    filterIndex: c.FILTER_INDEX, csum: c.CSUM, hdrLen: d.hdr_len, split: d.hdr_len > 0, descriptors: d.cqes.length, hashChecked: true,
   };
 }
 
-/** Scatter-gather pieces of a frame: the first is the linear part (at least the headers). */
+/** Scatter-gather pieces of a frame (pktgen's split, which nic_tx's fragment rules accept). */
 export function sgSplit(rng: Rng, len: number): number[] {
-  const first = Math.min(len, rng.int(UDP_HDR_END, 256));
-  const out = [first];
-  let left = len - first;
-  while (left > 0) {
-    // at most 12 page fragments (MAX_SKB_FRAGS is 17); the last takes what is left
-    const n = out.length === 12 ? left : Math.min(left, rng.int(512, PAGE_SIZE));
-    out.push(n);
-    left -= n;
-  }
-  return out;
+  return sgFragments(rng, len, 12).map((g) => g.len);
 }

@@ -7,7 +7,11 @@ configuration it declares.
     .venv/bin/python tb/blocks/run_blocks.py --config nic_top/dw64 --testcase test_copy_random --waves
 
 Results go to sim/out/blocks/<module>/<config>/results.xml (and waves.fst with --waves). Exits
-non-zero when a test fails or a configuration produced no results.
+non-zero when a test fails or a configuration produced no results, after printing the command that
+reruns each failed test with its seed.
+
+The random stimulus (pauses, frames, fragment splits) is seeded: --seed (default 1), so two runs
+are the same run. `--seeds N` runs every configuration under N seeds from --seed on (`make soak`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import ast
 import json
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -48,13 +53,19 @@ def discover() -> dict[str, tuple[str, str, dict[str, int]]]:
     return found
 
 
+def failed_tests(results: Path) -> list[str]:
+    """Names of the failed test cases in a cocotb results.xml."""
+    return [c.get("name", "?") for c in ET.parse(results).iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     blocks = discover()
     ap.add_argument("--config", action="append", metavar="MODULE[/CONFIG]",
                     help=f"what to run (default: all of {', '.join(blocks)})")
     ap.add_argument("--testcase", help="comma-separated test names (default: all)")
-    ap.add_argument("--seed", type=int, help="cocotb random seed (default: cocotb picks one and logs it)")
+    ap.add_argument("--seed", type=int, default=1, help="cocotb random seed (default 1)")
+    ap.add_argument("--seeds", type=int, default=1, metavar="N", help="run each configuration under N seeds from --seed on")
     ap.add_argument("--waves", action="store_true", help="build with FST tracing and write waves.fst")
     ap.add_argument("--out", type=Path, default=OUT, help=f"results folder (default {OUT.relative_to(REPO)})")
     args = ap.parse_args()
@@ -65,32 +76,40 @@ def main() -> int:
     chosen = [n for n in blocks if not args.config or any(n == c or n.startswith(c + "/") for c in args.config)]
     if not chosen:
         ap.error(f"no block configuration matches {args.config}")
+    reruns: list[str] = []
     for name in chosen:
         module, toplevel, params = blocks[name]
-        test_dir = args.out / name
-        print(f"=== {name}: {params}", flush=True)
-        t0 = time.monotonic()
-        try:
-            runner = build(toplevel, parameters=params, waves=args.waves)
-            env = {f"ZCNIC_{k}": str(v) for k, v in params.items()}
-            n, failed, results = run(
-                runner, module, toplevel=toplevel, test_dir=test_dir, testcase=args.testcase, seed=args.seed,
-                waves=args.waves, extra_env=env, test_paths=[HERE],
-            )
-        except Exception as exc:  # a build error or a simulator that died without results
-            print(f"=== {name}: ERROR {exc!r}", flush=True)
-            totals.append((name, 0, 1, time.monotonic() - t0))
-            continue
-        totals.append((name, n, failed, time.monotonic() - t0))
-        print(f"=== {name}: {n - failed}/{n} passed ({results})", flush=True)
-        if args.waves:
-            print(f"=== {name}: waves in {test_dir / 'waves.fst'}", flush=True)
+        for seed in range(args.seed, args.seed + args.seeds):
+            label = name if args.seeds == 1 else f"{name}@{seed}"
+            test_dir = args.out / name if args.seeds == 1 else args.out / name / f"seed{seed}"
+            print(f"=== {label}: {params} seed {seed}", flush=True)
+            t0 = time.monotonic()
+            try:
+                runner = build(toplevel, parameters=params, waves=args.waves)
+                env = {f"ZCNIC_{k}": str(v) for k, v in params.items()}
+                n, failed, results = run(
+                    runner, module, toplevel=toplevel, test_dir=test_dir, testcase=args.testcase, seed=seed,
+                    waves=args.waves, extra_env=env, test_paths=[HERE],
+                )
+            except Exception as exc:  # a build error or a simulator that died without results
+                print(f"=== {label}: ERROR {exc!r}", flush=True)
+                totals.append((label, 0, 1, time.monotonic() - t0))
+                reruns.append(f"--config {name} --seed {seed}")
+                continue
+            totals.append((label, n, failed, time.monotonic() - t0))
+            print(f"=== {label}: {n - failed}/{n} passed ({results})", flush=True)
+            if failed:
+                reruns.append(f"--config {name} --testcase {','.join(failed_tests(results))} --seed {seed}")
+            if args.waves:
+                print(f"=== {label}: waves in {test_dir / 'waves.fst'}", flush=True)
 
     bad = False
     for name, n, failed, secs in totals:
         print(f"{name:24s} tests={n:3d} passed={n - failed:3d} failed={failed:3d} wall={secs:6.1f}s")
         bad |= failed > 0 or n == 0
     print(f"total wall time {time.monotonic() - started:.1f}s: {'FAIL' if bad else 'PASS'}")
+    for r in reruns:
+        print(f"rerun: .venv/bin/python tb/blocks/run_blocks.py {r} --waves")
     # A configuration that did not build or produced no results counts as one failed test.
     passed = sum(max(n - failed, 0) for _, n, failed, _ in totals)
     failed = sum(failed if n else max(failed, 1) for _, n, failed, _ in totals)
