@@ -28,6 +28,7 @@ interface TrafficSummary {
     ethtool_stats: Record<string, number>;
     page_pool: { inflight_after_remove: number; per_queue: { alloc_stats: Record<string, number>; recycle_stats: Record<string, number> }[] };
     swiotlb: { bouncedToDevice: number; bouncedFromDevice: number } | null;
+    dma_cost: { maps: number; unmaps: number; iotlb_misses: number; bounced_bytes: number; bounced_to_device: number; bounced_from_device: number };
     dma_debug_errors: number;
   };
 }
@@ -103,6 +104,13 @@ describe('traffic: the TS driver against the RTL', () => {
     const d32 = runs.dma32.s.host.swiotlb!;
     // the TX buffers above 4 GiB still bounce with the IOMMU off; the RX pages never do
     expect(d32.bouncedFromDevice).toBe(0);
+    // the summary's cost says the same
+    expect(runs.passthrough.s.host.dma_cost.bounced_bytes).toBe(pt.bouncedToDevice + pt.bouncedFromDevice);
+    expect(runs.dma32.s.host.dma_cost.bounced_from_device).toBe(0);
+    expect(runs.lazy.s.host.dma_cost.bounced_bytes).toBe(0);
+    expect(runs.lazy.s.host.dma_cost.iotlb_misses).toBeGreaterThan(0);
+    expect(runs.passthrough.s.host.dma_cost.iotlb_misses).toBe(0);
+    for (const r of Object.values(runs)) expect(r.s.host.dma_cost.maps).toBe(r.s.host.dma_cost.unmaps);
   });
 
   it('IOMMU faults mid-traffic stop only their queue, which the driver recovers; no frame arrives wrong', () => {
