@@ -66,7 +66,8 @@ sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)
 
 # --- tests ------------------------------------------------------------------------------------
 
-test: setup
+# The tests include waves runs, so they need the FST writer's headers too.
+test: setup waves-deps
 	@bash scripts/test-all.sh
 
 soak: setup
