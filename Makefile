@@ -15,11 +15,12 @@ NODE_STAMP := node_modules/.installed
 TSX := node_modules/.bin/tsx
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help setup waves-deps sim sim-dut test soak lint gen gen-check bench clean
+.PHONY: help setup waves-deps sim sim-dut test test-report soak lint gen gen-check bench clean
 
 help:
 	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1)"
-	@echo "make test   run every test (vitest + cocotb) and print 'N passed, N failed'"
+	@echo "make test   run every test (vitest + cocotb, side by side on the cores) and print 'N passed, N failed'; SHARD=i/N runs a 1/N share"
+	@echo "make test-report  add up the shards' results under sim/out/test/"
 	@echo "make soak   the long runs: every block configuration and the traffic scenario under SEEDS=8 seeds (FRAMES=5000 each)"
 	@echo "make lint   verilator --lint-only -Wall on rtl/, every module elaborated with its defaults, tsc --noEmit"
 	@echo "make bench  print bridge and simulation speed figures"
@@ -69,6 +70,10 @@ sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)
 # The tests include waves runs, so they need the FST writer's headers too.
 test: setup waves-deps
 	@bash scripts/test-all.sh
+
+# Adds up every shard's results under sim/out/test/ (make test SHARD=i/N, here or elsewhere).
+test-report: setup
+	@.venv/bin/python scripts/test_report.py
 
 soak: setup
 	@bash scripts/soak.sh

@@ -12,7 +12,7 @@ rm -rf "$out" && mkdir -p "$out"
 passed=0 failed=0
 
 echo "== cocotb block tests, seeds $first..$((first + seeds - 1)) =="
-PYTHONPATH=tb .venv/bin/python tb/blocks/run_blocks.py --seed "$first" --seeds "$seeds" --out "$out/blocks"
+PYTHONPATH=tb .venv/bin/python tb/blocks/run_blocks.py --seed "$first" --seeds "$seeds" --jobs "${JOBS:-$(nproc)}" --out "$out/blocks"
 read -r p f < <(.venv/bin/python -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["passed"], s["failed"])' "$out/blocks/summary.json" 2>/dev/null || echo "0 1")
 passed=$((passed + p)) failed=$((failed + f))
 

@@ -1,42 +1,41 @@
 #!/usr/bin/env bash
-# Every test: vitest (unit, then co-simulation against the RTL) and the cocotb block tests.
-# Ends with the line 'N passed, N failed' (vitest's and cocotb's counts added up).
+# make test: vitest (unit, then co-simulation against the RTL) and the cocotb block tests, side by
+# side across the machine's cores. SHARD=i/N runs a deterministic 1/N share of both (vitest's
+# --shard; run_blocks.py --shard). Results go to sim/out/test/shard-i-of-N/ (JUnit XML, vitest's
+# JSON, the blocks' summary, each suite's log); `make test-report` adds up every shard found there.
+# Ends with the line 'N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=sim/out/test
+shard=${SHARD:-1/1}
+if [[ ! $shard =~ ^([0-9]+)/([0-9]+)$ ]] || (( BASH_REMATCH[1] < 1 || BASH_REMATCH[1] > BASH_REMATCH[2] )); then
+  echo "SHARD=$shard: expected i/N with 1 <= i <= N" >&2
+  echo "0 passed, 1 failed"
+  exit 2
+fi
+i=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]}
+out=sim/out/test/shard-$i-of-$n
 rm -rf "$out" sim/out/tmp && mkdir -p "$out"
-status=0
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+started=$SECONDS
 
-echo "== vitest (unit + cosim) =="
-node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$out/vitest.json" || status=1
+# Each suite is mostly one process: vitest runs its co-simulation files one at a time, so the
+# block configurations take the other cores.
+vitest_shard=()
+(( n > 1 )) && vitest_shard=(--shard="$i/$n")
+node_modules/.bin/vitest run "${vitest_shard[@]}" --reporter=default --reporter=json --outputFile.json="$out/vitest.json" \
+  --reporter=junit --outputFile.junit="$out/vitest.xml" >"$out/vitest.log" 2>&1 &
+vitest_pid=$!
+PYTHONPATH=tb .venv/bin/python tb/blocks/run_blocks.py --shard "$i/$n" --jobs "$jobs" --out "$out/blocks" >"$out/blocks.log" 2>&1 &
+blocks_pid=$!
 
-echo "== cocotb block tests =="
-PYTHONPATH=tb .venv/bin/python tb/blocks/run_blocks.py --out "$out/blocks" || status=1
-
-counts=$(.venv/bin/python - "$out" <<'PY'
-import json, sys, pathlib
-out = pathlib.Path(sys.argv[1])
-passed = failed = 0
-try:
-    v = json.loads((out / "vitest.json").read_text())
-    passed += v["numPassedTests"]
-    failed += v["numFailedTests"]
-    # A file that failed to load has no tests in the count: count it as a failure.
-    failed += sum(1 for r in v["testResults"] if r.get("status") == "failed" and not r.get("assertionResults"))
-except (OSError, ValueError, KeyError) as e:
-    print(f"vitest produced no readable report ({e})", file=sys.stderr)
-    failed += 1
-try:
-    b = json.loads((out / "blocks" / "summary.json").read_text())
-    passed += b["passed"]
-    failed += b["failed"]
-except (OSError, ValueError, KeyError) as e:
-    print(f"cocotb block tests produced no summary ({e})", file=sys.stderr)
-    failed += 1
-print(passed, failed)
-PY
-) || { status=1; counts="0 1"; }
-read -r passed failed <<<"$counts"
-[[ $failed -gt 0 ]] && status=1
-echo "${passed} passed, ${failed} failed"
-exit $status
+wait $vitest_pid; vitest_rc=$?
+echo "== vitest (unit + cosim), shard $i/$n: exit $vitest_rc after $((SECONDS - started)) s =="
+cat "$out/vitest.log"
+wait $blocks_pid; blocks_rc=$?
+echo "== cocotb block tests, shard $i/$n: exit $blocks_rc after $((SECONDS - started)) s (each configuration's log: $out/blocks/<module>/<config>/run.log) =="
+cat "$out/blocks.log"
+echo "== make test: $((SECONDS - started)) s on $jobs cores =="
+.venv/bin/python scripts/test_report.py "$out" | tail -1 > "$out/count.txt"
+line=$(cat "$out/count.txt")
+echo "$line"
+[[ $vitest_rc -eq 0 && $blocks_rc -eq 0 && $line == *" 0 failed" ]]
