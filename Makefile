@@ -18,7 +18,7 @@ VITEST := node_modules/.bin/vitest
 .PHONY: help setup waves-deps sim sim-dut test test-report soak lint gen gen-check bench clean
 
 help:
-	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1)"
+	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1; PORT=dpi|python)"
 	@echo "make test   run every test (vitest + cocotb, side by side on the cores) and print 'N passed, N failed'; SHARD=i/N runs a 1/N share"
 	@echo "make test-report  add up the shards' results under sim/out/test/"
 	@echo "make soak   the long runs: every block configuration and the traffic scenario under SEEDS=8 seeds (FRAMES=5000 each)"
@@ -58,12 +58,12 @@ gen-check: $(NODE_STAMP)
 sim: setup gen-check $(if $(filter 1,$(WAVES)),waves-deps)
 	$(TSX) src/cli/sim.ts --scenario $(SCENARIO) --seed $(SEED) $(if $(filter 1,$(WAVES)),--waves) \
 	  $(if $(FRAMES),--frames $(FRAMES)) $(if $(IOMMU),--iommu $(IOMMU)) $(if $(POOL),--pool $(POOL)) \
-	  $(if $(SWIOTLB),--swiotlb $(SWIOTLB)) $(if $(filter 1,$(FAULTS)),--faults)
+	  $(if $(SWIOTLB),--swiotlb $(SWIOTLB)) $(if $(filter 1,$(FAULTS)),--faults) $(if $(PORT),--port $(PORT))
 
 # The simulator half on its own, for a host started elsewhere with --listen.
 sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)
 	@test -n "$(URL)" || { echo "usage: make sim-dut URL=ws://HOST:PORT/zcnic [TOKEN=...] [SEED=...]"; exit 2; }
-	PYTHONPATH=tb $(PY) -m zcnic_tb.cosim --url '$(URL)' --seed $(SEED) $(if $(TOKEN),--token '$(TOKEN)') $(if $(filter 1,$(WAVES)),--waves)
+	PYTHONPATH=tb $(PY) -m zcnic_tb.cosim --url '$(URL)' --seed $(SEED) $(if $(PORT),--port $(PORT)) $(if $(TOKEN),--token '$(TOKEN)') $(if $(filter 1,$(WAVES)),--waves)
 
 # --- tests ------------------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@
 //      Python: the speed limit), at the default and the widest data path.
 //   4. The whole NIC in MAC loopback: the whole-NIC cocotb test (tb/blocks/test_nic.py, in-process
 //      memory, backpressure, 4+4 queues) against nic_bench (sim/harness/nic_bench.cpp: trivial
-//      memory, one queue pair), the same RTL, at the default and the widest data path.
+//      memory, one queue pair), the same RTL, at the default and the widest data path; and the
+//      product's path, the traffic scenario over the bridge through the burst-level port
+//      (PORT=dpi) and the cocotbext-axi port (PORT=python), with the ratios between them.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -158,12 +160,12 @@ function inprocNic(dataWidth: number, frames: number): NicFigures {
 const TRAFFIC_FRAMES = 300;
 
 /** `make sim SCENARIO=traffic FRAMES=n`: frames (sent) and the simulation's own wall time. */
-function trafficOverBridge(frames: number): { frames: number; cycles: number; sim_s: number } {
+function trafficOverBridge(frames: number, port: 'dpi' | 'python', dataWidth: number): { frames: number; cycles: number; sim_s: number } {
   const out = join(OUT, 'traffic');
-  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/sim.ts', '--scenario', 'traffic', '--frames', String(frames), '--out', out], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 600_000,
-  });
-  if (r.status !== 0) throw new Error(`traffic run failed (exit ${r.status}):\n${r.stderr}`);
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), [
+    'src/cli/sim.ts', '--scenario', 'traffic', '--frames', String(frames), '--port', port, '--data-width', String(dataWidth), '--out', out,
+  ], { cwd: repoRoot, encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`traffic run (${port}, ${dataWidth} bits) failed (exit ${r.status}):\n${r.stderr}`);
   const s = JSON.parse(readFileSync(join(out, readlinkSync(join(out, 'latest')), 'summary.json'), 'utf8')) as {
     simulated_cycles: number; sim_seconds: number; host: { frames_sent: number };
   };
@@ -243,13 +245,19 @@ async function main(): Promise<void> {
     put(`NIC cocotb DATA_WIDTH=${dw}: simulated cycles (${co.frames} frames)`, co.cycles, 'cycles');
     put(`NIC cocotb DATA_WIDTH=${dw}: cycles_per_s`, co.cycles_per_s, 'cycles/s');
     put(`NIC cocotb DATA_WIDTH=${dw}: frames per wall s`, co.frames / co.wall_s, 'frames/s');
-    if (dw === 64) {
-      // the product's path: the TS driver (rings, NAPI, page_pool, IOMMU) over the bridge
-      const t = trafficOverBridge(TRAFFIC_FRAMES);
-      put(`TS driver over the bridge (traffic, ${t.frames} frames): frames per wall s (sim only)`, t.frames / t.sim_s, 'frames/s');
-      put('TS driver over the bridge: cycles_per_s', t.cycles / t.sim_s, 'cycles/s');
-      put('TS driver over the bridge / in-process cocotb NIC, frames per wall s (DATA_WIDTH=64)', t.frames / t.sim_s / (co.frames / co.wall_s), 'x');
+    // the product's path: the TS driver (rings, NAPI, page_pool, IOMMU) over the bridge, through
+    // the burst-level port and through the cocotbext-axi port (a first run of each builds it)
+    const traffic: Record<string, { frames: number; cycles: number; sim_s: number }> = {};
+    for (const port of ['dpi', 'python'] as const) {
+      trafficOverBridge(20, port, dw);
+      const t = trafficOverBridge(TRAFFIC_FRAMES, port, dw);
+      traffic[port] = t;
+      put(`traffic over the bridge, PORT=${port}, DATA_WIDTH=${dw}: cycles_per_s (${t.frames} frames)`, t.cycles / t.sim_s, 'cycles/s');
+      put(`traffic over the bridge, PORT=${port}, DATA_WIDTH=${dw}: frames per wall s (sim only)`, t.frames / t.sim_s, 'frames/s');
     }
+    const cps = (t: { cycles: number; sim_s: number }): number => t.cycles / t.sim_s;
+    put(`traffic PORT=dpi / PORT=python cycles_per_s (DATA_WIDTH=${dw})`, cps(traffic['dpi']!) / cps(traffic['python']!), 'x');
+    put(`traffic PORT=dpi / in-process cocotb NIC cycles_per_s (DATA_WIDTH=${dw})`, cps(traffic['dpi']!) / co.cycles_per_s, 'x');
     const bin = buildHarness('nic_bench', dw);
     const runs = await repeat(async () => harnessNic(bin, NIC_HARNESS_FRAMES));
     const h = median(runs.map((r) => r.cycles_per_s));
@@ -257,6 +265,7 @@ async function main(): Promise<void> {
     put(`NIC harness DATA_WIDTH=${dw}: cycles_per_s`, h, 'cycles/s');
     put(`NIC harness DATA_WIDTH=${dw}: frames per wall s`, median(runs.map((r) => r.frames / r.wall_s)), 'frames/s');
     put(`NIC harness / cocotb cycles_per_s (DATA_WIDTH=${dw})`, h / co.cycles_per_s, 'x');
+    put(`traffic PORT=dpi / NIC harness cycles_per_s (DATA_WIDTH=${dw})`, cps(traffic['dpi']!) / h, 'x');
   }
 
   writeFileSync(join(OUT, 'bench.json'), JSON.stringify(results, null, 2) + '\n');

@@ -7,17 +7,26 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LinkParams } from './protocol.js';
 import { repoRoot } from '../abi/gen.js';
+import { DEFAULT_BUILD } from '../abi/regs.js';
 
 export interface LaunchOptions {
   readonly url: string;
   readonly params: LinkParams;
   readonly runDir: string;
   readonly waves: boolean;
+  /** The simulator's bus port: 'dpi' (burst-level, in C++; default) or 'python' (cocotbext-axi). */
+  readonly simPort?: SimPort;
   readonly timeoutS: number;
   readonly token?: string;
   /** Receives the simulator's progress lines (those starting with `zcnic-`). */
   readonly onProgress?: (line: string) => void;
 }
+
+export type SimPort = 'dpi' | 'python';
+export const SIM_PORTS: readonly SimPort[] = ['dpi', 'python'];
+
+/** The waveform scope of zcnic_cosim_top (the NIC and the driver-event inputs) under each port. */
+export const WAVE_TOP: Record<SimPort, string> = { dpi: 'zcnic_port_top.nic', python: 'zcnic_cosim_top' };
 
 export function venvPython(): string {
   const py = join(repoRoot, '.venv', 'bin', 'python');
@@ -37,6 +46,8 @@ export function simulatorArgs(o: Omit<LaunchOptions, 'onProgress'>): string[] {
     '--timeout', String(o.timeoutS),
     '--run-dir', o.runDir,
     ...(o.waves ? ['--waves'] : []),
+    '--port', o.simPort ?? 'dpi',
+    ...(p.nic.data_bytes !== DEFAULT_BUILD.DATA_BYTES ? ['--param', `DATA_WIDTH=${p.nic.data_bytes * 8}`] : []),
     ...(o.token ? ['--token', o.token] : []),
   ];
 }

@@ -2,12 +2,14 @@
 // the end, reap the child. Used by the `make sim` CLI and by the co-simulation tests.
 
 import type { ChildProcess } from 'node:child_process';
-import { launchSimulator, reap } from './launch.js';
+import { launchSimulator, reap, type SimPort } from './launch.js';
 import { HostBridge, type HostRunOptions, type HostRunResult } from './server.js';
 
 export interface CosimOptions extends HostRunOptions {
   readonly runDir: string;
   readonly waves?: boolean;
+  /** The launched simulator's bus port (default 'dpi'). */
+  readonly simPort?: SimPort;
   /** Do not launch the simulator: wait for one started elsewhere. */
   readonly external?: boolean;
   /** Simulator progress lines. */
@@ -38,6 +40,7 @@ export async function runCosim(o: CosimOptions): Promise<CosimResult> {
       params: o.params,
       runDir: o.runDir,
       waves: o.waves ?? false,
+      ...(o.simPort ? { simPort: o.simPort } : {}),
       timeoutS: o.timeoutS ?? 30,
       ...(o.token ? { token: o.token } : {}),
       ...(o.onSimProgress ? { onProgress: o.onSimProgress } : {}),

@@ -11,13 +11,15 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from '../abi/gen.js';
 import { BridgeError } from '../bridge/errors.js';
 import { runCosim, type CosimResult } from '../bridge/run.js';
+import { SIM_PORTS, WAVE_TOP, type SimPort } from '../bridge/launch.js';
 import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
 import { defaultParams, isLoopback } from '../bridge/server.js';
 import { DEFAULT_SCENARIO, SCENARIOS, scenarioNames, type ScenarioOptions } from '../scenarios/index.js';
 import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
+import { DEFAULT_BUILD } from '../abi/regs.js';
 import { eventFilterFile } from '../debug/events.js';
 
-const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--listen HOST:PORT] [--token T]
+const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--port dpi|python] [--data-width 64..512] [--listen HOST:PORT] [--token T]
                           [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
 scenarios: ${scenarioNames().join(', ')}`;
 
@@ -36,18 +38,18 @@ function intArg(v: string | undefined, name: string, dflt: number): number {
 }
 
 /** Options that change what a run does (not where its output goes or how it connects). */
-const BEHAVIOUR_OPTIONS = ['--sync-window', '--link-latency', '--max-cycles', '--max-frame', '--timeout'];
+const BEHAVIOUR_OPTIONS = ['--sync-window', '--link-latency', '--max-cycles', '--max-frame', '--timeout', '--data-width'];
 
 /** The command that reproduces this run: `make sim ...`, or the CLI when other options were given. */
-function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[], o: ScenarioOptions = {}): string {
+function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[], o: ScenarioOptions = {}, port: SimPort = 'dpi'): string {
   const extra: string[] = [];
   const make = [
     o.frames !== undefined ? ` FRAMES=${o.frames}` : '', o.iommu ? ` IOMMU=${o.iommu}` : '', o.pool ? ` POOL=${o.pool}` : '',
-    o.swiotlb ? ` SWIOTLB=${o.swiotlb}` : '', o.faults ? ' FAULTS=1' : '',
+    o.swiotlb ? ` SWIOTLB=${o.swiotlb}` : '', o.faults ? ' FAULTS=1' : '', port !== 'dpi' ? ` PORT=${port}` : '',
   ].join('');
   const cli = [
     o.frames !== undefined ? ` --frames ${o.frames}` : '', o.iommu ? ` --iommu ${o.iommu}` : '', o.pool ? ` --pool ${o.pool}` : '',
-    o.swiotlb ? ` --swiotlb ${o.swiotlb}` : '', o.faults ? ' --faults' : '',
+    o.swiotlb ? ` --swiotlb ${o.swiotlb}` : '', o.faults ? ' --faults' : '', port !== 'dpi' ? ` --port ${port}` : '',
   ].join('');
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -100,6 +102,8 @@ async function main(): Promise<number> {
         swiotlb: { type: 'string' },
         seed: { type: 'string' },
         waves: { type: 'boolean', default: false },
+        port: { type: 'string' },
+        'data-width': { type: 'string' },
         listen: { type: 'string' },
         token: { type: 'string' },
         'sync-window': { type: 'string' },
@@ -123,6 +127,8 @@ async function main(): Promise<number> {
   if (!scenario) fail(`unknown scenario '${args.scenario}'`);
   const sopts = scenarioOptions(args, scenario.options ?? []);
   const seed = intArg(args.seed, 'seed', 1);
+  const simPort = (args.port ?? 'dpi') as SimPort;
+  if (!SIM_PORTS.includes(simPort)) fail(`--port ${args.port}: expected ${SIM_PORTS.join(' or ')}`);
   const token = args.token ?? process.env['ZCNIC_TOKEN'];
   const timeoutS = intArg(args.timeout ?? process.env['ZCNIC_BRIDGE_TIMEOUT'], 'timeout', LINK_DEFAULTS.timeoutS);
   let host = '127.0.0.1';
@@ -135,12 +141,18 @@ async function main(): Promise<number> {
     if (!isLoopback(host) && !token) fail(`listening on ${host} (off loopback) requires --token or ZCNIC_TOKEN`, EXIT.E_AUTH);
   }
 
-  const params: LinkParams = defaultParams({
+  let params: LinkParams = defaultParams({
     sync_window: intArg(args['sync-window'], 'sync-window', LINK_DEFAULTS.syncWindow),
     link_latency: intArg(args['link-latency'], 'link-latency', LINK_DEFAULTS.linkLatency),
     seed,
     max_frame: intArg(args['max-frame'], 'max-frame', LINK_DEFAULTS.maxFrameBytes),
   });
+  if (args['data-width'] !== undefined) {
+    // the simulator builds nic_top with this DATA_WIDTH (launch.ts passes it on)
+    const dw = intArg(args['data-width'], 'data-width', 64);
+    if (![64, 128, 256, 512].includes(dw)) fail(`--data-width ${dw}: expected 64, 128, 256 or 512`);
+    params = { ...params, nic: { ...params.nic, data_bytes: dw / 8 } };
+  }
 
   const outRoot = args.out ?? join(repoRoot, 'sim', 'out');
   const runDir = join(outRoot, `${stampName(new Date())}-${scenario.name}-s${seed}`);
@@ -149,7 +161,7 @@ async function main(): Promise<number> {
   rmSync(latest, { force: true });
   symlinkSync(relative(outRoot, runDir), latest);
 
-  const instance = scenario.setup(seed, sopts);
+  const instance = scenario.setup(seed, { ...sopts, ...(params.nic.data_bytes !== DEFAULT_BUILD.DATA_BYTES ? { dataBytes: params.nic.data_bytes } : {}) });
   // Progress figures count from the handshake: the build and the simulator's start-up come first.
   let simStart = performance.now();
   let lastReport = simStart;
@@ -170,6 +182,7 @@ async function main(): Promise<number> {
       maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
       runDir,
       waves: args.waves ?? false,
+      simPort,
       external,
       onListening: (url) => {
         if (external) {
@@ -213,7 +226,7 @@ async function main(): Promise<number> {
     writeFileSync(join(runDir, WAVES_EVENTS), eventFilterFile());
     writeFileSync(join(runDir, 'waves.gtkw'), gtkwSave({
       dumpFile: 'waves.fst', periodPs: params.clock_period_ps, dataBytes: params.nic.data_bytes,
-      markers, eventFilter: WAVES_EVENTS, endCycle: r.cycles,
+      markers, eventFilter: WAVES_EVENTS, endCycle: r.cycles, top: WAVE_TOP[simPort],
     }));
   }
   const summary = {
@@ -221,7 +234,8 @@ async function main(): Promise<number> {
     seed,
     result: exitCode === 0 ? 'pass' : 'fail',
     exit_code: exitCode,
-    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2), sopts),
+    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2), sopts, simPort),
+    port: simPort,
     simulated_cycles: r.cycles,
     simulated_ns: (r.cycles * params.clock_period_ps) / 1000,
     // launch until the simulator's HELLO (Verilator build, simulator start-up), then the run itself

@@ -5,7 +5,8 @@
 // translate filter file generated from src/debug/events.ts (eventFilterFile).
 //
 // Checked against the Verilator FST of the co-simulation toplevel and GTKWave 3.3.118 (Debian 12):
-// - signals live in scope `zcnic_cosim_top`, the NIC below it in `zcnic_cosim_top.nic_top_inst`
+// - signals live in scope `zcnic_cosim_top` (`zcnic_port_top.nic` under the burst-level port), the
+//   NIC below it in `<that>.nic_top_inst`
 //   (`.nic_tx_inst`, `.nic_rx_inst`); the FST also has a `$rootio` copy of the ports. GTKWave
 //   3.3.118 only finds a vector by its full name with the bit range, e.g.
 //   `zcnic_cosim_top.s_axil_awaddr[12:0]` (the bare name is silently dropped), and a 1-bit
@@ -40,6 +41,8 @@ export interface GtkwOptions {
   readonly markers: readonly WaveMarker[];
   /** The translate filter file for tb_evt_kind, relative to the .gtkw (e.g. 'waves.events.txt'); none: numbers. */
   readonly eventFilter?: string;
+  /** The scope of zcnic_cosim_top in the dump (default 'zcnic_cosim_top'; under the burst-level port 'zcnic_port_top.nic'). */
+  readonly top?: string;
   /** nic_top TX_QUEUES and RX_QUEUES (irq is 1 + both wide); default: the default build. */
   readonly txQueues?: number;
   readonly rxQueues?: number;
@@ -69,8 +72,7 @@ export const GTKW_FLAGS = {
   groupEnd: F_GRP_END | F_BLANK, // @1000200
 } as const;
 
-const TOP = 'zcnic_cosim_top';
-const NIC = `${TOP}.nic_top_inst`;
+const DEFAULT_TOP = 'zcnic_cosim_top';
 // Window layout written to the file; ZOOM_WIDTH_PX is about the wave area that leaves.
 const SIZE = [1280, 800] as const;
 const SST_WIDTH = 200;
@@ -100,7 +102,8 @@ function sigs(scope: string, list: readonly (readonly [string, number, Format?])
   return list.map(([name, width, format]) => ({ scope, name, width, ...(format ? { format } : {}) }));
 }
 
-function groups(dataBytes: number, txq: number, rxq: number): readonly (readonly [string | null, readonly Sig[]])[] {
+function groups(TOP: string, dataBytes: number, txq: number, rxq: number): readonly (readonly [string | null, readonly Sig[]])[] {
+  const NIC = `${TOP}.nic_top_inst`;
   const dw = dataBytes * 8;
   const tx = `${NIC}.nic_tx_inst`;
   const rx = `${NIC}.nic_rx_inst`;
@@ -208,6 +211,9 @@ export function faultMarkers(faults: readonly WaveMarker[], events: readonly Tra
 /** The text of a .gtkw save file for the NIC's waveform (deterministic: no dates, no absolute paths). */
 export function gtkwSave(o: GtkwOptions): string {
   const { dumpFile, periodPs, dataBytes, markers } = o;
+  const TOP = o.top ?? DEFAULT_TOP;
+  const NIC = `${TOP}.nic_top_inst`;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(TOP)) throw new RangeError(`gtkwSave: top must be a dotted scope, got ${TOP}`);
   const txq = o.txQueues ?? DEFAULT_BUILD.TX_QUEUES;
   const rxq = o.rxQueues ?? DEFAULT_BUILD.RX_QUEUES;
   checkRelative('dumpFile', dumpFile);
@@ -276,7 +282,7 @@ export function gtkwSave(o: GtkwOptions): string {
     cur = f;
     out.push(line);
   };
-  for (const [group, list] of groups(dataBytes, txq, rxq)) {
+  for (const [group, list] of groups(TOP, dataBytes, txq, rxq)) {
     if (group !== null) trace(GTKW_FLAGS.groupBegin, `-${group}`);
     for (const sig of list) {
       if (sig.width <= 1) {

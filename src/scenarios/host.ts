@@ -22,7 +22,7 @@ export interface ScenarioHost {
 /** The NIC's DMA data path in bytes (nic_top's default DATA_WIDTH of 64 bits). */
 export const NIC_DATA_BYTES = DEFAULT_BUILD.DATA_BYTES;
 
-export function scenarioHost(iommu: IommuChoice, opts: { readonly swiotlb?: 'auto' | 'off' } = {}): ScenarioHost {
+export function scenarioHost(iommu: IommuChoice, opts: { readonly swiotlb?: 'auto' | 'off'; readonly dataBytes?: number } = {}): ScenarioHost {
   const clock = new ManualClock(LINK_DEFAULTS.clockPeriodPs);
   const host = new HostPlatform({ clock, iommu: iommu === 'none' ? false : { mode: iommu }, swiotlb: opts.swiotlb ?? 'auto' });
   const pdev = host.createDevice({ name: '0000:01:00.0', driver: 'zcnic' });
@@ -30,7 +30,7 @@ export function scenarioHost(iommu: IommuChoice, opts: { readonly swiotlb?: 'aut
     clock,
     host,
     pdev,
-    dma: host.deviceDmaPort(pdev, NIC_DATA_BYTES),
+    dma: host.deviceDmaPort(pdev, opts.dataBytes ?? NIC_DATA_BYTES),
     onTime: () => host.runTimers(clock.nowNs),
   };
 }

@@ -29,6 +29,8 @@ export interface ScenarioOptions {
   readonly faults?: boolean;
   /** 'off': no swiotlb (swiotlb=noforce), so pages the device cannot reach cannot be mapped. */
   readonly swiotlb?: 'auto' | 'off';
+  /** The NIC build's DMA data path in bytes (--data-width / 8; default 8): a read's last beat may overrun by this much less one. */
+  readonly dataBytes?: number;
 }
 
 export interface Scenario {

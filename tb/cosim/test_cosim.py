@@ -15,9 +15,11 @@ import time
 import warnings
 
 import cocotb
+from cocotb.triggers import Timer
 
 from zcnic_tb import protocol as P
 from zcnic_tb.bridge import CosimBridge, SimStop
+from zcnic_tb.port import PortBridge, port_info
 from zcnic_tb.codec import BridgeError
 from zcnic_tb.link import PeerBye, SimLink
 
@@ -38,11 +40,17 @@ async def cosim(dut):
     log.setLevel(logging.INFO)
     url = os.environ.get("ZCNIC_URL")
     assert url, "ZCNIC_URL is not set (run through python -m zcnic_tb.cosim)"
-    irq = dut.irq
-    try:
-        irq_vectors = len(irq)
-    except TypeError:
-        irq_vectors = 1
+    dpi = os.environ.get("ZCNIC_PORT", "python") == "dpi"
+    if dpi:
+        # the wrapper's initial block tells the port its parameters at the first evaluation
+        await Timer(1, "step")
+        data_bytes, irq_vectors, _ = port_info()
+    else:
+        try:
+            irq_vectors = len(dut.irq)
+        except TypeError:
+            irq_vectors = 1
+        data_bytes = len(dut.m_axi_wdata) // 8
     link = SimLink(
         url,
         token=os.environ.get("ZCNIC_TOKEN") or None,
@@ -52,10 +60,10 @@ async def cosim(dut):
         clock_period_ps=_env_int("ZCNIC_CLOCK_PERIOD_PS", D["clockPeriodPs"]),
         max_frame=_env_int("ZCNIC_MAX_FRAME", D["maxFrameBytes"]),
         timeout=float(os.environ.get("ZCNIC_TIMEOUT_S") or D["timeoutS"]),
-        data_bytes=len(dut.m_axi_wdata) // 8,
+        data_bytes=data_bytes,
         irq_vectors=irq_vectors,
     )
-    bridge = CosimBridge(
+    bridge = (PortBridge if dpi else CosimBridge)(
         dut, link, max_cycles=_env_int("ZCNIC_MAX_CYCLES", 0), backpressure=float(os.environ.get("ZCNIC_BACKPRESSURE") or 0), log=log
     )
     result: dict = {"ended_by": None, "cycles": 0, "error": None, "message": None, "finish_status": None}

@@ -369,7 +369,7 @@ class CosimBridge:
                     f"DMA_RD_CPL tag {tag} at cycle {cyc}: {len(data)} data bytes, the request (addr 0x{pend.addr:x}) asked for {pend.len}",
                 )
             pend.resp, pend.data = resp, data
-            pend.event.set()
+            self._rd_done(cyc, pend)
         elif code == DMA_WR_CPL:
             tag, resp = m[2], m[3]
             pend = self.wr_pending.get(tag)
@@ -382,7 +382,7 @@ class CosimBridge:
             pend.parts -= 1
             if pend.parts == 0:
                 del self.wr_pending[tag]
-                pend.event.set()
+                self._wr_done(cyc, pend)
         elif code == MMIO_RD or code == MMIO_WR:
             self._check_mmio(cyc, m)
             if self.in_reset:
@@ -392,17 +392,31 @@ class CosimBridge:
                 self._issue_mmio(m)
         elif code == ETH_RX:
             # port, flags and length were range-checked by the codec; tuser marks the last beat only
-            frame = m[4]
-            tuser = [0] * (len(frame) - 1) + [1] if m[3] & ETH_BAD else 0
-            self.eth_rx.send_nowait(AxiStreamFrame(frame, tuser=tuser))
+            self._eth_rx(cyc, m[4], bool(m[3] & ETH_BAD))
             self.eth["rx_frames"] += 1
-            self.eth["rx_bytes"] += len(frame)
+            self.eth["rx_bytes"] += len(m[4])
         elif code == MARK:
-            # several in one cycle: the last one's fields win, tb_evt_seq counts them all
             self.marks += 1
-            kind, queue, index, seq = self.evt
-            kind.value, queue.value, index.value = m[2], m[3], m[4]
-            seq.value = self.marks & codec.U32_MAX
+            self._mark(cyc, m[2], m[3], m[4])
+
+    # What a checked host message does; the burst-level port (port.py) does them in C++.
+
+    def _rd_done(self, cyc: int, pend: _Pending) -> None:
+        pend.event.set()
+
+    def _wr_done(self, cyc: int, pend: _Pending) -> None:
+        pend.event.set()
+
+    def _eth_rx(self, cyc: int, frame: bytes, bad: bool) -> None:
+        # tuser marks the last beat only
+        tuser = [0] * (len(frame) - 1) + [1] if bad else 0
+        self.eth_rx.send_nowait(AxiStreamFrame(frame, tuser=tuser))
+
+    def _mark(self, cyc: int, kind_: int, queue_: int, index_: int) -> None:
+        # several in one cycle: the last one's fields win, tb_evt_seq counts them all
+        kind, queue, index, seq = self.evt
+        kind.value, queue.value, index.value = kind_, queue_, index_
+        seq.value = self.marks & codec.U32_MAX
 
     def _issue_mmio(self, m: list) -> None:
         # Tasks start in the order they are created, so AXI-Lite sees the host's order.
@@ -474,18 +488,23 @@ class CosimBridge:
             link.fail(err)
             raise
 
+    def _gather(self, heap: list, start: int) -> None:
+        """The host's batches needed before window `start` into the heap: (cycle, batch, index,
+        msg), so messages come out by cycle, then in the order the host sent them."""
+        for seq, msgs in self.link.collect(self.link.replies_needed_before(start)):
+            for i, m in enumerate(msgs):
+                heapq.heappush(heap, (m[1], seq, i, m))
+
     async def _loop(self) -> dict:
         link = self.link
         W, per = link.W, self.period
-        heap: list[tuple[int, int, int, list]] = []  # (cycle, seq, index, msg): cycle, then frame order
-        push, pop = heapq.heappush, heapq.heappop
+        heap: list[tuple[int, int, int, list]] = []
+        pop = heapq.heappop
         n = 0
         while True:
             start = n * W
             end = start + W
-            for seq, msgs in link.collect(link.replies_needed_before(start)):
-                for i, m in enumerate(msgs):
-                    push(heap, (m[1], seq, i, m))
+            self._gather(heap, start)
             while heap and heap[0][0] < end and self.failure is None:
                 cyc = heap[0][0]
                 wait = cyc * per - get_sim_time("step")

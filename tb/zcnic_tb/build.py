@@ -26,6 +26,8 @@ RTL = REPO / "rtl"
 BUILD_ROOT = REPO / "sim" / "build"
 COSIM_DIR = REPO / "tb" / "cosim"
 COSIM_TOPLEVEL = "zcnic_cosim_top"
+PORT_DIR = COSIM_DIR / "port"
+PORT_TOPLEVEL = "zcnic_port_top"
 TIMESCALE = ("1ns", "1ps")
 
 
@@ -50,6 +52,20 @@ def rtl_sources(*extra_dirs: Path) -> list[Path]:
 def cosim_sources() -> list[Path]:
     """The RTL and the co-simulation toplevel around it (COSIM_TOPLEVEL)."""
     return rtl_sources(COSIM_DIR)
+
+
+def port_sources() -> list[Path]:
+    """The co-simulation toplevel inside the burst-level port's wrapper (PORT_TOPLEVEL)."""
+    # none of the .vlt files that make nic_top's or zcnic_cosim_top's ports VPI-writable: Verilator
+    # must assume such a signal changes at any time, and evaluates all logic that reads it on every
+    # evaluation (its input-combinational region), a third of the run
+    srcs = [p for p in cosim_sources() if p.suffix == ".v"]
+    return [*sorted(PORT_DIR.glob("*.vlt")), *srcs, *sorted(PORT_DIR.glob("*.sv"))]
+
+
+def port_build_args() -> list[str]:
+    """The port's C++ half, and an executable that exports it to ctypes (tb/zcnic_tb/port.py)."""
+    return [str(PORT_DIR / "zcport.cpp"), "--timing", "-CFLAGS", "-O2 -std=gnu++20 -fcoroutines", "-LDFLAGS", "-rdynamic"]
 
 
 # The wheel's verilated.mk comes from a CMake build that leaves autoconf's settings empty. An
@@ -77,6 +93,7 @@ def build(
     parameters: Mapping[str, object] | None = None,
     waves: bool = False,
     sources: Sequence[Path] | None = None,
+    extra_args: Sequence[str] = (),
     verbose: bool = False,
 ) -> FastVerilator:
     """Compile (if stale) and return a runner whose test() runs this build."""
@@ -86,6 +103,7 @@ def build(
     build_args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast"]
     if waves:
         build_args += ["--trace-fst", "--trace-structs"]
+    build_args += list(extra_args)
     runner.build(
         sources=[str(s) for s in (sources or rtl_sources())],
         includes=[str(RTL / "generated")],

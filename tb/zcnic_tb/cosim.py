@@ -72,6 +72,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--backpressure", type=float, default=0.0, metavar="FRACTION",
                     help="seeded random stalls on the DMA channels, this fraction of cycles (default 0: none)")
     ap.add_argument("--waves", action="store_true", help="trace build; writes waves.fst into the run dir")
+    ap.add_argument("--port", choices=("dpi", "python"), default="dpi",
+                    help="dpi: the burst-level port in C++ (default); python: cocotbext-axi, per beat in Python")
     ap.add_argument("--run-dir", type=Path, help="default: sim/out/cosim-<time>-<pid>")
     ap.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
                     help="Verilog parameter of the toplevel (repeatable)")
@@ -125,8 +127,11 @@ def _main(argv: list[str] | None) -> int:
         return P.EXIT["USAGE"] if e.code else 0
     from . import build as B
 
-    toplevel = B.COSIM_TOPLEVEL
+    dpi = args.port == "dpi"
+    toplevel = B.PORT_TOPLEVEL if dpi else B.COSIM_TOPLEVEL
     params = dict(args.param)
+    if dpi:
+        params.setdefault("CLOCK_PERIOD_PS", args.clock_period_ps)  # the wrapper makes the clock
     run_dir = (args.run_dir or REPO / "sim" / "out" / f"cosim-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}").resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -136,7 +141,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         log.unlink(missing_ok=True)
         with fds_to(None if args.verbose else log):
-            runner = B.build(toplevel, parameters=params, waves=args.waves, sources=B.cosim_sources(), verbose=args.verbose)
+            runner = B.build(toplevel, parameters=params, waves=args.waves, verbose=args.verbose,
+                             sources=B.port_sources() if dpi else B.cosim_sources(), extra_args=B.port_build_args() if dpi else ())
     except BaseException as exc:  # the runner raises SystemExit/CalledProcessError on a failed build
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -166,6 +172,7 @@ def _main(argv: list[str] | None) -> int:
         "ZCNIC_MAX_CYCLES": str(args.max_cycles),
         "ZCNIC_BACKPRESSURE": str(args.backpressure),
         "ZCNIC_RESULT_JSON": str(result_json),
+        "ZCNIC_PORT": args.port,
     }
     from .wire import redact
 
