@@ -16,6 +16,9 @@ i=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]}
 out=sim/out/test/shard-$i-of-$n
 rm -rf "$out" sim/out/tmp && mkdir -p "$out"
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+# The short version of the long runs (make soak has the long one): the whole-NIC cocotb test's
+# random frames (the traffic co-simulation tests send 2,000 more through the same RTL).
+export ZCNIC_NIC_FRAMES=${ZCNIC_NIC_FRAMES:-600}
 started=$SECONDS
 
 # Each suite is mostly one process: vitest runs its co-simulation files one at a time, so the
