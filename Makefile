@@ -15,10 +15,10 @@ NODE_STAMP := node_modules/.installed
 TSX := node_modules/.bin/tsx
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help setup waves-deps sim sim-dut test test-report soak lint gen gen-check bench clean
+.PHONY: help setup waves-deps build-deps sim sim-dut test test-report soak lint gen gen-check bench clean
 
 help:
-	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1; PORT=dpi|python)"
+	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1; PORT=dpi|python; BACKEND=rtl|model)"
 	@echo "make test   run every test (vitest + cocotb, side by side on the cores) and print 'N passed, N failed'; SHARD=i/N runs a 1/N share"
 	@echo "make test-report  add up the shards' results under sim/out/test/"
 	@echo "make soak   the long runs: every block configuration and the traffic scenario under SEEDS=8 seeds (FRAMES=5000 each)"
@@ -45,6 +45,14 @@ waves-deps:
 	  $(SUDO) apt-get install -y -q liblz4-dev >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q liblz4-dev >/dev/null; }; }
 
+# Verilator builds compile through ccache when it is there (tb/zcnic_tb/build.py): the runtime
+# library is the same in every block configuration. Without it (no apt) builds just take longer.
+build-deps:
+	@command -v ccache >/dev/null || { echo "installing ccache (shared compiles across the Verilator builds)"; \
+	  $(SUDO) apt-get install -y -q ccache >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q ccache >/dev/null 2>&1; } || \
+	  echo "ccache not installed: builds go on without it"; }
+
 # --- generated ABI -----------------------------------------------------------------------------
 
 gen: $(NODE_STAMP)
@@ -55,10 +63,11 @@ gen-check: $(NODE_STAMP)
 
 # --- the main job -------------------------------------------------------------------------------
 
-sim: setup gen-check $(if $(filter 1,$(WAVES)),waves-deps)
+sim: setup gen-check build-deps $(if $(filter 1,$(WAVES)),waves-deps)
 	$(TSX) src/cli/sim.ts --scenario $(SCENARIO) --seed $(SEED) $(if $(filter 1,$(WAVES)),--waves) \
 	  $(if $(FRAMES),--frames $(FRAMES)) $(if $(IOMMU),--iommu $(IOMMU)) $(if $(POOL),--pool $(POOL)) \
-	  $(if $(SWIOTLB),--swiotlb $(SWIOTLB)) $(if $(filter 1,$(FAULTS)),--faults) $(if $(PORT),--port $(PORT))
+	  $(if $(SWIOTLB),--swiotlb $(SWIOTLB)) $(if $(filter 1,$(FAULTS)),--faults) $(if $(PORT),--port $(PORT)) \
+	  $(if $(BACKEND),--backend $(BACKEND))
 
 # The simulator half on its own, for a host started elsewhere with --listen.
 sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)
@@ -68,14 +77,14 @@ sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)
 # --- tests ------------------------------------------------------------------------------------
 
 # The tests include waves runs, so they need the FST writer's headers too.
-test: setup waves-deps
+test: setup build-deps waves-deps
 	@bash scripts/test-all.sh
 
 # Adds up every shard's results under sim/out/test/ (make test SHARD=i/N, here or elsewhere).
 test-report: setup
 	@.venv/bin/python scripts/test_report.py
 
-soak: setup
+soak: setup build-deps
 	@bash scripts/soak.sh
 
 lint: setup
@@ -83,7 +92,7 @@ lint: setup
 	bash scripts/check-defaults.sh
 	node_modules/.bin/tsc --noEmit -p tsconfig.json
 
-bench: setup
+bench: setup build-deps
 	@bash scripts/bench.sh
 
 clean:

