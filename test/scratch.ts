@@ -1,10 +1,2 @@
 // Scratch folders for tests, inside the git-ignored sim/out/ (tests write nowhere else).
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from '../src/abi/gen.js';
-
-export function scratchDir(prefix: string): string {
-  const root = join(repoRoot, 'sim', 'out', 'tmp');
-  mkdirSync(root, { recursive: true });
-  return mkdtempSync(join(root, `${prefix}-`));
-}
+export { scratchRunDir as scratchDir } from '../src/testing/scratch.js';

@@ -11,7 +11,7 @@ import { HostSync } from './sync.js';
 import type { Transcript } from './transcript.js';
 import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
-import { DeviceArgError, MmioError, type Device, type EthTxHandler, type IrqHandler, type MmioResp } from '../device/device.js';
+import { DeviceArgError, MmioError, checkEthRx, type Device, type EthTxHandler, type IrqHandler, type MmioResp } from '../device/device.js';
 import { traceArgProblem, type TraceRecord } from '../debug/events.js';
 
 const AXI_OKAY = 0;
@@ -63,6 +63,15 @@ export interface SessionStats {
   marks: number;
 }
 
+/** All counters at zero (the RTL's session and the reference model count the same things). */
+export function newSessionStats(): SessionStats {
+  return {
+    dmaReads: 0, dmaWrites: 0, dmaBytesRead: 0, dmaBytesWritten: 0, dmaFaults: 0,
+    mmioReads: 0, mmioWrites: 0, irqs: 0, batches: 0,
+    ethTxFrames: 0, ethTxBytes: 0, ethRxFrames: 0, ethRxBytes: 0, traceEvents: 0, marks: 0,
+  };
+}
+
 export interface SessionOptions {
   /** Every bridge message is written here. */
   readonly transcript?: Transcript;
@@ -76,11 +85,7 @@ export class HostSession implements Device {
   readonly name = 'nic0';
   readonly clock: ManualClock;
   readonly sync: HostSync;
-  readonly stats: SessionStats = {
-    dmaReads: 0, dmaWrites: 0, dmaBytesRead: 0, dmaBytesWritten: 0, dmaFaults: 0,
-    mmioReads: 0, mmioWrites: 0, irqs: 0, batches: 0,
-    ethTxFrames: 0, ethTxBytes: 0, ethRxFrames: 0, ethRxBytes: 0, traceEvents: 0, marks: 0,
-  };
+  readonly stats: SessionStats = newSessionStats();
 
   /** Driver events (trace()), in the order the driver traced them. */
   readonly events: TraceRecord[] = [];
@@ -155,16 +160,7 @@ export class HostSession implements Device {
 
   ethRx(port: number, frame: Uint8Array, opts: { readonly bad?: boolean } = {}): void {
     const cycle = this.stamp();
-    const refuse = (field: string, detail: string): never => {
-      throw new DeviceArgError('ethRx', field, detail, cycle);
-    };
-    if (!Number.isInteger(port) || port < 0 || port >= ETH.PORTS) refuse('port', `port must be 0..${ETH.PORTS - 1}, got ${port}`);
-    if (!(frame instanceof Uint8Array)) refuse('frame', 'frame must be a Uint8Array');
-    if (frame.length < 1 || frame.length > ETH.MAX_FRAME_BYTES) {
-      refuse('frame', `a frame is 1..${ETH.MAX_FRAME_BYTES} bytes, got ${frame.length}`);
-    }
-    const bad = opts.bad ?? false;
-    if (typeof bad !== 'boolean') refuse('bad', `bad must be a boolean, got ${String(bad)}`);
+    const bad = checkEthRx(port, frame, opts, cycle);
     this.stats.ethRxFrames++;
     this.stats.ethRxBytes += frame.length;
     this.emit({ type: 'ETH_RX', cycle, port, flags: bad ? ETH.FLAG.BAD : 0, frame: frame.slice() });

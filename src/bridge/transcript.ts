@@ -69,6 +69,15 @@ export class Transcript {
     this.count += msgs.length;
   }
 
+  /**
+   * One message outside any batch, in the order it happened: what the reference model
+   * (src/model/) would have put on the bridge, '>' device to host, '<' host to device.
+   */
+  record(dir: '>' | '<', m: Msg): void {
+    this.add(`${dir} ${formatMsg(m)}`);
+    this.count++;
+  }
+
   note(text: string): void {
     this.add(`# ${text}`);
   }

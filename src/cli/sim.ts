@@ -14,12 +14,37 @@ import { runCosim, type CosimResult } from '../bridge/run.js';
 import { SIM_PORTS, WAVE_TOP, type SimPort } from '../bridge/launch.js';
 import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
 import { defaultParams, isLoopback } from '../bridge/server.js';
-import { DEFAULT_SCENARIO, SCENARIOS, scenarioNames, type ScenarioOptions } from '../scenarios/index.js';
+import { DEFAULT_SCENARIO, PAIR_SCENARIOS, SCENARIOS, scenarioNames, type Scenario, type ScenarioOptions } from '../scenarios/index.js';
+import { parseWireFaults, runPairCli } from './pair.js';
+import type { WireFaults } from '../wire/wire.js';
 import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
-import { eventFilterFile } from '../debug/events.js';
+import { eventFilterFile, type TraceRecord } from '../debug/events.js';
+import { runModel } from '../model/run.js';
+import type { FaultEvent, SessionStats } from '../bridge/session.js';
+import type { Transcript } from '../bridge/transcript.js';
 
-const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--waves] [--port dpi|python] [--data-width 64..512] [--listen HOST:PORT] [--token T]
+const BACKENDS = ['rtl', 'model'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+/** What either backend's run leaves for the summary. */
+interface Outcome {
+  readonly cycles: number;
+  readonly errors: string[];
+  readonly exitCode: number;
+  readonly transcript: Transcript | undefined;
+  readonly stats: SessionStats | null;
+  readonly faults: readonly FaultEvent[];
+  readonly events: readonly TraceRecord[];
+  readonly frames: CosimResult['frames'];
+  readonly startupSeconds: number;
+  readonly simSeconds: number;
+  readonly wallSeconds: number;
+  readonly simExitCode: number | null;
+}
+
+const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--backend rtl|model] [--waves] [--port dpi|python] [--data-width 64..512] [--listen HOST:PORT] [--token T]
+                          [--wire-faults drop=P,corrupt=P,duplicate=P,reorder=P]
                           [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
 scenarios: ${scenarioNames().join(', ')}`;
 
@@ -41,13 +66,15 @@ function intArg(v: string | undefined, name: string, dflt: number): number {
 const BEHAVIOUR_OPTIONS = ['--sync-window', '--link-latency', '--max-cycles', '--max-frame', '--timeout', '--data-width'];
 
 /** The command that reproduces this run: `make sim ...`, or the CLI when other options were given. */
-function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[], o: ScenarioOptions = {}, port: SimPort = 'dpi'): string {
+function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[], o: ScenarioOptions = {}, port: SimPort = 'dpi', backend: Backend = 'rtl'): string {
   const extra: string[] = [];
   const make = [
+    backend !== 'rtl' ? ` BACKEND=${backend}` : '',
     o.frames !== undefined ? ` FRAMES=${o.frames}` : '', o.iommu ? ` IOMMU=${o.iommu}` : '', o.pool ? ` POOL=${o.pool}` : '',
     o.swiotlb ? ` SWIOTLB=${o.swiotlb}` : '', o.faults ? ' FAULTS=1' : '', port !== 'dpi' ? ` PORT=${port}` : '',
   ].join('');
   const cli = [
+    backend !== 'rtl' ? ` --backend ${backend}` : '',
     o.frames !== undefined ? ` --frames ${o.frames}` : '', o.iommu ? ` --iommu ${o.iommu}` : '', o.pool ? ` --pool ${o.pool}` : '',
     o.swiotlb ? ` --swiotlb ${o.swiotlb}` : '', o.faults ? ' --faults' : '', port !== 'dpi' ? ` --port ${port}` : '',
   ].join('');
@@ -103,6 +130,8 @@ async function main(): Promise<number> {
         seed: { type: 'string' },
         waves: { type: 'boolean', default: false },
         port: { type: 'string' },
+        backend: { type: 'string' },
+        'wire-faults': { type: 'string' },
         'data-width': { type: 'string' },
         listen: { type: 'string' },
         token: { type: 'string' },
@@ -123,12 +152,28 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const scenario = SCENARIOS[args.scenario ?? DEFAULT_SCENARIO];
+  const pair = PAIR_SCENARIOS[args.scenario ?? ''];
+  const scenario = pair ?? SCENARIOS[args.scenario ?? DEFAULT_SCENARIO];
   if (!scenario) fail(`unknown scenario '${args.scenario}'`);
   const sopts = scenarioOptions(args, scenario.options ?? []);
+  let wireFaults: WireFaults | undefined;
+  if (args['wire-faults'] !== undefined && args['wire-faults'] !== '') {
+    if (!pair) fail(`--wire-faults: scenario ${scenario.name} has no wire`);
+    const w = parseWireFaults(args['wire-faults']);
+    if (typeof w === 'string') fail(`--wire-faults ${w}`);
+    wireFaults = w;
+  }
   const seed = intArg(args.seed, 'seed', 1);
   const simPort = (args.port ?? 'dpi') as SimPort;
   if (!SIM_PORTS.includes(simPort)) fail(`--port ${args.port}: expected ${SIM_PORTS.join(' or ')}`);
+  const backend = (args.backend ?? 'rtl') as Backend;
+  if (!BACKENDS.includes(backend)) fail(`--backend ${args.backend}: expected ${BACKENDS.join(' or ')}`);
+  if (backend === 'model') {
+    // the model is in this process: no simulator, no bus port, no waveform
+    for (const o of ['waves', 'listen', 'port', 'token'] as const) {
+      if (args[o] !== undefined && args[o] !== false) fail(`--${o} needs the RTL backend (--backend rtl)`);
+    }
+  }
   const token = args.token ?? process.env['ZCNIC_TOKEN'];
   const timeoutS = intArg(args.timeout ?? process.env['ZCNIC_BRIDGE_TIMEOUT'], 'timeout', LINK_DEFAULTS.timeoutS);
   let host = '127.0.0.1';
@@ -161,65 +206,107 @@ async function main(): Promise<number> {
   rmSync(latest, { force: true });
   symlinkSync(relative(outRoot, runDir), latest);
 
-  const instance = scenario.setup(seed, { ...sopts, ...(params.nic.data_bytes !== DEFAULT_BUILD.DATA_BYTES ? { dataBytes: params.nic.data_bytes } : {}) });
+  if (pair) {
+    if (backend !== 'model') fail(`scenario ${pair.name} runs on BACKEND=model for now (the RTL pair is not built yet)`);
+    const wf = wireFaults ? ` WIRE_FAULTS=${args['wire-faults']}` : '';
+    return runPairCli({
+      scenario: pair, seed, opts: { ...sopts, ...(wireFaults ? { wireFaults } : {}) }, runDir,
+      maxCycles: intArg(args['max-cycles'], 'max-cycles', pair.maxCycles),
+      reproduce: reproduceCommand(pair.name, seed, false, process.argv.slice(2), sopts, 'dpi', backend).replace(/^(make sim .*)$/, `$1${wf}`),
+    });
+  }
+  const instance = (scenario as Scenario).setup(seed, { ...sopts, ...(params.nic.data_bytes !== DEFAULT_BUILD.DATA_BYTES ? { dataBytes: params.nic.data_bytes } : {}) });
   // Progress figures count from the handshake: the build and the simulator's start-up come first.
   let simStart = performance.now();
   let lastReport = simStart;
   const external = args.listen !== undefined;
   process.stderr.write(`zcnic: scenario ${scenario.name} (seed ${seed}), run folder ${relative(repoRoot, runDir)}\n`);
-  let r: CosimResult;
-  try {
-    r = await runCosim({
-      params,
-      dma: instance.dma,
+  let out: Outcome;
+  if (backend === 'model') {
+    const r = await runModel({
       clock: instance.clock,
+      dma: instance.dma,
       onTime: (c) => instance.onTime?.(c),
       main: (dev) => instance.main(dev),
-      host,
-      port,
-      ...(token ? { token } : {}),
-      timeoutS,
+      params: { dataBytes: params.nic.data_bytes, latency: params.link_latency },
+      transcript: true,
+      seed,
       maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
-      runDir,
-      waves: args.waves ?? false,
-      simPort,
-      external,
-      onListening: (url) => {
-        if (external) {
-          process.stderr.write(`zcnic: listening on ${url}; start the simulator with: make sim-dut URL=${url} SEED=${seed}${token ? ' TOKEN=...' : ''}\n`);
-        } else {
-          process.stderr.write(`zcnic: building and starting the simulator (log: ${relative(repoRoot, join(runDir, 'sim.log'))})\n`);
-        }
-      },
-      onSimProgress: (l) => process.stderr.write(`${l}\n`),
-      onHandshake: () => {
-        simStart = lastReport = performance.now();
-      },
-      onBatch: (s) => {
+      onProgress: ([dev]) => {
         const now = performance.now();
         if (now - lastReport < 2000) return;
         lastReport = now;
-        const cps = Math.round(s.clock.cycle / ((now - simStart) / 1000));
-        process.stderr.write(`zcnic: cycle ${s.clock.cycle}, ${s.stats.batches} batches, ${cps} cycles/s${instance.progress ? `, ${instance.progress()}` : ''}\n`);
+        process.stderr.write(`zcnic: cycle ${dev!.sched.now}${instance.progress ? `, ${instance.progress()}` : ''}\n`);
       },
     });
-  } catch (e) {
-    if (e instanceof BridgeError) fail(e.describe(), e.exitCode);
-    fail(`cannot listen on ${host}:${port}: ${(e as Error).message}`, EXIT.E_PEER_GONE);
+    const errors = r.scenarioError !== undefined ? [`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`] : [];
+    const st = r.device.stats;
+    out = {
+      cycles: r.cycles, errors, exitCode: errors.length ? EXIT.E_SCENARIO : EXIT.OK, transcript: r.transcript, stats: { ...st },
+      faults: r.device.faults, events: r.device.events,
+      frames: { in: 0, out: 0, bytesIn: 0, bytesOut: 0 },
+      startupSeconds: 0, simSeconds: r.wallSeconds, wallSeconds: (performance.now() - simStart) / 1000, simExitCode: null,
+    };
+  } else {
+    let r: CosimResult;
+    try {
+      r = await runCosim({
+        params,
+        dma: instance.dma,
+        clock: instance.clock,
+        onTime: (c) => instance.onTime?.(c),
+        main: (dev) => instance.main(dev),
+        host,
+        port,
+        ...(token ? { token } : {}),
+        timeoutS,
+        maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
+        runDir,
+        waves: args.waves ?? false,
+        simPort,
+        external,
+        onListening: (url) => {
+          if (external) {
+            process.stderr.write(`zcnic: listening on ${url}; start the simulator with: make sim-dut URL=${url} SEED=${seed}${token ? ' TOKEN=...' : ''}\n`);
+          } else {
+            process.stderr.write(`zcnic: building and starting the simulator (log: ${relative(repoRoot, join(runDir, 'sim.log'))})\n`);
+          }
+        },
+        onSimProgress: (l) => process.stderr.write(`${l}\n`),
+        onHandshake: () => {
+          simStart = lastReport = performance.now();
+        },
+        onBatch: (s) => {
+          const now = performance.now();
+          if (now - lastReport < 2000) return;
+          lastReport = now;
+          const cps = Math.round(s.clock.cycle / ((now - simStart) / 1000));
+          process.stderr.write(`zcnic: cycle ${s.clock.cycle}, ${s.stats.batches} batches, ${cps} cycles/s${instance.progress ? `, ${instance.progress()}` : ''}\n`);
+        },
+      });
+    } catch (e) {
+      if (e instanceof BridgeError) fail(e.describe(), e.exitCode);
+      fail(`cannot listen on ${host}:${port}: ${(e as Error).message}`, EXIT.E_PEER_GONE);
+    }
+    const errors: string[] = [];
+    if (r.error) errors.push(r.error.describe());
+    if (r.scenarioError !== undefined) {
+      errors.push(`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`);
+    }
+    out = {
+      cycles: r.cycles, errors, exitCode: r.error ? r.error.exitCode : r.scenarioError !== undefined ? EXIT.E_SCENARIO : EXIT.OK,
+      transcript: r.transcript, stats: r.session ? { ...r.session.stats } : null, faults: r.session?.faults ?? [], events: r.session?.events ?? [],
+      frames: r.frames, startupSeconds: r.startupSeconds, simSeconds: r.simSeconds, wallSeconds: r.wallSeconds, simExitCode: r.simExitCode,
+    };
   }
+  const r = out;
+  const { errors, exitCode } = r;
   const wallS = r.wallSeconds;
   const simS = r.simSeconds;
   const simExit = r.simExitCode;
-
-  const errors: string[] = [];
-  if (r.error) errors.push(r.error.describe());
-  if (r.scenarioError !== undefined) {
-    errors.push(`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`);
-  }
-  const exitCode = r.error ? r.error.exitCode : r.scenarioError !== undefined ? EXIT.E_SCENARIO : EXIT.OK;
   const transcript = r.transcript?.text() ?? '';
   writeFileSync(join(runDir, 'transcript.txt'), transcript);
-  const markers = faultMarkers(r.session?.faults ?? [], r.session?.events ?? []);
+  const markers = faultMarkers([...r.faults], [...r.events]);
   if (args.waves) {
     // Groups the NIC's interfaces, the driver events (tb_evt_kind named by waves.events.txt) and
     // the queue engines; named markers at faults only.
@@ -234,8 +321,9 @@ async function main(): Promise<number> {
     seed,
     result: exitCode === 0 ? 'pass' : 'fail',
     exit_code: exitCode,
-    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2), sopts, simPort),
-    port: simPort,
+    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2), sopts, simPort, backend),
+    backend,
+    port: backend === 'rtl' ? simPort : null,
     simulated_cycles: r.cycles,
     simulated_ns: (r.cycles * params.clock_period_ps) / 1000,
     // launch until the simulator's HELLO (Verilator build, simulator start-up), then the run itself
@@ -251,7 +339,7 @@ async function main(): Promise<number> {
       bytes_out: r.frames.bytesOut,
     },
     link: { sync_window: params.sync_window, link_latency: params.link_latency, clock_period_ps: params.clock_period_ps },
-    device: r.session ? { ...r.session.stats } : null,
+    device: r.stats,
     faults: markers,
     host: instance.report?.() ?? null,
     errors,

@@ -1,8 +1,10 @@
 // What a driver sees of a NIC: 32-bit registers, interrupt vectors, simulated time, the MAC side
 // (frames out of and into the wire) and driver events for the waveform.
-// Backends: the RTL over the bridge (src/bridge/session.ts) and, later, a TS reference model.
+// Backends: the RTL over the bridge (src/bridge/session.ts) and the TS reference model
+// (src/model/nic.ts).
 
 import type { SimClock } from '../platform/clock.js';
+import { ETH } from '../bridge/protocol.js';
 
 export type MmioResp = 'SLVERR' | 'DECERR';
 
@@ -30,7 +32,7 @@ export class DeviceArgError extends RangeError {
   override readonly name = 'DeviceArgError';
   readonly code = 'E_DEVICE_ARG';
   constructor(
-    readonly op: 'ethRx' | 'trace',
+    readonly op: 'ethRx' | 'trace' | 'readReg' | 'writeReg',
     readonly field: string,
     detail: string,
     readonly cycle: number,
@@ -77,4 +79,17 @@ export interface Device {
    * 0..65535) for the waveform. Throws DeviceArgError outside those ranges.
    */
   trace(kind: number, queue: number, index: number): void;
+}
+
+/** The checks of Device.ethRx (port 0..ETH.PORTS-1, 1..ETH.MAX_FRAME_BYTES bytes); the bad flag. */
+export function checkEthRx(port: number, frame: Uint8Array, opts: { readonly bad?: boolean }, cycle: number): boolean {
+  const refuse = (field: string, detail: string): never => {
+    throw new DeviceArgError('ethRx', field, detail, cycle);
+  };
+  if (!Number.isInteger(port) || port < 0 || port >= ETH.PORTS) refuse('port', `port must be 0..${ETH.PORTS - 1}, got ${port}`);
+  if (!(frame instanceof Uint8Array)) refuse('frame', 'frame must be a Uint8Array');
+  if (frame.length < 1 || frame.length > ETH.MAX_FRAME_BYTES) refuse('frame', `a frame is 1..${ETH.MAX_FRAME_BYTES} bytes, got ${frame.length}`);
+  const bad = opts.bad ?? false;
+  if (typeof bad !== 'boolean') refuse('bad', `bad must be a boolean, got ${String(bad)}`);
+  return bad;
 }

@@ -4,6 +4,7 @@
 import type { Device } from '../device/device.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import type { ManualClock } from '../platform/clock.js';
+import type { WireFaults } from '../wire/wire.js';
 
 export interface ScenarioInstance {
   /** The host's clock, shared by its platform and the bridge session. */
@@ -31,6 +32,8 @@ export interface ScenarioOptions {
   readonly swiotlb?: 'auto' | 'off';
   /** The NIC build's DMA data path in bytes (--data-width / 8; default 8): a read's last beat may overrun by this much less one. */
   readonly dataBytes?: number;
+  /** Pair scenarios: seeded faults of the wire between the two NICs (all off by default). */
+  readonly wireFaults?: WireFaults;
 }
 
 export interface Scenario {
@@ -47,6 +50,7 @@ import { copyScenario } from './copy.js';
 import { faultScenario } from './fault.js';
 import { probeScenario } from './probe.js';
 import { trafficScenario } from './traffic.js';
+import { twoHostsScenario, type PairScenario } from './two_hosts.js';
 
 /** The default of `make sim`. */
 export const DEFAULT_SCENARIO = 'traffic';
@@ -58,6 +62,11 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   [faultScenario.name]: faultScenario,
 };
 
+/** Scenarios of two hosts joined by a wire (src/wire/): a NIC each. */
+export const PAIR_SCENARIOS: Readonly<Record<string, PairScenario>> = {
+  [twoHostsScenario.name]: twoHostsScenario,
+};
+
 export function scenarioNames(): string[] {
-  return Object.keys(SCENARIOS);
+  return [...Object.keys(SCENARIOS), ...Object.keys(PAIR_SCENARIOS)];
 }

@@ -20,7 +20,7 @@ import { hex } from '../mem/errors.js';
 import { page_pool_get_stats, page_pool_inflight } from '../net/core/page_pool.js';
 import { alloc_skb, kfree_skb, skb_copy_bits, skb_add_rx_frag, skb_put_data, type SkBuff } from '../net/core/skbuff.js';
 import { Rng } from '../util/rng.js';
-import { trafficFrames, sgSplit, expectRx, seqOf, programSteering, type PktgenFrame, type RxExpectation } from './traffic_frames.js';
+import { trafficFrames, sgSplit, expectRx, seqOf, programSteering, rxMismatch, type PktgenFrame, type RxExpectation } from './traffic_frames.js';
 import type { Scenario, ScenarioOptions } from './index.js';
 import { hostInstance, hostReport, scenarioHost, type IommuChoice, type ScenarioHost } from './host.js';
 
@@ -49,7 +49,8 @@ export interface TrafficReport {
   bad_frames_injected: number;
 }
 
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
+/** Index of the first byte where a and b differ (the shorter's length if one is a prefix), -1 if equal. */
+export function firstDiff(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
@@ -115,13 +116,8 @@ export const trafficScenario: Scenario = {
       const where = `frame seq ${seq} (${p.f.wire.length} bytes, TX queue ${p.f.txq}, ${p.f.kind}) on RX queue ${meta.queue} at cycle ${meta.cycle}`;
       const d = firstDiff(bytes, p.f.wire);
       if (d >= 0) return fail(`${where}: byte ${d} is ${bytes[d] === undefined ? 'missing' : hex(bytes[d]!)}, expected ${p.f.wire[d] === undefined ? 'the end' : hex(p.f.wire[d]!)}`);
-      const e = p.exp;
-      const got = { queue: meta.queue, rssHash: meta.rssHash, hashValid: meta.hashValid, filterHit: meta.filterHit, filterIndex: meta.filterIndex, csum: meta.csum, hdrLen: meta.hdrLen, split: meta.split, descriptors: meta.descriptors };
-      const want = { queue: e.queue, rssHash: e.rssHash, hashValid: e.hashValid, filterHit: e.filterHit, filterIndex: e.filterIndex, csum: e.csum, hdrLen: e.hdrLen, split: e.split, descriptors: e.descriptors };
-      for (const k of Object.keys(want) as (keyof typeof want)[]) {
-        if (k === 'rssHash' && !('hashChecked' in e && e.hashChecked)) continue;
-        if (got[k] !== want[k]) return fail(`${where}: ${k} is ${String(got[k])}, the model says ${String(want[k])}`);
-      }
+      const bad = rxMismatch(meta, p.exp);
+      if (bad) return fail(`${where}: ${bad}`);
       rep.frames_checked++;
       signal();
     };
@@ -278,7 +274,7 @@ export const trafficScenario: Scenario = {
 };
 
 /** An skb like the stack's: the headers in the linear part, the rest in page fragments above 4 GiB. */
-function txSkb(h: ScenarioHost, f: PktgenFrame, rng: Rng): SkBuff {
+export function txSkb(h: ScenarioHost, f: PktgenFrame, rng: Rng): SkBuff {
   const pieces = sgSplit(rng, f.sent.length);
   const headLen = pieces[0]!;
   const skb = alloc_skb(h.host, headLen, GFP_KERNEL);

@@ -91,6 +91,17 @@ export function expectRx(f: PktgenFrame, st: Steering, q: (queue: number) => { r
   };
 }
 
+const RX_CHECKED = ['queue', 'rssHash', 'hashValid', 'filterHit', 'filterIndex', 'csum', 'hdrLen', 'split', 'descriptors'] as const;
+
+/** The first field of a received frame's completion that is not what the model says, as a sentence. */
+export function rxMismatch(meta: { readonly [K in (typeof RX_CHECKED)[number]]: number | boolean }, e: RxExpectation): string | undefined {
+  for (const k of RX_CHECKED) {
+    if (k === 'rssHash' && !e.hashChecked) continue;
+    if (meta[k] !== e[k]) return `${k} is ${String(meta[k])}, the model says ${String(e[k])}`;
+  }
+  return undefined;
+}
+
 /** Scatter-gather pieces of a frame (pktgen's split, which nic_tx's fragment rules accept). */
 export function sgSplit(rng: Rng, len: number): number[] {
   return sgFragments(rng, len, 12).map((g) => g.len);

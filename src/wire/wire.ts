@@ -1,0 +1,149 @@
+// A wire between two NICs' MAC ports, on the host side: a frame that leaves one end at cycle t
+// enters the other at t + latency. Seeded faults, all off by default, act per frame: drop,
+// corrupt (one byte flipped; the receiving MAC's FCS check then marks the frame bad on its RX
+// stream, as a real MAC does, so the NIC drops and counts it), duplicate (a second copy one
+// frame time later) and reorder (held back so that later frames overtake it). Every frame the
+// wire delivers is captured to pcap at its arrival cycle, in time order.
+
+import { Rng } from '../util/rng.js';
+import type { PcapWriter } from './pcap.js';
+
+export interface WireFaults {
+  /** Probabilities per frame, 0..1. */
+  readonly drop?: number;
+  readonly corrupt?: number;
+  readonly duplicate?: number;
+  readonly reorder?: number;
+}
+
+export interface WireOptions {
+  readonly latency: number;
+  readonly seed: number;
+  readonly faults?: WireFaults;
+  readonly pcap?: PcapWriter;
+  /** Cycles a reordered frame is held back beyond the latency (default 4096). */
+  readonly reorderDelay?: number;
+}
+
+/** One NIC's MAC port as the wire sees it. */
+export interface WireEnd {
+  readonly name: string;
+  /** Register the handler for frames leaving this end's MAC (called at their last beat's cycle). */
+  onFrame(h: (frame: Uint8Array, cycle: number) => void): void;
+  /** Put a frame on this end's MAC RX at `cycle` (not before the current one); `bad` = FCS error. */
+  deliverAt(frame: Uint8Array, bad: boolean, cycle: number): void;
+}
+
+export interface WireDirStats {
+  /** Frames that left the sending MAC. */
+  sent: number;
+  /** Frames the wire put on the receiving MAC (duplicates included, corrupted included). */
+  delivered: number;
+  dropped: number;
+  corrupted: number;
+  duplicated: number;
+  reordered: number;
+}
+
+const newStats = (): WireDirStats => ({ sent: 0, delivered: 0, dropped: 0, corrupted: 0, duplicated: 0, reordered: 0 });
+
+export const WIRE_FAULT_NAMES = ['drop', 'corrupt', 'duplicate', 'reorder'] as const;
+
+/** Which frames, by sequence of sending per direction, the wire did something to (for a scoreboard). */
+export interface WireEvent {
+  readonly dir: 'a->b' | 'b->a';
+  readonly cycle: number;
+  readonly fault: (typeof WIRE_FAULT_NAMES)[number];
+  readonly frame: Uint8Array;
+}
+
+export class Wire {
+  readonly stats: { readonly 'a->b': WireDirStats; readonly 'b->a': WireDirStats } = { 'a->b': newStats(), 'b->a': newStats() };
+  readonly events: WireEvent[] = [];
+  private readonly rng: Rng;
+  /** Captures not yet written: arrival cycle order is only final once time has passed it. */
+  private captures: { cycle: number; order: number; frame: Uint8Array }[] = [];
+  private order = 0;
+
+  constructor(
+    readonly a: WireEnd,
+    readonly b: WireEnd,
+    private readonly o: WireOptions,
+  ) {
+    if (!Number.isInteger(o.latency) || o.latency < 1) throw new RangeError(`wire latency must be a whole number of cycles >= 1, got ${o.latency}`);
+    for (const k of WIRE_FAULT_NAMES) {
+      const p = o.faults?.[k] ?? 0;
+      if (!(p >= 0 && p <= 1)) throw new RangeError(`wire fault ${k}: a probability in 0..1, got ${p}`);
+    }
+    this.rng = new Rng(BigInt(o.seed) ^ 0x77697265n);
+    a.onFrame((f, t) => this.carry('a->b', b, f, t));
+    b.onFrame((f, t) => this.carry('b->a', a, f, t));
+  }
+
+  private chance(k: (typeof WIRE_FAULT_NAMES)[number]): boolean {
+    const p = this.o.faults?.[k] ?? 0;
+    // no draw at all when a fault is off: a fault-free run does not depend on the wire's stream
+    return p > 0 && this.rng.int(0, 999_999) < p * 1_000_000;
+  }
+
+  private carry(dir: 'a->b' | 'b->a', to: WireEnd, frame: Uint8Array, t: number): void {
+    const s = this.stats[dir];
+    s.sent++;
+    // nothing sent from now on arrives before t + latency: captures before that are final
+    this.flush(t + this.o.latency);
+    if (this.chance('drop')) {
+      s.dropped++;
+      this.events.push({ dir, cycle: t, fault: 'drop', frame });
+      return;
+    }
+    let f = frame;
+    let bad = false;
+    if (this.chance('corrupt')) {
+      f = frame.slice();
+      const i = this.rng.int(0, f.length - 1);
+      f[i] = f[i]! ^ (1 << this.rng.int(0, 7));
+      bad = true;
+      s.corrupted++;
+      this.events.push({ dir, cycle: t, fault: 'corrupt', frame });
+    }
+    let at = t + this.o.latency;
+    if (this.chance('reorder')) {
+      at += this.o.reorderDelay ?? 4096;
+      s.reordered++;
+      this.events.push({ dir, cycle: t, fault: 'reorder', frame });
+    }
+    this.deliver(s, to, f, bad, at);
+    if (this.chance('duplicate')) {
+      s.duplicated++;
+      this.events.push({ dir, cycle: t, fault: 'duplicate', frame });
+      this.deliver(s, to, f, bad, at + 1);
+    }
+  }
+
+  private deliver(s: WireDirStats, to: WireEnd, f: Uint8Array, bad: boolean, at: number): void {
+    s.delivered++;
+    to.deliverAt(f, bad, at);
+    if (this.o.pcap) this.captures.push({ cycle: at, order: this.order++, frame: f });
+  }
+
+  private flush(before: number): void {
+    const pcap = this.o.pcap;
+    if (!pcap || this.captures.length === 0) return;
+    const due = this.captures.filter((c) => c.cycle < before);
+    if (due.length === 0) return;
+    this.captures = this.captures.filter((c) => c.cycle >= before);
+    due.sort((x, y) => x.cycle - y.cycle || x.order - y.order);
+    for (const c of due) pcap.write(c.cycle, c.frame);
+  }
+
+  /** Write every capture and close the pcap. */
+  close(): void {
+    this.flush(Number.POSITIVE_INFINITY);
+    this.o.pcap?.close();
+  }
+
+  /** Frames the wire delivered, both ways (the pcap's frame count). */
+  get delivered(): number {
+    return this.stats['a->b'].delivered + this.stats['b->a'].delivered;
+  }
+}
