@@ -44,6 +44,11 @@ export interface HostRunOptions {
   readonly onBatch?: (session: HostSession) => void;
   /** Called once the simulator's HELLO is accepted: the simulation proper starts. */
   readonly onHandshake?: () => void;
+  /**
+   * Wait before replying to batch `seq` (a wire to another simulator: its frames due in this
+   * reply must be known first). The watchdog does not run meanwhile.
+   */
+  readonly beforeReply?: (seq: number, sync: number) => Promise<void>;
   /** Send driver events as MARK messages (runs with waves only; docs/bridge-protocol.md). */
   readonly marks?: boolean;
 }
@@ -246,7 +251,8 @@ export class HostBridge {
       case 'hello':
         throw new BridgeError(ERR.SEQUENCE, 'a second HELLO after the handshake');
       case 'batch': {
-        const out = await session.handleBatch(f.seq, f.sync, f.msgs);
+        const gate = this.opts.beforeReply;
+        const out = await session.handleBatch(f.seq, f.sync, f.msgs, gate ? () => gate(f.seq, f.sync) : undefined);
         this.opts.onTime?.(f.sync);
         const max = this.opts.maxCycles;
         if (max !== undefined && f.sync >= max && session.finishCycle === undefined) {

@@ -166,6 +166,19 @@ export class HostSession implements Device {
     this.emit({ type: 'ETH_RX', cycle, port, flags: bad ? ETH.FLAG.BAD : 0, frame: frame.slice() });
   }
 
+  /**
+   * A frame from a wire onto MAC RX at `cycle`, which must be at least one link latency after
+   * the host's time (the wire's latency covers it: docs/two-hosts.md).
+   */
+  ethRxAt(frame: Uint8Array, bad: boolean, cycle: number): void {
+    const floor = this.stamp();
+    if (cycle < floor) throw new DeviceArgError('ethRx', 'cycle', `a wire frame for cycle ${cycle} is inside the lookahead (earliest ${floor})`, floor);
+    checkEthRx(0, frame, { bad }, cycle);
+    this.stats.ethRxFrames++;
+    this.stats.ethRxBytes += frame.length;
+    this.emit({ type: 'ETH_RX', cycle, port: 0, flags: bad ? ETH.FLAG.BAD : 0, frame: frame.slice() });
+  }
+
   trace(kind: number, queue: number, index: number): void {
     const cycle = this.stamp();
     const problem = traceArgProblem(kind, queue, index);
@@ -212,8 +225,12 @@ export class HostSession implements Device {
     await settle();
   }
 
-  /** Handle one simulator batch and return the reply's messages. */
-  async handleBatch(seq: number, sync: number, msgs: readonly D2HMsg[]): Promise<H2DMsg[]> {
+  /**
+   * Handle one simulator batch and return the reply's messages. `beforeReply` runs once the
+   * host's software has settled at the batch's sync time and before the reply is taken: a wire
+   * to another simulator uses it to wait for that simulator's frames (ethRxAt) due in this reply.
+   */
+  async handleBatch(seq: number, sync: number, msgs: readonly D2HMsg[], beforeReply?: () => Promise<void>): Promise<H2DMsg[]> {
     this.sync.acceptBatch(seq, sync, msgs.map((m) => m.cycle));
     this.transcript?.batchIn(seq, sync, msgs);
     this.stats.batches++;
@@ -240,9 +257,16 @@ export class HostSession implements Device {
     this.now = sync;
     this.clock.advanceTo(sync);
     await settle();
+    if (beforeReply) {
+      await beforeReply();
+      await settle();
+    }
     const out = this.outbox;
     this.outbox = [];
-    out.sort((a, b) => a.cycle - b.cycle);
+    // frames from a wire (arriving while beforeReply waited) go after the host's own messages of
+    // their cycle, so the order does not depend on when they came; the sort is stable
+    const late = (m: H2DMsg): number => (beforeReply && m.type === 'ETH_RX' ? 1 : 0);
+    out.sort((a, b) => a.cycle - b.cycle || late(a) - late(b));
     this.transcript?.batchOut(seq, out);
     return out;
   }

@@ -16,6 +16,7 @@ import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
 import { defaultParams, isLoopback } from '../bridge/server.js';
 import { DEFAULT_SCENARIO, PAIR_SCENARIOS, SCENARIOS, scenarioNames, type Scenario, type ScenarioOptions } from '../scenarios/index.js';
 import { parseWireFaults, runPairCli } from './pair.js';
+import { runDiffCli } from './diff.js';
 import type { WireFaults } from '../wire/wire.js';
 import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
@@ -132,6 +133,7 @@ async function main(): Promise<number> {
         port: { type: 'string' },
         backend: { type: 'string' },
         'wire-faults': { type: 'string' },
+        'test-model-missteer': { type: 'string' },
         'data-width': { type: 'string' },
         listen: { type: 'string' },
         token: { type: 'string' },
@@ -152,8 +154,9 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  const isDiff = args.scenario === 'diff';
   const pair = PAIR_SCENARIOS[args.scenario ?? ''];
-  const scenario = pair ?? SCENARIOS[args.scenario ?? DEFAULT_SCENARIO];
+  const scenario = pair ?? SCENARIOS[isDiff ? 'traffic' : (args.scenario ?? DEFAULT_SCENARIO)];
   if (!scenario) fail(`unknown scenario '${args.scenario}'`);
   const sopts = scenarioOptions(args, scenario.options ?? []);
   let wireFaults: WireFaults | undefined;
@@ -200,12 +203,23 @@ async function main(): Promise<number> {
   }
 
   const outRoot = args.out ?? join(repoRoot, 'sim', 'out');
-  const runDir = join(outRoot, `${stampName(new Date())}-${scenario.name}-s${seed}`);
+  const runDir = join(outRoot, `${stampName(new Date())}-${isDiff ? 'diff' : scenario.name}-s${seed}`);
   mkdirSync(runDir, { recursive: true });
   const latest = join(outRoot, 'latest');
   rmSync(latest, { force: true });
   symlinkSync(relative(outRoot, runDir), latest);
 
+  if (args['test-model-missteer'] !== undefined && !isDiff) fail('--test-model-missteer is for the diff scenario');
+  if (isDiff) {
+    if (backend !== 'rtl' || args.listen !== undefined || args.waves) fail('the diff scenario launches the RTL and runs the model itself: no --backend, --listen or --waves');
+    const miss = args['test-model-missteer'];
+    return runDiffCli({
+      seed, opts: sopts, runDir, params, timeoutS, simPort,
+      maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
+      reproduce: reproduceCommand('diff', seed, false, process.argv.slice(2), sopts, simPort),
+      ...(miss !== undefined ? { misSteer: intArg(miss, 'test-model-missteer', 0) } : {}),
+    });
+  }
   if (pair) {
     if (backend !== 'model') fail(`scenario ${pair.name} runs on BACKEND=model for now (the RTL pair is not built yet)`);
     const wf = wireFaults ? ` WIRE_FAULTS=${args['wire-faults']}` : '';

@@ -60,6 +60,8 @@ export interface RxMeta {
   readonly descriptors: number;
   readonly frameLen: number;
   readonly cycle: number;
+  /** The frame's completions as the device wrote them, SOP first (for differential tests). */
+  readonly cqes: readonly Uint8Array[];
 }
 
 export type RxHandler = (skb: SkBuff, meta: RxMeta) => void;
@@ -248,6 +250,7 @@ export class RxQueue extends QueueBase {
       descriptors: parts.length,
       frameLen: layoutGet(RX_CQE, first, 'FRAME_LEN'),
       cycle: this.dev.clock.cycle,
+      cqes: parts.map((p) => p.cqe),
     };
     const hdrPa = this.hdr.cpu + BigInt(parts[0]!.slot * this.cfg.hdrSize);
     const skb = buildRxSkb(this.host, this.pool, this.cfg.memModel, { hdrPa, hdrLen }, pieces, {

@@ -47,8 +47,9 @@ export class NicRx {
   private active: number | null = null;
   private scheduled = false;
   /**
-   * Test-only: a wrong model for the differential test, which must catch it. The frame numbered
-   * `frame` (0 = the first classified) goes to queue (q + 1) mod QUEUES instead of q.
+   * Test-only: a wrong model for the differential test, which must catch it. The first frame
+   * from number `frame` on (0 = the first classified) that is not dropped by a filter goes to
+   * queue (q + 1) mod QUEUES instead of q.
    */
   misSteer: { frame: number } | null = null;
   private classified = 0;
@@ -126,7 +127,13 @@ export class NicRx {
     const { frame } = this.fifo[0]!;
     const confs = this.regs.q.map((s) => ({ hdr_split: s.hdr_split, hdr_size: s.hdr_size, buf_size: s.buf_size }));
     let tables = this.hooks.tables();
-    if (this.misSteer && this.misSteer.frame === this.classified) tables = misSteered(tables, frame, this.regs.queues);
+    if (this.misSteer && this.classified >= this.misSteer.frame) {
+      const wrong = misSteered(tables, frame, this.regs.queues);
+      if (wrong !== tables) {
+        tables = wrong;
+        this.misSteer = null;
+      }
+    }
     this.classified++;
     const exp = rxExpect(frame, tables, confs);
     if (exp.drop === 'filter' || !exp.delivery) {

@@ -5,6 +5,7 @@ import type { Device } from '../device/device.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import type { ManualClock } from '../platform/clock.js';
 import type { WireFaults } from '../wire/wire.js';
+import type { Delivery } from './diff.js';
 
 export interface ScenarioInstance {
   /** The host's clock, shared by its platform and the bridge session. */
@@ -32,6 +33,13 @@ export interface ScenarioOptions {
   readonly swiotlb?: 'auto' | 'off';
   /** The NIC build's DMA data path in bytes (--data-width / 8; default 8): a read's last beat may overrun by this much less one. */
   readonly dataBytes?: number;
+  /** traffic: every delivered frame is appended here (the diff scenario compares two runs' lists). */
+  readonly deliveries?: Delivery[];
+  /**
+   * traffic: 'fail' (default) ends the run at the first frame that differs from the scoreboard;
+   * 'record' lists such frames in the report and goes on (the diff scenario is the judge then).
+   */
+  readonly scoreboard?: 'fail' | 'record';
   /** Pair scenarios: seeded faults of the wire between the two NICs (all off by default). */
   readonly wireFaults?: WireFaults;
 }
@@ -68,5 +76,5 @@ export const PAIR_SCENARIOS: Readonly<Record<string, PairScenario>> = {
 };
 
 export function scenarioNames(): string[] {
-  return [...Object.keys(SCENARIOS), ...Object.keys(PAIR_SCENARIOS)];
+  return [...Object.keys(SCENARIOS), ...Object.keys(PAIR_SCENARIOS), 'diff'];
 }

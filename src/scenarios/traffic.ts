@@ -22,6 +22,7 @@ import { alloc_skb, kfree_skb, skb_copy_bits, skb_add_rx_frag, skb_put_data, typ
 import { Rng } from '../util/rng.js';
 import { trafficFrames, sgSplit, expectRx, seqOf, programSteering, rxMismatch, type PktgenFrame, type RxExpectation } from './traffic_frames.js';
 import type { Scenario, ScenarioOptions } from './index.js';
+import { delivery } from './diff.js';
 import { hostInstance, hostReport, scenarioHost, type IommuChoice, type ScenarioHost } from './host.js';
 
 /** Frames in flight at once: below what the RX rings hold, so no frame is dropped for want of a buffer. */
@@ -83,6 +84,7 @@ export const trafficScenario: Scenario = {
     };
     const perQueue = { tx: [] as number[], rx: [] as number[] };
     const pending = new Map<number, Pending>();
+    const mismatches: string[] = [];
     let nd: ZcnicNetdev | undefined;
     let ethtoolStats: Record<string, number> = {};
     let poolReport: Record<string, unknown> = {};
@@ -116,8 +118,10 @@ export const trafficScenario: Scenario = {
       const where = `frame seq ${seq} (${p.f.wire.length} bytes, TX queue ${p.f.txq}, ${p.f.kind}) on RX queue ${meta.queue} at cycle ${meta.cycle}`;
       const d = firstDiff(bytes, p.f.wire);
       if (d >= 0) return fail(`${where}: byte ${d} is ${bytes[d] === undefined ? 'missing' : hex(bytes[d]!)}, expected ${p.f.wire[d] === undefined ? 'the end' : hex(p.f.wire[d]!)}`);
+      opts.deliveries?.push(delivery(seq!, bytes, meta.cqes, meta.cycle));
       const bad = rxMismatch(meta, p.exp);
-      if (bad) return fail(`${where}: ${bad}`);
+      if (bad && opts.scoreboard === 'record') mismatches.push(`${where}: ${bad}`);
+      else if (bad) return fail(`${where}: ${bad}`);
       rep.frames_checked++;
       signal();
     };
@@ -264,6 +268,7 @@ export const trafficScenario: Scenario = {
         dma_cost: dmaCost,
         mmio_reads: nd?.mmioReads ?? null,
         mmio_reads_per_frame: nd && rep.frames_sent ? nd.mmioReads.fastpath / rep.frames_sent : null,
+        scoreboard_mismatches: mismatches,
         queue_errors: nd?.queueErrors.map((r) => ({ ...r, errAddr: hex(r.errAddr), fault: r.fault ? { ...r.fault, addr: hex(r.fault.addr) } : null })) ?? [],
         ethtool_stats: ethtoolStats,
         page_pool: poolReport,

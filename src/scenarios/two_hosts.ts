@@ -55,13 +55,18 @@ export class TrafficEndpoint {
   readonly rep: EndpointReport = { frames_sent: 0, frames_checked: 0, frames_filtered: 0, duplicates: 0, frames_lost: 0, ethtool: {}, inflight_after_remove: 0 };
   /** Frames the peer sent this host, by sequence number, until they arrive. */
   readonly pending = new Map<number, Expected>();
-  private readonly received = new Set<number>();
+  /** Sequence number -> cycle of first arrival. */
+  private readonly arrivals = new Map<number, number>();
+  /** This host's frames sent and not yet known to have arrived. */
+  private outstanding: { seq: number; sentAt: number }[] = [];
+  /** The cycle this host finished sending, and the cycles it reached each barrier. */
+  doneAt: number | undefined;
+  readonly barrierAt: number[] = [];
   /** Sequence numbers the peer sent that this host's filters drop. */
   readonly filtered = new Set<number>();
   readonly cfg: NetdevConfig;
   nd: ZcnicNetdev | undefined;
   tables: Steering | undefined;
-  sendingDone = false;
   private failure: Error | undefined;
   private wake: (() => void) | null = null;
   lastProgress = 0;
@@ -72,6 +77,8 @@ export class TrafficEndpoint {
     private readonly seed: number,
     private readonly frames: number,
     poolZone: NetdevConfig['poolZone'] = 'normal',
+    /** How far back this host sees its peer (the wire latency). */
+    private readonly lag = WIRE_LATENCY,
   ) {
     // the traffic scenario's queue set-up: header split on 0..2, writable pages on 2 and 3
     this.cfg = {
@@ -114,14 +121,14 @@ export class TrafficEndpoint {
     kfree_skb(skb);
     if (!bytes) return this.fail(`RX queue ${meta.queue}: skb_copy_bits of ${meta.frameLen} bytes failed`);
     const seq = seqOf(bytes);
-    if (seq !== undefined && this.received.has(seq)) {
+    if (seq !== undefined && this.arrivals.has(seq)) {
       this.rep.duplicates++;
       return this.signal();
     }
     const p = seq === undefined ? undefined : this.pending.get(seq);
     if (!p) return this.fail(`RX queue ${meta.queue} at cycle ${meta.cycle}: a ${bytes.length}-byte frame its peer did not send it (seq ${seq ?? 'none'})`);
     this.pending.delete(seq!);
-    this.received.add(seq!);
+    this.arrivals.set(seq!, this.h.clock.cycle);
     const where = `frame seq ${seq} (${p.f.wire.length} bytes, peer TX queue ${p.f.txq}, ${p.f.kind}) on RX queue ${meta.queue} at cycle ${meta.cycle}`;
     const d = firstDiff(bytes, p.f.wire);
     if (d >= 0) return this.fail(`${where}: delivered as good but byte ${d} is ${bytes[d] === undefined ? 'missing' : hex(bytes[d]!)}, sent ${p.f.wire[d] === undefined ? 'the end' : hex(p.f.wire[d]!)}`);
@@ -142,12 +149,27 @@ export class TrafficEndpoint {
     return { drv, et };
   }
 
-  /** Frames the peer has in flight: pending and not yet presumed lost. */
-  private inFlight(): number {
-    let n = 0;
+  /**
+   * What this host may know of its peer at its own time `now`: only what happened at least one
+   * wire latency ago (as if told over the wire). With each host in its own simulator, what the
+   * peer did more recently may or may not have been simulated yet; looking only this far back
+   * keeps every decision, and so the run, independent of how the two interleave.
+   */
+  private seen(cycle: number | undefined): boolean {
+    return cycle !== undefined && cycle <= this.h.clock.cycle - this.lag;
+  }
+
+  /** Frames this host sent that the peer is not yet known to have received, nor presumed lost. */
+  private inFlight(peer: TrafficEndpoint): number {
     const now = this.h.clock.cycle;
-    for (const p of this.pending.values()) if (now - p.sentAt < LOST_AFTER) n++;
-    return n;
+    this.outstanding = this.outstanding.filter((o) => !peer.filtered.has(o.seq) && !this.seen(peer.arrivals.get(o.seq)));
+    return this.outstanding.filter((o) => now - o.sentAt < LOST_AFTER).length;
+  }
+
+  /** Wait until the peer is known to have reached barrier `k` too. */
+  async barrier(dev: Device, peer: TrafficEndpoint, k: number): Promise<void> {
+    this.barrierAt[k] = this.h.clock.cycle;
+    while (!this.seen(peer.barrierAt[k])) await dev.sleep(1024);
   }
 
   /** Send this host's frames to `peer`, in bursts with xmit_more, at most WINDOW in flight. */
@@ -158,11 +180,11 @@ export class TrafficEndpoint {
     const burstRng = new Rng(BigInt(this.seed) + 0x6275727374n);
     let i = 0;
     while (i < all.length) {
-      if (peer.inFlight() >= WINDOW) {
+      if (this.inFlight(peer) >= WINDOW) {
         await this.wait(dev);
         continue;
       }
-      const burst = all.slice(i, Math.min(i + burstRng.int(1, 6), all.length, i + WINDOW - peer.inFlight()));
+      const burst = all.slice(i, Math.min(i + burstRng.int(1, 6), all.length, i + WINDOW - this.inFlight(peer)));
       let busy = false;
       for (let k = 0; k < burst.length; k++) {
         const f = burst[k]!;
@@ -178,18 +200,19 @@ export class TrafficEndpoint {
           break;
         }
         this.rep.frames_sent++;
+        this.outstanding.push({ seq: f.seq, sentAt: this.h.clock.cycle });
         i++;
       }
       if (busy) await this.wait(dev);
     }
-    this.sendingDone = true;
+    this.doneAt = this.h.clock.cycle;
   }
 
   /** Wait for the peer's frames until none is missing or nothing moved for STALL_CYCLES. */
   async drain(dev: Device, peer: TrafficEndpoint): Promise<void> {
     this.lastProgress = this.h.clock.cycle;
-    while (!peer.sendingDone || this.pending.size > 0) {
-      if (peer.sendingDone && this.h.clock.cycle - this.lastProgress > STALL_CYCLES) break;
+    while (!this.seen(peer.doneAt) || this.pending.size > 0) {
+      if (this.seen(peer.doneAt) && this.h.clock.cycle - this.lastProgress > STALL_CYCLES) break;
       await this.wait(dev);
     }
     this.rep.frames_lost = this.pending.size;
@@ -255,16 +278,11 @@ export const twoHostsScenario: PairScenario = {
           const dev = devs[me];
           const { drv, et } = await self.bringUp(dev);
           // both ends up before either sends: a frame for a NIC whose queues are off is dropped
-          await barrier(me, dev);
+          await self.barrier(dev, peer, 0);
           await self.send(dev, peer);
           await self.drain(dev, peer);
-          await barrier(me, dev);
+          await self.barrier(dev, peer, 1);
           await self.bringDown(drv, et);
-        };
-        const arrived = [0, 0];
-        const barrier = async (me: 0 | 1, dev: Device): Promise<void> => {
-          const target = ++arrived[me]!;
-          while (arrived[1 - me]! < target) await dev.sleep(1024);
         };
         await Promise.all([run(0), run(1)]);
         checkLosses(wire, ends);
