@@ -18,7 +18,7 @@ VITEST := node_modules/.bin/vitest
 .PHONY: help setup waves-deps build-deps sim sim-dut test test-report soak lint gen gen-check bench clean
 
 help:
-	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1; PORT=dpi|python; BACKEND=rtl|model; two-hosts: WIRE_FAULTS=drop=P,corrupt=P,duplicate=P,reorder=P)"
+	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1; PORT=dpi|python; BACKEND=rtl|model|mixed; two-hosts: WIRE_FAULTS=drop=P,corrupt=P,duplicate=P,reorder=P)"
 	@echo "make test   run every test (vitest + cocotb, side by side on the cores) and print 'N passed, N failed'; SHARD=i/N runs a 1/N share"
 	@echo "make test-report  add up the shards' results under sim/out/test/"
 	@echo "make soak   the long runs: every block configuration and the traffic scenario under SEEDS=8 seeds (FRAMES=5000 each)"

@@ -92,6 +92,12 @@ export class HostSession implements Device {
   /** DMA faults, in the order the host saw them. */
   readonly faults: FaultEvent[] = [];
   private outbox: H2DMsg[] = [];
+  /**
+   * Frames from a wire (ethRxAt), held until the reply they belong in: the last one whose floor
+   * is at or below their cycle. Which reply carries a frame then does not depend on when the
+   * other simulator's run delivered it to this host.
+   */
+  private wireInbox: H2DMsg[] = [];
   private nextMmioId = 0;
   private readonly mmioReads = new Map<number, Pending<number>>();
   private readonly mmioWrites = new Map<number, Pending<void>>();
@@ -163,7 +169,7 @@ export class HostSession implements Device {
     const bad = checkEthRx(port, frame, opts, cycle);
     this.stats.ethRxFrames++;
     this.stats.ethRxBytes += frame.length;
-    this.emit({ type: 'ETH_RX', cycle, port, flags: bad ? ETH.FLAG.BAD : 0, frame: frame.slice() });
+    this.emit({ type: 'ETH_RX', cycle, port, flags: bad ? ETH.FLAG.BAD : 0, frame: new Uint8Array(frame) });
   }
 
   /**
@@ -176,7 +182,7 @@ export class HostSession implements Device {
     checkEthRx(0, frame, { bad }, cycle);
     this.stats.ethRxFrames++;
     this.stats.ethRxBytes += frame.length;
-    this.emit({ type: 'ETH_RX', cycle, port: 0, flags: bad ? ETH.FLAG.BAD : 0, frame: frame.slice() });
+    this.wireInbox.push({ type: 'ETH_RX', cycle, port: 0, flags: bad ? ETH.FLAG.BAD : 0, frame: new Uint8Array(frame) });
   }
 
   trace(kind: number, queue: number, index: number): void {
@@ -263,10 +269,17 @@ export class HostSession implements Device {
     }
     const out = this.outbox;
     this.outbox = [];
-    // frames from a wire (arriving while beforeReply waited) go after the host's own messages of
-    // their cycle, so the order does not depend on when they came; the sort is stable
-    const late = (m: H2DMsg): number => (beforeReply && m.type === 'ETH_RX' ? 1 : 0);
-    out.sort((a, b) => a.cycle - b.cycle || late(a) - late(b));
+    out.sort((a, b) => a.cycle - b.cycle);
+    if (this.wireInbox.length) {
+      const next = this.sync.replyFloor(sync + this.params.sync_window);
+      const due = this.wireInbox.filter((m) => m.cycle < next);
+      this.wireInbox = this.wireInbox.filter((m) => m.cycle >= next);
+      if (due.some((m) => m.cycle < this.sync.replyFloor(sync))) throw new Error(`internal: a wire frame came too late for the reply to batch ${seq}`);
+      // after the host's own messages of their cycle; both lists are in cycle order
+      due.sort((a, b) => a.cycle - b.cycle);
+      out.push(...due);
+      out.sort((a, b) => a.cycle - b.cycle);
+    }
     this.transcript?.batchOut(seq, out);
     return out;
   }

@@ -6,7 +6,8 @@ import { join, relative } from 'node:path';
 import { repoRoot } from '../abi/gen.js';
 import { EXIT } from '../bridge/protocol.js';
 import type { PairScenario, TwoHostsOptions } from '../scenarios/two_hosts.js';
-import { runPairOnModel } from '../wire/pair.js';
+import { runPair } from '../wire/pair.js';
+import type { Backend } from '../testing/fixture.js';
 import { WIRE_FAULT_NAMES, type WireFaults } from '../wire/wire.js';
 
 export interface PairCliOptions {
@@ -16,6 +17,7 @@ export interface PairCliOptions {
   readonly runDir: string;
   readonly maxCycles: number;
   readonly reproduce: string;
+  readonly backends: readonly [Backend, Backend];
 }
 
 /** `drop=0.01,corrupt=0.01,duplicate=0,reorder=0.02` (make sim WIRE_FAULTS=...). */
@@ -35,8 +37,8 @@ export async function runPairCli(o: PairCliOptions): Promise<number> {
   const inst = o.scenario.setup(o.seed, o.opts);
   const pcapPath = join(o.runDir, 'wire.pcap');
   let last = performance.now();
-  const r = await runPairOnModel(inst, {
-    seed: o.seed, maxCycles: o.maxCycles, pcapPath, transcript: true,
+  const r = await runPair(inst, o.backends, {
+    seed: o.seed, maxCycles: o.maxCycles, pcapPath, transcript: true, runDir: o.runDir,
     onProgress: () => {
       const now = performance.now();
       if (now - last < 2000) return;
@@ -44,22 +46,22 @@ export async function runPairCli(o: PairCliOptions): Promise<number> {
       process.stderr.write(`zcnic: ${inst.progress()}\n`);
     },
   });
-  const errors = r.scenarioError !== undefined ? [`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`] : [];
-  const exitCode = errors.length ? EXIT.E_SCENARIO : EXIT.OK;
-  const transcripts = (r.transcripts ?? []).map((t, i) => {
+  const errors = [...r.errors, ...(r.scenarioError !== undefined ? [`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`] : [])];
+  const exitCode = r.errors.length ? EXIT.E_PEER_GONE : errors.length ? EXIT.E_SCENARIO : EXIT.OK;
+  const transcripts = r.transcripts.map((t, i) => {
     const file = `transcript.host${i}.txt`;
-    writeFileSync(join(o.runDir, file), t.text());
-    return { file, messages: t.messages, sha256: t.sha256() };
+    writeFileSync(join(o.runDir, file), t?.text() ?? '');
+    return { file, messages: t?.messages ?? 0, sha256: t?.sha256() ?? null };
   });
   const summary = {
     scenario: o.scenario.name, seed: o.seed, result: exitCode === 0 ? 'pass' : 'fail', exit_code: exitCode, reproduce: o.reproduce,
-    backends: ['model', 'model'],
+    backends: o.backends,
     simulated_cycles: r.cycles,
     simulated_ns: (r.cycles * inst.hosts[0].clock.periodPs) / 1000,
     wall_seconds: Number(r.wallSeconds.toFixed(3)),
     pcap: { file: 'wire.pcap', frames: r.wire.delivered },
     transcripts,
-    devices: r.devices.map((d) => ({ name: d.name, ...d.stats, counters: d.counters })),
+    devices: r.stats.map((d, i) => ({ name: `nic${i}`, backend: o.backends[i], ...d })),
     host: inst.report(),
     errors,
   };
@@ -67,7 +69,7 @@ export async function runPairCli(o: PairCliOptions): Promise<number> {
   for (const e of errors) process.stderr.write(`zcnic: ${e}\n`);
   process.stderr.write(
     `zcnic: ${summary.result.toUpperCase()} ${o.scenario.name} seed=${o.seed}: ${r.cycles} cycles in ${r.wallSeconds.toFixed(2)} s, ` +
-      `${r.wire.delivered} frames on the wire (${relative(repoRoot, pcapPath)}), transcript sha256 ${transcripts.map((t) => t.sha256.slice(0, 16)).join(' ')}\n` +
+      `${r.wire.delivered} frames on the wire (${relative(repoRoot, pcapPath)}), transcript sha256 ${transcripts.map((t) => t.sha256?.slice(0, 16) ?? '-').join(' ')}\n` +
       `zcnic: run folder ${relative(repoRoot, o.runDir)} (also sim/out/latest)\n`,
   );
   return exitCode;

@@ -17,6 +17,7 @@ import { defaultParams, isLoopback } from '../bridge/server.js';
 import { DEFAULT_SCENARIO, PAIR_SCENARIOS, SCENARIOS, scenarioNames, type Scenario, type ScenarioOptions } from '../scenarios/index.js';
 import { parseWireFaults, runPairCli } from './pair.js';
 import { runDiffCli } from './diff.js';
+import type { Backend as HostBackend } from '../testing/fixture.js';
 import type { WireFaults } from '../wire/wire.js';
 import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
@@ -25,7 +26,7 @@ import { runModel } from '../model/run.js';
 import type { FaultEvent, SessionStats } from '../bridge/session.js';
 import type { Transcript } from '../bridge/transcript.js';
 
-const BACKENDS = ['rtl', 'model'] as const;
+const BACKENDS = ['rtl', 'model', 'mixed'] as const;
 type Backend = (typeof BACKENDS)[number];
 
 /** What either backend's run leaves for the summary. */
@@ -44,7 +45,7 @@ interface Outcome {
   readonly simExitCode: number | null;
 }
 
-const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--backend rtl|model] [--waves] [--port dpi|python] [--data-width 64..512] [--listen HOST:PORT] [--token T]
+const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--backend rtl|model|mixed] [--waves] [--port dpi|python] [--data-width 64..512] [--listen HOST:PORT] [--token T]
                           [--wire-faults drop=P,corrupt=P,duplicate=P,reorder=P]
                           [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
 scenarios: ${scenarioNames().join(', ')}`;
@@ -171,6 +172,7 @@ async function main(): Promise<number> {
   if (!SIM_PORTS.includes(simPort)) fail(`--port ${args.port}: expected ${SIM_PORTS.join(' or ')}`);
   const backend = (args.backend ?? 'rtl') as Backend;
   if (!BACKENDS.includes(backend)) fail(`--backend ${args.backend}: expected ${BACKENDS.join(' or ')}`);
+  if (backend === 'mixed' && !pair) fail('--backend mixed (one RTL NIC, one model NIC) is for the two-host scenarios');
   if (backend === 'model') {
     // the model is in this process: no simulator, no bus port, no waveform
     for (const o of ['waves', 'listen', 'port', 'token'] as const) {
@@ -221,10 +223,11 @@ async function main(): Promise<number> {
     });
   }
   if (pair) {
-    if (backend !== 'model') fail(`scenario ${pair.name} runs on BACKEND=model for now (the RTL pair is not built yet)`);
+    const one = backend as HostBackend;
+    const backends: [HostBackend, HostBackend] = backend === 'mixed' ? ['rtl', 'model'] : [one, one];
     const wf = wireFaults ? ` WIRE_FAULTS=${args['wire-faults']}` : '';
     return runPairCli({
-      scenario: pair, seed, opts: { ...sopts, ...(wireFaults ? { wireFaults } : {}) }, runDir,
+      scenario: pair, seed, backends, opts: { ...sopts, ...(wireFaults ? { wireFaults } : {}) }, runDir,
       maxCycles: intArg(args['max-cycles'], 'max-cycles', pair.maxCycles),
       reproduce: reproduceCommand(pair.name, seed, false, process.argv.slice(2), sopts, 'dpi', backend).replace(/^(make sim .*)$/, `$1${wf}`),
     });

@@ -223,7 +223,7 @@ export class ZcnicModel implements Device {
     const bad = checkEthRx(port, frame, opts, cycle);
     this.stats.ethRxFrames++;
     this.stats.ethRxBytes += frame.length;
-    const copy = frame.slice();
+    const copy = new Uint8Array(frame); // a copy: a Buffer's slice() would share its bytes
     this.record?.('<', { type: 'ETH_RX', cycle, port, flags: bad ? ETH.FLAG.BAD : 0, frame: copy });
     this.enqueueMacRx(copy, bad, cycle);
   }

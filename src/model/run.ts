@@ -38,8 +38,22 @@ export interface ModelRunOptions extends ModelHost, RunCommon {
   readonly configure?: (dev: ZcnicModel) => void;
 }
 
+/**
+ * Other simulators the models exchange frames with (a mixed pair): the models may simulate only
+ * below `horizon()` (frames from outside may still arrive at that cycle), and wait for
+ * `changed()` at it; with nothing left to do they wait too, until `ended()`.
+ */
+export interface ModelPeers {
+  horizon(): number;
+  changed(): Promise<void>;
+  ended(): boolean;
+  /** Told the cycle below which every model event has run (host code settled). */
+  reached(cycle: number): void;
+}
+
 export interface ModelsRunOptions extends RunCommon {
   readonly hosts: readonly ModelHost[];
+  readonly peers?: ModelPeers;
   readonly main: (devs: readonly ZcnicModel[]) => Promise<void>;
   readonly configure?: (devs: readonly ZcnicModel[]) => void;
 }
@@ -103,8 +117,17 @@ export async function runModels(o: ModelsRunOptions): Promise<ModelsRunResult> {
   );
   await settle();
   const waits = (): string => devs.map((d) => `${d.name}: ${d.describePending()}`).join('; ');
+  const peers = o.peers;
   while (!done) {
     const next = sched.next;
+    if (peers) {
+      const h = peers.horizon();
+      peers.reached(Math.min(next ?? h, h));
+      if ((next === undefined || next >= h) && !peers.ended()) {
+        await peers.changed();
+        continue;
+      }
+    }
     if (next === undefined) {
       scenarioError = new Error(`the model went idle at cycle ${sched.now} with the scenario unfinished; it waits for ${waits()}`);
       break;

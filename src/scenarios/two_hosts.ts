@@ -34,7 +34,6 @@ export type TwoHostsOptions = ScenarioOptions;
 interface Expected {
   readonly f: PktgenFrame;
   readonly exp: RxExpectation;
-  readonly sentAt: number;
 }
 
 export interface EndpointReport {
@@ -113,7 +112,7 @@ export class TrafficEndpoint {
       this.filtered.add(f.seq);
       return;
     }
-    this.pending.set(f.seq, { f, exp, sentAt: this.h.clock.cycle });
+    this.pending.set(f.seq, { f, exp });
   }
 
   private onRx(skb: SkBuff, meta: RxMeta): void {
@@ -236,7 +235,14 @@ export class TrafficEndpoint {
 export interface PairInstance {
   readonly hosts: readonly [ScenarioHost, ScenarioHost];
   readonly wire: { readonly latency: number; readonly faults: WireFaults };
-  main(devs: readonly [Device, Device], wire: Wire): Promise<void>;
+  /**
+   * Start both hosts' software; one promise per host. A host's part ends on its own simulated
+   * time, not when the other's does: each side stops its simulator at a cycle that does not
+   * depend on how the two runs interleave.
+   */
+  start(me: 0 | 1, dev: Device): Promise<void>;
+  /** After both parts: the checks that need both hosts and the wire (throws). */
+  check(wire: Wire): void;
   report(): Record<string, unknown>;
   progress(): string;
 }
@@ -270,12 +276,10 @@ export const twoHostsScenario: PairScenario = {
     return {
       hosts,
       wire: { latency: WIRE_LATENCY, faults },
-      async main(devs, wire) {
-        wireRef = wire;
-        const run = async (me: 0 | 1): Promise<void> => {
+      start(me, dev) {
+        const run = async (): Promise<void> => {
           const self = ends[me];
           const peer = ends[1 - me]!;
-          const dev = devs[me];
           const { drv, et } = await self.bringUp(dev);
           // both ends up before either sends: a frame for a NIC whose queues are off is dropped
           await self.barrier(dev, peer, 0);
@@ -284,7 +288,10 @@ export const twoHostsScenario: PairScenario = {
           await self.barrier(dev, peer, 1);
           await self.bringDown(drv, et);
         };
-        await Promise.all([run(0), run(1)]);
+        return run();
+      },
+      check: (wire) => {
+        wireRef = wire;
         checkLosses(wire, ends);
       },
       report: () => ({
@@ -312,7 +319,9 @@ function checkLosses(wire: Wire, ends: readonly [TrafficEndpoint, TrafficEndpoin
     const missing = [...rx.pending.keys()].sort((a, b) => a - b);
     const expected = [...hit].sort((a, b) => a - b);
     if (missing.join() !== expected.join()) {
-      throw new Error(`${rx.name}: frames missing [${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}] (${missing.length}), the wire lost [${expected.slice(0, 8).join(', ')}${expected.length > 8 ? ', ...' : ''}] (${expected.length})`);
+      const notLost = missing.filter((q) => !hit.has(q));
+      const arrived = expected.filter((q) => !rx.pending.has(q));
+      throw new Error(`${rx.name}: ${missing.length} frames never arrived, the wire lost ${expected.length}; missing but not lost: [${notLost.join(', ')}], lost but arrived: [${arrived.join(', ')}]`);
     }
     const s = wire.stats[dir];
     // every corrupted copy (duplicates of a corrupted frame too) fails the FCS check

@@ -60,60 +60,75 @@ export interface WireEvent {
 export class Wire {
   readonly stats: { readonly 'a->b': WireDirStats; readonly 'b->a': WireDirStats } = { 'a->b': newStats(), 'b->a': newStats() };
   readonly events: WireEvent[] = [];
-  private readonly rng: Rng;
+  /** One stream per direction: the two ends may be simulated in any interleaving. */
+  private readonly rng: { readonly 'a->b': Rng; readonly 'b->a': Rng };
+  /** Per direction, the latest cycle a frame entered the wire: nothing earlier can come any more. */
+  private readonly last = { 'a->b': 0, 'b->a': 0 };
   /** Captures not yet written: arrival cycle order is only final once time has passed it. */
   private captures: { cycle: number; order: number; frame: Uint8Array }[] = [];
   private order = 0;
 
-  constructor(
-    readonly a: WireEnd,
-    readonly b: WireEnd,
-    private readonly o: WireOptions,
-  ) {
+  private readonly ends: { a?: WireEnd; b?: WireEnd } = {};
+
+  /** A wire with both ends now, or with `attach` later (each NIC as it comes up). */
+  constructor(a: WireEnd | null, b: WireEnd | null, private readonly o: WireOptions) {
     if (!Number.isInteger(o.latency) || o.latency < 1) throw new RangeError(`wire latency must be a whole number of cycles >= 1, got ${o.latency}`);
     for (const k of WIRE_FAULT_NAMES) {
       const p = o.faults?.[k] ?? 0;
       if (!(p >= 0 && p <= 1)) throw new RangeError(`wire fault ${k}: a probability in 0..1, got ${p}`);
     }
-    this.rng = new Rng(BigInt(o.seed) ^ 0x77697265n);
-    a.onFrame((f, t) => this.carry('a->b', b, f, t));
-    b.onFrame((f, t) => this.carry('b->a', a, f, t));
+    this.rng = { 'a->b': new Rng(BigInt(o.seed) ^ 0x77697265n), 'b->a': new Rng(BigInt(o.seed) ^ 0x7769726500n) };
+    if (a) this.attach('a', a);
+    if (b) this.attach('b', b);
   }
 
-  private chance(k: (typeof WIRE_FAULT_NAMES)[number]): boolean {
+  attach(side: 'a' | 'b', end: WireEnd): void {
+    if (this.ends[side]) throw new Error(`wire end ${side} is attached already (${this.ends[side]!.name})`);
+    this.ends[side] = end;
+    const dir = side === 'a' ? 'a->b' : 'b->a';
+    end.onFrame((f, t) => {
+      const to = this.ends[side === 'a' ? 'b' : 'a'];
+      if (!to) throw new Error(`${end.name} sent a frame at cycle ${t} before the other end of the wire was attached`);
+      this.carry(dir, to, f, t);
+    });
+  }
+
+  private chance(dir: 'a->b' | 'b->a', k: (typeof WIRE_FAULT_NAMES)[number]): boolean {
     const p = this.o.faults?.[k] ?? 0;
     // no draw at all when a fault is off: a fault-free run does not depend on the wire's stream
-    return p > 0 && this.rng.int(0, 999_999) < p * 1_000_000;
+    return p > 0 && this.rng[dir].int(0, 999_999) < p * 1_000_000;
   }
 
   private carry(dir: 'a->b' | 'b->a', to: WireEnd, frame: Uint8Array, t: number): void {
     const s = this.stats[dir];
     s.sent++;
-    // nothing sent from now on arrives before t + latency: captures before that are final
-    this.flush(t + this.o.latency);
-    if (this.chance('drop')) {
+    // nothing sent from now on arrives before (the later end's last frame) + latency: captures
+    // before that are final
+    this.last[dir] = Math.max(this.last[dir], t);
+    this.flush(Math.min(this.last['a->b'], this.last['b->a']) + this.o.latency);
+    if (this.chance(dir, 'drop')) {
       s.dropped++;
       this.events.push({ dir, cycle: t, fault: 'drop', frame });
       return;
     }
     let f = frame;
     let bad = false;
-    if (this.chance('corrupt')) {
-      f = frame.slice();
-      const i = this.rng.int(0, f.length - 1);
-      f[i] = f[i]! ^ (1 << this.rng.int(0, 7));
+    if (this.chance(dir, 'corrupt')) {
+      f = new Uint8Array(frame); // a copy: frames from the bridge are Buffers, whose slice() shares
+      const i = this.rng[dir].int(0, f.length - 1);
+      f[i] = f[i]! ^ (1 << this.rng[dir].int(0, 7));
       bad = true;
       s.corrupted++;
       this.events.push({ dir, cycle: t, fault: 'corrupt', frame });
     }
     let at = t + this.o.latency;
-    if (this.chance('reorder')) {
+    if (this.chance(dir, 'reorder')) {
       at += this.o.reorderDelay ?? 4096;
       s.reordered++;
       this.events.push({ dir, cycle: t, fault: 'reorder', frame });
     }
     this.deliver(s, to, f, bad, at);
-    if (this.chance('duplicate')) {
+    if (this.chance(dir, 'duplicate')) {
       s.duplicated++;
       this.events.push({ dir, cycle: t, fault: 'duplicate', frame });
       this.deliver(s, to, f, bad, at + 1);

@@ -81,7 +81,7 @@ describe('two hosts on a wire (model backend)', () => {
     const a = await pair(2, 60, { drop: 0.05, reorder: 0.1 });
     const b = await pair(2, 60, { drop: 0.05, reorder: 0.1 });
     const c = await pair(3, 60, { drop: 0.05, reorder: 0.1 });
-    const sha = (x: typeof a): string[] => x.r.transcripts!.map((t) => t.sha256());
+    const sha = (x: typeof a): string[] => x.r.transcripts.map((t) => t!.sha256());
     expect(sha(b)).toEqual(sha(a));
     expect(readFileSync(b.pcapPath)).toEqual(readFileSync(a.pcapPath));
     expect(sha(c)).not.toEqual(sha(a));
