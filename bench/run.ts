@@ -14,6 +14,7 @@
 //      product's path, the traffic scenario over the bridge through the burst-level port
 //      (PORT=dpi) and the cocotbext-axi port (PORT=python), with the ratios between them.
 
+import { runScenario } from '../src/testing/fixture.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,6 +173,20 @@ function trafficOverBridge(frames: number, port: 'dpi' | 'python', dataWidth: nu
   return { frames: s.host.frames_sent, cycles: s.simulated_cycles, sim_s: s.sim_seconds };
 }
 
+const MODEL_FRAMES = 2000;
+const PAIR_FRAMES = 500;
+
+/** `make sim SCENARIO=two-hosts BACKEND=b FRAMES=n`: frames the wire carried and the run's wall time. */
+function pairRun(backend: 'rtl' | 'model', frames: number): { frames: number; wall_s: number } {
+  const out = join(OUT, 'two-hosts');
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/sim.ts', '--scenario', 'two-hosts', '--backend', backend, '--frames', String(frames), '--out', out], {
+    cwd: repoRoot, encoding: 'utf8', timeout: 600_000,
+  });
+  if (r.status !== 0) throw new Error(`two-hosts (${backend}) failed (exit ${r.status}):\n${r.stderr}`);
+  const s = JSON.parse(readFileSync(join(out, readlinkSync(join(out, 'latest')), 'summary.json'), 'utf8')) as { wall_seconds: number; pcap: { frames: number } };
+  return { frames: s.pcap.frames, wall_s: s.wall_seconds };
+}
+
 /** nic_bench: frames through TX, loopback and RX, every byte checked; its last line is JSON. */
 function harnessNic(bin: string, frames: number): NicFigures {
   const r = spawnSync(bin, ['--frames', String(frames), '--seed', '1', '--json'], { encoding: 'utf8' });
@@ -267,6 +282,31 @@ async function main(): Promise<void> {
     put(`NIC harness / cocotb cycles_per_s (DATA_WIDTH=${dw})`, h / co.cycles_per_s, 'x');
     put(`traffic PORT=dpi / NIC harness cycles_per_s (DATA_WIDTH=${dw})`, cps(traffic['dpi']!) / h, 'x');
   }
+
+  process.stdout.write('\nthe reference model (src/model/) against the RTL, and two hosts on a wire\n');
+  const rtlTraffic = trafficOverBridge(MODEL_FRAMES, 'dpi', 64);
+  const rtlFps = rtlTraffic.frames / rtlTraffic.sim_s;
+  const model = await repeat(async () => {
+    const t0 = performance.now();
+    const r = await runScenario('model', 'traffic', 1, { frames: MODEL_FRAMES });
+    const s = (performance.now() - t0) / 1000;
+    const pools = ((r.report['page_pool'] as { per_queue: Record<string, number>[] }).per_queue);
+    return { fps: MODEL_FRAMES / s, cps: r.cycles / s, recycled: pools.reduce((a, p) => a + (p['recycle_cached'] ?? 0) + (p['recycle_ring'] ?? 0), 0) };
+  });
+  const modelFps = median(model.map((m) => m.fps));
+  put(`model: traffic frames per wall s through the driver (${MODEL_FRAMES} frames, page_pool recycling)`, modelFps, 'frames/s');
+  put('model: page_pool pages recycled in that run', model[0]!.recycled, 'pages');
+  put('model: simulated cycles per wall s', median(model.map((m) => m.cps)), 'cycles/s');
+  put(`RTL (PORT=dpi, 64 bits): traffic frames per wall s (${MODEL_FRAMES} frames, sim only)`, rtlFps, 'frames/s');
+  put('model / RTL traffic frames per wall s', modelFps / rtlFps, 'x');
+  const pair: Record<string, number> = {};
+  for (const b of ['rtl', 'model'] as const) {
+    pairRun(b, 20);
+    const r = pairRun(b, PAIR_FRAMES);
+    pair[b] = r.frames / r.wall_s;
+    put(`two-hosts BACKEND=${b}: frames per wall s (${r.frames} frames both ways, incl. simulator start-up)`, pair[b]!, 'frames/s');
+  }
+  put('two-hosts model / RTL frames per wall s', pair['model']! / pair['rtl']!, 'x');
 
   writeFileSync(join(OUT, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nfigures in ${join('sim', 'out', 'bench', 'bench.json')}\n`);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The long runs `make test` keeps a short version of: every block configuration under SEEDS seeds,
 # and the traffic scenario under SEEDS seeds of FRAMES frames each, with IOMMU faults in every
-# other run. Prints a rerun command for each failure and ends with 'N passed, N failed'.
+# other run; traffic on the reference model at MODEL_FRAMES (100,000); two-hosts on the RTL and
+# mixed, and diff, under the same seeds. Prints a rerun command or log for each failure and ends
+# with 'N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seeds=${SEEDS:-8}
@@ -28,6 +30,31 @@ for ((s = first; s < first + seeds; s++)); do
     failed=$((failed + 1)); echo "traffic seed $s ${extra[*]}: FAIL ($out/traffic-$s.log)"
     echo "rerun: make sim SCENARIO=traffic SEED=$s FRAMES=$frames${extra:+ FAULTS=1}"
   fi
+done
+soak_run() {  # name, log, command...
+  local name=$1 log=$2
+  shift 2
+  if "$@" >"$log" 2>&1; then passed=$((passed + 1)); echo "$name: PASS"
+  else failed=$((failed + 1)); echo "$name: FAIL ($log)"; fi
+}
+
+echo "== the reference model: traffic, ${MODEL_FRAMES:-100000} frames =="
+soak_run "model traffic ${MODEL_FRAMES:-100000} frames" "$out/model.log" \
+  node_modules/.bin/tsx src/cli/sim.ts --backend model --scenario traffic --seed "$first" --frames "${MODEL_FRAMES:-100000}" --out "$out/model"
+
+echo "== two hosts, $frames frames each way, seeds $first..$((first + seeds - 1)), wire faults in every other run =="
+for ((s = first; s < first + seeds; s++)); do
+  extra=()
+  (( (s - first) % 2 == 1 )) && extra=(--wire-faults drop=0.01,corrupt=0.01,duplicate=0.01,reorder=0.02)
+  for b in rtl mixed; do
+    soak_run "two-hosts $b seed $s ${extra[*]}" "$out/two-hosts-$b-$s.log" \
+      node_modules/.bin/tsx src/cli/sim.ts --scenario two-hosts --backend "$b" --seed "$s" --frames "$frames" "${extra[@]}" --out "$out/two-hosts"
+  done
+done
+
+echo "== diff (RTL against the model), $frames frames, seeds $first..$((first + seeds - 1)) =="
+for ((s = first; s < first + seeds; s++)); do
+  soak_run "diff seed $s" "$out/diff-$s.log" node_modules/.bin/tsx src/cli/sim.ts --scenario diff --seed "$s" --frames "$frames" --out "$out/diff"
 done
 echo "${passed} passed, ${failed} failed"
 [[ $failed -eq 0 ]]

@@ -3,7 +3,8 @@
 // and off, some with bad checksums) go out on every TX queue as scatter-gather packet buffers in
 // pages above 4 GiB. The first half comes back through MAC loopback; for the second half
 // loopback is off, every frame leaving the MAC is checked on the wire (checksums inserted) and
-// put back on MAC RX by the host, together with frames marked bad that the NIC must drop.
+// put back on MAC RX by the host, together with frames marked bad that the NIC must drop; the
+// steering tables are reprogrammed and interrupt moderation turned on between the halves.
 // NAPI receives them from page_pool buffers; every frame is checked byte for byte against the
 // RX queue its flow must reach (the steering model), with its checksum verdict, RSS hash and
 // header split. At the end the driver is removed and nothing may be left behind.
@@ -29,6 +30,8 @@ import { hostInstance, hostReport, scenarioHost, type IommuChoice, type Scenario
 const WINDOW = 24;
 /** Cycles without any progress after which the run stops waiting for frames. */
 const STALL_CYCLES = 400_000;
+/** Interrupt moderation in the wire half: by count, with a time bound (ethtool -C). */
+const SECOND_HALF_COALESCE = { rx_usecs: 2, rx_max_coalesced_frames: 8, tx_usecs: 4, tx_max_coalesced_frames: 16 } as const;
 /** Frames put on MAC RX marked bad, in the wire half. */
 const BAD_FRAMES = 4;
 
@@ -134,7 +137,7 @@ export const trafficScenario: Scenario = {
         const info = await drv.probe();
         nd = new ZcnicNetdev(dev, h.host, h.pdev, info, cfg, onRx);
         const et = new ZcnicEthtool(nd);
-        const tables = await programSteering(et, rng, info.rxQueues);
+        let tables = await programSteering(et, rng, info.rxQueues);
         await nd.open();
         const netdev = nd;
         for (const t of netdev.txq) t.onWake = signal;
@@ -152,6 +155,11 @@ export const trafficScenario: Scenario = {
         while (i < all.length) {
           if (i === half) {
             await drain();
+            // the second half under other steering (a new RSS key and table, another default
+            // queue) and with interrupt moderation on, changed while the queues run
+            tables = await programSteering(et, rng, info.rxQueues);
+            const rc = await et.set_coalesce(SECOND_HALF_COALESCE);
+            if (rc !== 0) throw new Error(`set_coalesce refused: errno ${rc}`);
             await startWire(dev, netdev);
           }
           if (faultAt[0] === i && !netdev.rxq[i % netdev.rxq.length]!.poisonAhead()) throw new Error('no RX descriptor to poison');

@@ -12,6 +12,7 @@ import { runModel } from '../model/run.js';
 import type { ZcnicModel } from '../model/nic.js';
 import { scenarioHost, type IommuChoice, type ScenarioHost } from '../scenarios/host.js';
 import { scratchRunDir } from './scratch.js';
+import { SCENARIOS, type ScenarioOptions } from '../scenarios/index.js';
 
 export type Backend = 'rtl' | 'model';
 export const BACKENDS: readonly Backend[] = ['rtl', 'model'];
@@ -78,4 +79,29 @@ export async function withHost(backend: Backend, body: (nh: NicHost) => Promise<
   if (r.scenarioError !== undefined) throw r.scenarioError;
   if (r.error) throw r.error;
   return { backend, cycles: r.cycles, ...(r.transcript ? { transcript: r.transcript } : {}), dmaDebugErrors: dmaDebugErrors() };
+}
+
+export interface ScenarioRun {
+  readonly backend: Backend;
+  readonly cycles: number;
+  /** The scenario's summary figures (summary.json's `host`). */
+  readonly report: Record<string, unknown>;
+  readonly transcript?: Transcript;
+}
+
+/** Run one `make sim` scenario on `backend`, in this process; rejects with its error. */
+export async function runScenario(backend: Backend, name: string, seed: number, opts: ScenarioOptions = {}, o: { readonly runDir?: string } = {}): Promise<ScenarioRun> {
+  const sc = SCENARIOS[name];
+  if (!sc) throw new RangeError(`no scenario '${name}'`);
+  const inst = sc.setup(seed, opts);
+  const common = { clock: inst.clock, dma: inst.dma, onTime: (c: number) => inst.onTime?.(c), main: (d: Device) => inst.main(d), maxCycles: sc.maxCycles };
+  if (backend === 'model') {
+    const r = await runModel({ ...common, seed, transcript: true });
+    if (r.scenarioError !== undefined) throw r.scenarioError;
+    return { backend, cycles: r.cycles, report: inst.report?.() ?? {}, ...(r.transcript ? { transcript: r.transcript } : {}) };
+  }
+  const r = await runCosim({ ...common, params: defaultParams({ seed }), runDir: o.runDir ?? scratchRunDir(`scenario-${name}`) });
+  if (r.scenarioError !== undefined) throw r.scenarioError;
+  if (r.error) throw r.error;
+  return { backend, cycles: r.cycles, report: inst.report?.() ?? {}, ...(r.transcript ? { transcript: r.transcript } : {}) };
 }

@@ -23,13 +23,23 @@ export class Rng {
     return lo + Number(this.next64() % span);
   }
 
+  /** n bytes: each 64-bit draw gives 8, least significant first. */
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i += 8) {
-      let v = this.next64();
-      for (let j = i; j < Math.min(n, i + 8); j++) {
-        out[j] = Number(v & 0xffn);
-        v >>= 8n;
+      const v = this.next64();
+      // two 32-bit halves as plain numbers: BigInt shifts per byte were most of the cost
+      let lo = Number(v & 0xffffffffn);
+      let hi = Number(v >> 32n);
+      const end = Math.min(n, i + 8);
+      for (let j = i; j < end; j++) {
+        if (j - i < 4) {
+          out[j] = lo & 0xff;
+          lo >>>= 8;
+        } else {
+          out[j] = hi & 0xff;
+          hi >>>= 8;
+        }
       }
     }
     return out;
