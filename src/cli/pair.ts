@@ -18,6 +18,8 @@ export interface PairCliOptions {
   readonly maxCycles: number;
   readonly reproduce: string;
   readonly backends: readonly [Backend, Backend];
+  readonly listen?: { readonly host: string; readonly port: number; readonly token?: string };
+  readonly timeoutS: number;
 }
 
 /** `drop=0.01,corrupt=0.01,duplicate=0,reorder=0.02` (make sim WIRE_FAULTS=...). */
@@ -38,7 +40,16 @@ export async function runPairCli(o: PairCliOptions): Promise<number> {
   const pcapPath = join(o.runDir, 'wire.pcap');
   let last = performance.now();
   const r = await runPair(inst, o.backends, {
-    seed: o.seed, maxCycles: o.maxCycles, pcapPath, transcript: true, runDir: o.runDir,
+    seed: o.seed, maxCycles: o.maxCycles, pcapPath, transcript: true, runDir: o.runDir, timeoutS: o.timeoutS,
+    ...(o.listen
+      ? {
+          listen: {
+            ...o.listen,
+            onListening: (nic: number, url: string) =>
+              process.stderr.write(`zcnic: NIC ${nic} listening on ${url}; start its simulator with: make sim-dut URL=${url} SEED=${o.seed}${o.listen!.token ? ' TOKEN=...' : ''}\n`),
+          },
+        }
+      : {}),
     onProgress: () => {
       const now = performance.now();
       if (now - last < 2000) return;

@@ -226,7 +226,10 @@ async function main(): Promise<number> {
     const one = backend as HostBackend;
     const backends: [HostBackend, HostBackend] = backend === 'mixed' ? ['rtl', 'model'] : [one, one];
     const wf = wireFaults ? ` WIRE_FAULTS=${args['wire-faults']}` : '';
+    if (args.listen !== undefined && backend === 'model') fail('--listen needs an RTL NIC (--backend rtl or mixed)');
     return runPairCli({
+      ...(args.listen !== undefined ? { listen: { host, port, ...(token ? { token } : {}) } } : {}),
+      timeoutS,
       scenario: pair, seed, backends, opts: { ...sopts, ...(wireFaults ? { wireFaults } : {}) }, runDir,
       maxCycles: intArg(args['max-cycles'], 'max-cycles', pair.maxCycles),
       reproduce: reproduceCommand(pair.name, seed, false, process.argv.slice(2), sopts, 'dpi', backend).replace(/^(make sim .*)$/, `$1${wf}`),

@@ -35,6 +35,11 @@ export interface PairRunOptions {
   readonly runDir?: string;
   readonly timeoutS?: number;
   readonly simPort?: SimPort;
+  /**
+   * RTL NICs: do not launch the simulators; listen for them (NIC i on port + i, or any free port
+   * with port 0), e.g. on two other machines, each started with `make sim-dut URL=...`.
+   */
+  readonly listen?: { readonly host: string; readonly port: number; readonly token?: string; readonly onListening: (nic: number, url: string) => void };
 }
 
 export interface PairRunResult {
@@ -90,7 +95,7 @@ export async function runPair(inst: PairInstance, backends: readonly [Backend, B
   }
   const rtl = [0, 1].filter((i) => backends[i] === 'rtl');
   const models = [0, 1].filter((i) => backends[i] === 'model');
-  if (rtl.length) {
+  if (rtl.length && !o.listen) {
     // one build for both simulators, before either starts (they would race on the build folder)
     execFileSync(venvPython(), ['-m', 'zcnic_tb.cosim', '--build-only', ...(o.simPort ? ['--port', o.simPort] : [])], {
       cwd: repoRoot, env: { ...process.env, PYTHONPATH: join(repoRoot, 'tb') }, stdio: ['ignore', 'ignore', 'inherit'],
@@ -131,6 +136,12 @@ export async function runPair(inst: PairInstance, backends: readonly [Backend, B
       return await runCosim({
         params, dma: h.dma, clock: h.clock, onTime: (c) => h.onTime(c), runDir, maxCycles: o.maxCycles,
         timeoutS: o.timeoutS ?? 60, ...(o.simPort ? { simPort: o.simPort } : {}),
+        ...(o.listen
+          ? {
+              external: true, host: o.listen.host, port: o.listen.port ? o.listen.port + i : 0,
+              ...(o.listen.token ? { token: o.listen.token } : {}), onListening: (url: string) => o.listen!.onListening(i, url),
+            }
+          : {}),
         main: (s) => arrive(i, s, rtlWireEnd(s, `nic${i}`)),
         beforeReply: (_seq, sync) => gate(i, sync),
         onBatch: () => o.onProgress?.(),

@@ -3,7 +3,7 @@
 // ways, the pcap read back by scapy, wire faults accounted for, and runs reproducible.
 
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/abi/gen.js';
@@ -91,5 +91,34 @@ describe('two hosts on a wire over the bridge', () => {
     for (const h of a.s.host.hosts) expect(h.frames_checked + h.frames_filtered).toBe(300);
     const b = run('mixed', 2, ['--frames', '300']);
     expect(b.s.transcripts.map((t) => t.sha256)).toEqual(a.s.transcripts.map((t) => t.sha256));
+  });
+
+  it('two simulators started on their own (as on two machines) give the same run as two launched here', async () => {
+    const out = scratchDir('zcnic-two-apart');
+    const host = spawn(join(repoRoot, 'node_modules/.bin/tsx'), [
+      'src/cli/sim.ts', '--scenario', 'two-hosts', '--seed', '3', '--frames', '60', '--listen', '127.0.0.1:0', '--token', 'sesame', '--out', out,
+    ], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let herr = '';
+    const urls = await new Promise<string[]>((resolve, reject) => {
+      host.stderr!.on('data', (d: Buffer) => {
+        herr += d.toString();
+        const m = [...herr.matchAll(/NIC \d listening on (ws:\/\/\S+);/g)].map((x) => x[1]!);
+        if (m.length === 2) resolve(m);
+      });
+      host.once('exit', () => reject(new Error(herr)));
+    });
+    const hostExit = new Promise<number | null>((resolve) => host.once('exit', resolve));
+    const sims: ChildProcess[] = urls.map((url) =>
+      spawn(venvPython(), ['-m', 'zcnic_tb.cosim', '--url', url, '--seed', '3', '--token', 'sesame', '--run-dir', scratchDir('zcnic-two-apart-sim'), '--quiet'], {
+        cwd: repoRoot, env: { ...process.env, PYTHONPATH: join(repoRoot, 'tb') }, stdio: 'ignore',
+      }),
+    );
+    const codes = await Promise.all(sims.map((c) => new Promise<number | null>((resolve) => c.once('exit', resolve))));
+    expect(codes).toEqual([0, 0]);
+    expect(await hostExit, herr).toBe(0);
+    const apart = JSON.parse(readFileSync(join(out, readlinkSync(join(out, 'latest')), 'summary.json'), 'utf8')) as Summary;
+    expect(apart.result).toBe('pass');
+    const here = run('rtl', 3, ['--frames', '60']);
+    expect(apart.transcripts.map((t) => t.sha256)).toEqual(here.s.transcripts.map((t) => t.sha256));
   });
 });
