@@ -23,6 +23,8 @@ import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
 import { eventFilterFile, type TraceRecord } from '../debug/events.js';
 import { runModel } from '../model/run.js';
+import { PcapWriter } from '../wire/pcap.js';
+import type { Device } from '../device/device.js';
 import type { FaultEvent, SessionStats } from '../bridge/session.js';
 import type { Transcript } from '../bridge/transcript.js';
 
@@ -241,13 +243,25 @@ async function main(): Promise<number> {
   let lastReport = simStart;
   const external = args.listen !== undefined;
   process.stderr.write(`zcnic: scenario ${scenario.name} (seed ${seed}), run folder ${relative(repoRoot, runDir)}\n`);
+  // Captures: frames out of the MAC port (both backends), and MAC loopback (the model's tap)
+  const captures = {
+    mac: new PcapWriter(join(runDir, 'mac.pcap'), params.clock_period_ps),
+    loopback: new PcapWriter(join(runDir, 'loopback.pcap'), params.clock_period_ps),
+  };
+  const captured = (dev: Device): Promise<void> => {
+    dev.onEthTx((f) => captures.mac.write(f.cycle, f.frame));
+    return instance.main(dev);
+  };
   let out: Outcome;
   if (backend === 'model') {
     const r = await runModel({
       clock: instance.clock,
       dma: instance.dma,
       onTime: (c) => instance.onTime?.(c),
-      main: (dev) => instance.main(dev),
+      main: (dev) => {
+        dev.onLoopback((f, c) => captures.loopback.write(c, f));
+        return captured(dev);
+      },
       params: { dataBytes: params.nic.data_bytes, latency: params.link_latency },
       transcript: true,
       seed,
@@ -320,6 +334,13 @@ async function main(): Promise<number> {
     };
   }
   const r = out;
+  captures.mac.close();
+  captures.loopback.close();
+  if (backend !== 'model') rmSync(join(runDir, 'loopback.pcap'), { force: true });
+  const pcaps = [
+    { file: 'mac.pcap', frames: captures.mac.frames, what: 'frames out of the MAC port' },
+    ...(backend === 'model' ? [{ file: 'loopback.pcap', frames: captures.loopback.frames, what: 'frames MAC loopback carried (the model only: the RTL keeps them inside the NIC)' }] : []),
+  ];
   const { errors, exitCode } = r;
   const wallS = r.wallSeconds;
   const simS = r.simSeconds;
@@ -365,6 +386,7 @@ async function main(): Promise<number> {
     errors,
     simulator_exit_code: simExit,
     transcript_sha256: r.transcript?.sha256() ?? null,
+    pcap: pcaps,
     waves: args.waves ? { dump: 'waves.fst', gtkwave_save: 'waves.gtkw', event_names: WAVES_EVENTS, open: `gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}` } : null,
   };
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -94,6 +94,7 @@ export class ZcnicModel implements Device {
   private readonly irq: IrqModeration;
   private readonly irqHandlers: IrqHandler[] = [];
   private readonly ethTxHandlers: EthTxHandler[] = [];
+  private readonly loopbackHandlers: ((frame: Uint8Array, cycle: number) => void)[] = [];
   private scratch = 0;
   private irqStatus = 0;
   private irqMask = 0;
@@ -203,6 +204,11 @@ export class ZcnicModel implements Device {
 
   onEthTx(handler: EthTxHandler): void {
     this.ethTxHandlers.push(handler);
+  }
+
+  /** Model only: every frame MAC loopback carries from TX to RX, at its last beat (a tap for pcap). */
+  onLoopback(handler: (frame: Uint8Array, cycle: number) => void): void {
+    this.loopbackHandlers.push(handler);
   }
 
   sleep(cycles: number): Promise<void> {
@@ -471,7 +477,10 @@ export class ZcnicModel implements Device {
     this.rxStreaming = true;
     this.sched.at(now + this.beats(f.frame.length) - 1, () => {
       this.rxStreaming = false;
-      f.accepted?.();
+      if (f.accepted) {
+        f.accepted();
+        for (const h of this.loopbackHandlers) h(f.frame, this.sched.now);
+      }
       this.rx.ingress(f.frame, f.bad);
       this.pumpRx();
     });
