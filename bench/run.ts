@@ -290,8 +290,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const r = await runScenario('model', 'traffic', 1, { frames: MODEL_FRAMES });
     const s = (performance.now() - t0) / 1000;
-    const pools = ((r.report['page_pool'] as { per_queue: Record<string, number>[] }).per_queue);
-    return { fps: MODEL_FRAMES / s, cps: r.cycles / s, recycled: pools.reduce((a, p) => a + (p['recycle_cached'] ?? 0) + (p['recycle_ring'] ?? 0), 0) };
+    const pools = (r.report['page_pool'] as { per_queue: { recycle_stats: { cached: number; ring: number } }[] }).per_queue;
+    return { fps: MODEL_FRAMES / s, cps: r.cycles / s, recycled: pools.reduce((a, p) => a + p.recycle_stats.cached + p.recycle_stats.ring, 0) };
   });
   const modelFps = median(model.map((m) => m.fps));
   put(`model: traffic frames per wall s through the driver (${MODEL_FRAMES} frames, page_pool recycling)`, modelFps, 'frames/s');
