@@ -288,7 +288,7 @@ async function main(): Promise<void> {
   const rtlFps = rtlTraffic.frames / rtlTraffic.sim_s;
   const model = await repeat(async () => {
     const t0 = performance.now();
-    const r = await runScenario('model', 'traffic', 1, { frames: MODEL_FRAMES });
+    const r = await runScenario('model', 'traffic', 1, { frames: MODEL_FRAMES }, { transcript: false });
     const s = (performance.now() - t0) / 1000;
     const pools = (r.report['page_pool'] as { per_queue: { recycle_stats: { cached: number; ring: number } }[] }).per_queue;
     return { fps: MODEL_FRAMES / s, cps: r.cycles / s, recycled: pools.reduce((a, p) => a + p.recycle_stats.cached + p.recycle_stats.ring, 0) };

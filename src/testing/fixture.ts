@@ -90,13 +90,17 @@ export interface ScenarioRun {
 }
 
 /** Run one `make sim` scenario on `backend`, in this process; rejects with its error. */
-export async function runScenario(backend: Backend, name: string, seed: number, opts: ScenarioOptions = {}, o: { readonly runDir?: string } = {}): Promise<ScenarioRun> {
+export async function runScenario(
+  backend: Backend, name: string, seed: number, opts: ScenarioOptions = {},
+  /** transcript: keep the model's transcript (default true; the RTL's is always kept) */
+  o: { readonly runDir?: string; readonly transcript?: boolean } = {},
+): Promise<ScenarioRun> {
   const sc = SCENARIOS[name];
   if (!sc) throw new RangeError(`no scenario '${name}'`);
   const inst = sc.setup(seed, opts);
   const common = { clock: inst.clock, dma: inst.dma, onTime: (c: number) => inst.onTime?.(c), main: (d: Device) => inst.main(d), maxCycles: sc.maxCycles };
   if (backend === 'model') {
-    const r = await runModel({ ...common, seed, transcript: true });
+    const r = await runModel({ ...common, seed, transcript: o.transcript ?? true });
     if (r.scenarioError !== undefined) throw r.scenarioError;
     return { backend, cycles: r.cycles, report: inst.report?.() ?? {}, ...(r.transcript ? { transcript: r.transcript } : {}) };
   }
