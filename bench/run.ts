@@ -15,6 +15,7 @@
 //      (PORT=dpi) and the cocotbext-axi port (PORT=python), with the ratios between them.
 
 import { runScenario } from '../src/testing/fixture.js';
+import { floodModel } from '../src/testing/flood.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -174,6 +175,7 @@ function trafficOverBridge(frames: number, port: 'dpi' | 'python', dataWidth: nu
 }
 
 const MODEL_FRAMES = 2000;
+const FLOOD_FRAMES = 20_000;
 const PAIR_FRAMES = 500;
 
 /** `make sim SCENARIO=two-hosts BACKEND=b FRAMES=n`: frames the wire carried and the run's wall time. */
@@ -294,6 +296,9 @@ async function main(): Promise<void> {
     return { fps: MODEL_FRAMES / s, cps: r.cycles / s, recycled: pools.reduce((a, p) => a + p.recycle_stats.cached + p.recycle_stats.ring, 0) };
   });
   const modelFps = median(model.map((m) => m.fps));
+  const flood = await repeat(() => floodModel(FLOOD_FRAMES));
+  put(`model: driver flood frames per wall s (${FLOOD_FRAMES} 64-byte frames, loopback, page_pool recycling, no scoreboard)`, median(flood.map((f) => f.frames_per_s)), 'frames/s');
+  put('model: driver flood page_pool pages recycled', flood[0]!.recycled, 'pages');
   put(`model: traffic frames per wall s through the driver (${MODEL_FRAMES} frames, page_pool recycling)`, modelFps, 'frames/s');
   put('model: page_pool pages recycled in that run', model[0]!.recycled, 'pages');
   put('model: simulated cycles per wall s', median(model.map((m) => m.cps)), 'cycles/s');
