@@ -9,6 +9,7 @@
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import type { Msg } from '../bridge/codec.js';
 import type { Scheduler } from './sched.js';
+import type { SessionStats } from '../bridge/session.js';
 
 export interface DmaFail {
   /** Start address of the first failing burst. */
@@ -17,13 +18,8 @@ export interface DmaFail {
   readonly resp: number;
 }
 
-export interface DmaStats {
-  reads: number;
-  writes: number;
-  bytesRead: number;
-  bytesWritten: number;
-  faults: number;
-}
+/** The DMA counters of the device's stats (the same names as the bridge session's). */
+export type DmaStats = Pick<SessionStats, 'dmaReads' | 'dmaWrites' | 'dmaBytesRead' | 'dmaBytesWritten' | 'dmaFaults'>;
 
 /** What a DMA engine shares with the rest of the NIC model. */
 export interface DmaContext {
@@ -77,15 +73,15 @@ export class DmaMaster {
     let fail: DmaFail | null = null;
     let t = Math.max(now + c.latency, this.rFree);
     for (const [a, n] of bursts(addr, len, c.chunkBytes)) {
-      c.stats.reads++;
+      c.stats.dmaReads++;
       const tag = c.nextTag();
       c.record?.({ type: 'DMA_RD_REQ', cycle: now, tag, addr: BigInt(a), len: n });
       const r = c.port.read(BigInt(a), n, now);
       if (r.ok) {
         data.set(r.data, a - addr);
-        c.stats.bytesRead += n;
+        c.stats.dmaBytesRead += n;
       } else {
-        c.stats.faults++;
+        c.stats.dmaFaults++;
         c.fault(now, `DMA read fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})`);
         fail ??= { addr: a, resp: r.fault.resp };
       }
@@ -107,14 +103,14 @@ export class DmaMaster {
       t += this.beats(a, n);
       const landed = t;
       c.sched.at(landed, () => {
-        c.stats.writes++;
+        c.stats.dmaWrites++;
         const tag = c.nextTag();
         const bytes = data.subarray(a - addr, a - addr + n);
         c.record?.({ type: 'DMA_WR_REQ', cycle: landed, tag, addr: BigInt(a), data: bytes });
         const r = c.port.write(BigInt(a), bytes, landed);
-        if (r.ok) c.stats.bytesWritten += n;
+        if (r.ok) c.stats.dmaBytesWritten += n;
         else {
-          c.stats.faults++;
+          c.stats.dmaFaults++;
           c.fault(landed, `DMA write fault 0x${r.fault.addr.toString(16)} (${r.fault.reason})`);
           fail ??= { addr: a, resp: r.fault.resp };
         }

@@ -127,24 +127,9 @@ export class ZcnicModel implements Device {
     const p = (this.p = { ...MODEL_DEFAULTS, ...o.params });
     checkParams(p);
     const ctx: DmaContext = {
-      port: {
-        read: (a, n, c) => {
-          const r = dma.read(a, n, c);
-          this.stats.dmaReads++;
-          if (r.ok) this.stats.dmaBytesRead += n;
-          else this.stats.dmaFaults++;
-          return r;
-        },
-        write: (a, d, c) => {
-          const r = dma.write(a, d, c);
-          this.stats.dmaWrites++;
-          if (r.ok) this.stats.dmaBytesWritten += d.length;
-          else this.stats.dmaFaults++;
-          return r;
-        },
-      },
+      port: dma,
       sched: this.sched, chunkBytes: p.chunkBytes, dataBytes: p.dataBytes, latency: p.latency,
-      stats: { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0, faults: 0 },
+      stats: this.stats,
       ...(record ? { record: (m: Msg) => record(m.type.endsWith('_CPL') ? '<' : '>', m) } : {}),
       fault: (cycle, label) => this.faults.push({ cycle, label }),
       nextTag: () => this.nextTag++ & 0xffffffff,
