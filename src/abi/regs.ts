@@ -363,6 +363,18 @@ export function regField(value: number, reg: RegName, field: string): number {
   return f.width >= 32 ? value >>> 0 : (value >>> f.lsb) & ((1 << f.width) - 1);
 }
 
+/** The value of register `reg` with the given fields set (the inverse of regField); others 0. */
+export function regValue(reg: RegName, fields: Readonly<Record<string, number | boolean>>): number {
+  const def = (REGS as readonly RegDef[]).find((r) => r.name === reg)!;
+  let v = 0;
+  for (const [name, x] of Object.entries(fields)) {
+    const f = def.fields?.find((y) => y.name === name);
+    if (!f) throw new Error(`register ${reg} has no field ${name}`);
+    v |= (Number(x) & ((2 ** f.width) - 1)) << f.lsb;
+  }
+  return v >>> 0;
+}
+
 /** Byte offset of queue register `name` of TX or RX queue `q` in the register window. */
 export function queueReg(dir: 'tx' | 'rx', q: number, name: (typeof QREGS)[number]['name']): number {
   const r = QREGS.find((x) => x.name === name)!;

@@ -6,7 +6,7 @@
 // dma-debug as the RTL's does over the bridge.
 
 import {
-  ABI_HASH32, AXI_RESP, FEATURE, NIC_ID, NIC_VERSION, REG, REG_WINDOW_BYTES, STEER, QUEUE,
+  ABI_HASH32, AXI_RESP, REG, REGS, REG_WINDOW_BYTES, STEER, QUEUE, regValue, type RegName,
 } from '../abi/regs.js';
 import type { Msg } from '../bridge/codec.js';
 import { ETH, LINK_DEFAULTS } from '../bridge/protocol.js';
@@ -52,15 +52,23 @@ export const MODEL_DEFAULTS: ModelParams = {
   rxFifoBytes: 4 * 9216, latency: LINK_DEFAULTS.linkLatency,
 };
 
-/** STAT_* registers by offset, in REGS order. */
-const STATS = [
-  'STAT_TX_FRAMES', 'STAT_TX_BYTES', 'STAT_TX_DROP_ERR', 'STAT_RX_FRAMES', 'STAT_RX_BYTES', 'STAT_RX_DROP_NODESC',
-  'STAT_RX_DROP_FILTER', 'STAT_RX_DROP_QUEUE', 'STAT_RX_DROP_BAD', 'STAT_RX_DROP_DMA', 'STAT_DMA_ERRORS',
-] as const;
-type StatName = (typeof STATS)[number];
+/** The STAT_* registers (nic_stats), from the ABI. */
+type StatName = Extract<RegName, `STAT_${string}`>;
+const STATS = REGS.filter((r) => r.name.startsWith('STAT_')).map((r) => r.name as StatName);
+const STAT_AT = new Map<number, StatName>(STATS.map((n) => [REG[n], n]));
+/** Registers that read a constant of the ABI (their reset value). */
+const CONSTANT = new Map<number, number>((['ID', 'VERSION', 'FEATURES'] as const).map((n) => [REG[n], REGS.find((r) => r.name === n)!.reset]));
+/** Read-only registers: a write answers OKAY and changes nothing (nic_regs, nic_stats). */
+const READ_ONLY = new Set<number>(REGS.filter((r) => r.access === 'ro').map((r) => r.offset));
 
-const IRQ_BIT = { COPY_DONE: 1, COPY_ERROR: 2, TXQ_ERROR: 4, RXQ_ERROR: 8 } as const;
-const IRQ_BITS = 0xf;
+const IRQ_BIT = {
+  COPY_DONE: regValue('IRQ_STATUS', { COPY_DONE: 1 }), COPY_ERROR: regValue('IRQ_STATUS', { COPY_ERROR: 1 }),
+  TXQ_ERROR: regValue('IRQ_STATUS', { TXQ_ERROR: 1 }), RXQ_ERROR: regValue('IRQ_STATUS', { RXQ_ERROR: 1 }),
+} as const;
+/** The implemented bits of IRQ_STATUS / IRQ_MASK. */
+const IRQ_BITS = IRQ_BIT.COPY_DONE | IRQ_BIT.COPY_ERROR | IRQ_BIT.TXQ_ERROR | IRQ_BIT.RXQ_ERROR;
+const LOOPBACK_BIT = regValue('MAC_CTRL', { LOOPBACK: 1 });
+const SOFT_RESET_BIT = regValue('CTRL', { SOFT_RESET: 1 });
 
 /** One register access on its way to the device. */
 interface MmioOp {
@@ -95,6 +103,9 @@ export class ZcnicModel implements Device {
   private readonly irqHandlers: IrqHandler[] = [];
   private readonly ethTxHandlers: EthTxHandler[] = [];
   private readonly loopbackHandlers: ((frame: Uint8Array, cycle: number) => void)[] = [];
+  /** PARAMS and PARAMS2: the build, as nic_regs fills them in from its parameters. */
+  private readonly params: number;
+  private readonly params2: number;
   private scratch = 0;
   private irqStatus = 0;
   private irqMask = 0;
@@ -126,6 +137,8 @@ export class ZcnicModel implements Device {
     const record = (this.record = o.record);
     const p = (this.p = { ...MODEL_DEFAULTS, ...o.params });
     checkParams(p);
+    this.params = regValue('PARAMS', { DATA_BYTES: p.dataBytes, IRQ_VECTORS: 1 + p.txQueues + p.rxQueues, CHUNK_LOG2: Math.log2(p.chunkBytes) });
+    this.params2 = regValue('PARAMS2', { TX_QUEUES: p.txQueues, RX_QUEUES: p.rxQueues, MAX_RING_LOG2: p.maxRingLog2, MAX_FRAGS: p.maxFrags });
     const ctx: DmaContext = {
       port: dma,
       sched: this.sched, chunkBytes: p.chunkBytes, dataBytes: p.dataBytes, latency: p.latency,
@@ -317,28 +330,26 @@ export class ZcnicModel implements Device {
     const region = off >> 10;
     if (region === 1) return this.tx.regs.read(off & 0x3ff);
     if (region === 2) return this.rx.regs.read(off & 0x3ff);
-    const stat = this.statAt(off);
+    const stat = STAT_AT.get(off);
     if (stat) return { data: this.counters[stat], resp: AXI_RESP.OKAY };
-    const p = this.p;
+    const fixed = CONSTANT.get(off);
+    if (fixed !== undefined) return { data: fixed, resp: AXI_RESP.OKAY };
     const c = this.copy.st;
     const v = ((): number | undefined => {
       switch (off) {
-        case REG.ID: return NIC_ID;
-        case REG.VERSION: return NIC_VERSION;
-        case REG.FEATURES: return Object.values(FEATURE).reduce((a, b) => a | b, 0);
-        case REG.PARAMS: return p.dataBytes | ((1 + p.txQueues + p.rxQueues) << 8) | (Math.log2(p.chunkBytes) << 16);
+        case REG.PARAMS: return this.params;
         case REG.ABI_HASH: return ABI_HASH32;
         case REG.SCRATCH: return this.scratch;
         case REG.CTRL: return 0;
-        case REG.PARAMS2: return p.txQueues | (p.rxQueues << 8) | (p.maxRingLog2 << 16) | (p.maxFrags << 24);
+        case REG.PARAMS2: return this.params2;
         case REG.IRQ_STATUS: return this.irqStatus;
         case REG.IRQ_MASK: return this.irqMask;
-        case REG.MAC_CTRL: return this.loopback ? 1 : 0;
-        case REG.QUEUE_ERRORS: return this.tx.regs.errorBits | (this.rx.regs.errorBits << 16);
+        case REG.MAC_CTRL: return this.loopback ? LOOPBACK_BIT : 0;
+        case REG.QUEUE_ERRORS: return regValue('QUEUE_ERRORS', { TX: this.tx.regs.errorBits, RX: this.rx.regs.errorBits });
         case REG.COPY_DESC_ADDR: return this.copyDescAddr;
         case REG.COPY_DOORBELL: return 0;
         case REG.COPY_STATUS:
-          return (c.busy ? 1 : 0) | (c.done ? 2 : 0) | (c.error ? 4 : 0) | (c.errCode << 4) | (c.errResp << 8);
+          return regValue('COPY_STATUS', { BUSY: c.busy, DONE: c.done, ERROR: c.error, ERR_CODE: c.errCode, ERR_RESP: c.errResp });
         case REG.COPY_ERR_ADDR: return c.errAddr;
         case REG.COPY_COMPLETED: return c.completed;
         case REG.COPY_BYTES: return c.bytes;
@@ -354,11 +365,11 @@ export class ZcnicModel implements Device {
     const region = off >> 10;
     if (region === 1) return this.tx.regs.write(off & 0x3ff, v);
     if (region === 2) return this.rx.regs.write(off & 0x3ff, v);
-    if (this.statAt(off)) return AXI_RESP.OKAY;
+    if (READ_ONLY.has(off)) return AXI_RESP.OKAY;
     switch (off) {
       case REG.SCRATCH: this.scratch = v; break;
       case REG.IRQ_MASK: this.irqMask = v & IRQ_BITS; break;
-      case REG.MAC_CTRL: this.setLoopback((v & 1) !== 0); break;
+      case REG.MAC_CTRL: this.setLoopback((v & LOOPBACK_BIT) !== 0); break;
       case REG.IRQ_STATUS: this.irqStatus &= ~(v & IRQ_BITS); break;
       case REG.COPY_DESC_ADDR:
         if (v & 15) return AXI_RESP.SLVERR;
@@ -369,19 +380,12 @@ export class ZcnicModel implements Device {
         this.copy.start(this.copyDescAddr);
         break;
       case REG.CTRL:
-        if (v & 1) this.softReset();
+        if (v & SOFT_RESET_BIT) this.softReset();
         break;
-      case REG.ID: case REG.VERSION: case REG.FEATURES: case REG.PARAMS: case REG.PARAMS2: case REG.QUEUE_ERRORS:
-      case REG.ABI_HASH: case REG.COPY_STATUS: case REG.COPY_ERR_ADDR: case REG.COPY_COMPLETED: case REG.COPY_BYTES:
-        break; // read-only: ignored
       default:
         return AXI_RESP.DECERR;
     }
     return AXI_RESP.OKAY;
-  }
-
-  private statAt(off: number): StatName | undefined {
-    return STATS.find((n) => REG[n] === off);
   }
 
   /** Status cleared and the copy engine aborted; configuration and queues are kept. */
