@@ -13,6 +13,7 @@ import { runModel } from '../model/run.js';
 import { firstDifference, type Delivery, type DiffSide } from '../scenarios/diff.js';
 import type { ScenarioOptions } from '../scenarios/index.js';
 import { trafficScenario } from '../scenarios/traffic.js';
+import { scenarioErrorText } from './errors.js';
 
 export interface DiffCliOptions {
   readonly seed: number;
@@ -35,8 +36,6 @@ interface SideRun {
   readonly transcriptSha: string | null;
 }
 
-const errText = (e: unknown): string => `E_SCENARIO: ${e instanceof Error ? e.message : String(e)}`;
-
 export async function runDiffCli(o: DiffCliOptions): Promise<number> {
   const opts = (deliveries: Delivery[]): ScenarioOptions => ({ ...o.opts, deliveries, scoreboard: 'record' });
   const ethtool = (rep: Record<string, unknown>): Record<string, number> => (rep['ethtool_stats'] ?? {}) as Record<string, number>;
@@ -54,7 +53,7 @@ export async function runDiffCli(o: DiffCliOptions): Promise<number> {
   const repRtl = iRtl.report?.() ?? {};
   const rtl: SideRun = {
     side: { label: 'rtl', deliveries: dRtl, stats: ethtool(repRtl) },
-    errors: [...(r.error ? [r.error.describe()] : []), ...(r.scenarioError !== undefined ? [errText(r.scenarioError)] : [])],
+    errors: [...(r.error ? [r.error.describe()] : []), ...(r.scenarioError !== undefined ? [scenarioErrorText(r.scenarioError)] : [])],
     mismatches: (repRtl['scoreboard_mismatches'] ?? []) as string[], cycles: r.cycles, transcriptSha: r.transcript?.sha256() ?? null,
   };
 
@@ -70,7 +69,7 @@ export async function runDiffCli(o: DiffCliOptions): Promise<number> {
   const repModel = iModel.report?.() ?? {};
   const model: SideRun = {
     side: { label: 'model', deliveries: dModel, stats: ethtool(repModel) },
-    errors: m.scenarioError !== undefined ? [errText(m.scenarioError)] : [],
+    errors: m.scenarioError !== undefined ? [scenarioErrorText(m.scenarioError)] : [],
     mismatches: (repModel['scoreboard_mismatches'] ?? []) as string[], cycles: m.cycles, transcriptSha: m.transcript?.sha256() ?? null,
   };
 

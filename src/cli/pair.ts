@@ -7,6 +7,7 @@ import { repoRoot } from '../abi/gen.js';
 import { EXIT } from '../bridge/protocol.js';
 import type { PairScenario, TwoHostsOptions } from '../scenarios/two_hosts.js';
 import { runPair } from '../wire/pair.js';
+import { scenarioErrorText } from './errors.js';
 import type { Backend } from '../testing/fixture.js';
 import { WIRE_FAULT_NAMES, type WireFaults } from '../wire/wire.js';
 
@@ -57,7 +58,7 @@ export async function runPairCli(o: PairCliOptions): Promise<number> {
       process.stderr.write(`zcnic: ${inst.progress()}\n`);
     },
   });
-  const errors = [...r.errors, ...(r.scenarioError !== undefined ? [`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`] : [])];
+  const errors = [...r.errors, ...(r.scenarioError !== undefined ? [scenarioErrorText(r.scenarioError)] : [])];
   const exitCode = r.errors.length ? EXIT.E_PEER_GONE : errors.length ? EXIT.E_SCENARIO : EXIT.OK;
   const transcripts = r.transcripts.map((t, i) => {
     const file = `transcript.host${i}.txt`;

@@ -17,6 +17,7 @@ import { defaultParams, isLoopback } from '../bridge/server.js';
 import { DEFAULT_SCENARIO, PAIR_SCENARIOS, SCENARIOS, scenarioNames, type Scenario, type ScenarioOptions } from '../scenarios/index.js';
 import { parseWireFaults, runPairCli } from './pair.js';
 import { runDiffCli } from './diff.js';
+import { scenarioErrorText } from './errors.js';
 import type { Backend as HostBackend } from '../testing/fixture.js';
 import type { WireFaults } from '../wire/wire.js';
 import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
@@ -273,7 +274,7 @@ async function main(): Promise<number> {
         process.stderr.write(`zcnic: cycle ${dev!.sched.now}${instance.progress ? `, ${instance.progress()}` : ''}\n`);
       },
     });
-    const errors = r.scenarioError !== undefined ? [`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`] : [];
+    const errors = r.scenarioError !== undefined ? [scenarioErrorText(r.scenarioError)] : [];
     const st = r.device.stats;
     out = {
       cycles: r.cycles, errors, exitCode: errors.length ? EXIT.E_SCENARIO : EXIT.OK, transcript: r.transcript, stats: { ...st },
@@ -325,7 +326,7 @@ async function main(): Promise<number> {
     const errors: string[] = [];
     if (r.error) errors.push(r.error.describe());
     if (r.scenarioError !== undefined) {
-      errors.push(`E_SCENARIO: ${r.scenarioError instanceof Error ? r.scenarioError.message : String(r.scenarioError)}`);
+      errors.push(scenarioErrorText(r.scenarioError));
     }
     out = {
       cycles: r.cycles, errors, exitCode: r.error ? r.error.exitCode : r.scenarioError !== undefined ? EXIT.E_SCENARIO : EXIT.OK,

@@ -122,7 +122,8 @@ export class ZcnicModel implements Device {
   private txFree = 0;
   /** Set when host code may have been resumed; the runner lets it settle. */
   woke = false;
-  private readonly pendingWaits = new Map<string, number>();
+  /** What host code waits on (MMIO accesses, sleeps), described only if a run gets stuck. */
+  private readonly waits = new Set<MmioOp | { readonly until: number }>();
 
   readonly name: string;
   private readonly record: ((dir: '>' | '<', m: Msg) => void) | undefined;
@@ -211,11 +212,11 @@ export class ZcnicModel implements Device {
 
   sleep(cycles: number): Promise<void> {
     if (!Number.isInteger(cycles) || cycles < 0) throw new RangeError(`sleep needs a whole number of cycles, got ${cycles}`);
-    const key = `sleep until cycle ${this.sched.now + cycles}`;
-    this.waiting(key, 1);
+    const w = { until: this.sched.now + cycles };
+    this.waits.add(w);
     return new Promise((wake) =>
       this.sched.after(cycles, () => {
-        this.waiting(key, -1);
+        this.waits.delete(w);
         this.woke = true;
         wake();
       }),
@@ -259,7 +260,7 @@ export class ZcnicModel implements Device {
 
   /** What host code is waiting for, for the message of a run that stopped. */
   describePending(): string {
-    const parts = [...this.pendingWaits.keys()];
+    const parts = [...new Set([...this.waits].map((w) => ('until' in w ? `sleep until cycle ${w.until}` : `MMIO ${w.write ? 'write' : 'read'} of 0x${w.offset.toString(16)}`)))];
     return parts.length ? parts.join(', ') : 'nothing (the scenario is waiting for an interrupt or never finished)';
   }
 
@@ -269,12 +270,6 @@ export class ZcnicModel implements Device {
   }
 
   // --- registers -------------------------------------------------------------------------------
-
-  private waiting(key: string, d: number): void {
-    const n = (this.pendingWaits.get(key) ?? 0) + d;
-    if (n > 0) this.pendingWaits.set(key, n);
-    else this.pendingWaits.delete(key);
-  }
 
   private mmio(write: boolean, offset: number, value: number): Promise<number> {
     const op = write ? 'writeReg' : 'readReg';
@@ -287,8 +282,6 @@ export class ZcnicModel implements Device {
     }
     this.mmioFree = cycle + 1;
     const id = this.nextMmioId++;
-    const key = `MMIO ${write ? 'write' : 'read'} of 0x${offset.toString(16)}`;
-    this.waiting(key, 1);
     if (write) {
       this.stats.mmioWrites++;
       this.record?.('<', { type: 'MMIO_WR', cycle, id, addr: offset, data: value >>> 0 });
@@ -298,8 +291,9 @@ export class ZcnicModel implements Device {
     }
     return new Promise<number>((resolve, reject) => {
       const m: MmioOp = { write, id, offset, value: value >>> 0, resolve, reject };
+      this.waits.add(m);
       this.sched.at(cycle, () => {
-        this.waiting(key, -1);
+        this.waits.delete(m);
         this.apply(m);
       });
     });

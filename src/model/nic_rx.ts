@@ -125,7 +125,6 @@ export class NicRx {
   private next(): void {
     if (this.active !== null || this.fifo.length === 0) return;
     const { frame } = this.fifo[0]!;
-    const confs = this.regs.q.map((s) => ({ hdr_split: s.hdr_split, hdr_size: s.hdr_size, buf_size: s.buf_size }));
     let tables = this.hooks.tables();
     if (this.misSteer && this.classified >= this.misSteer.frame) {
       const wrong = misSteered(tables, frame, this.regs.queues);
@@ -135,7 +134,8 @@ export class NicRx {
       }
     }
     this.classified++;
-    const exp = rxExpect(frame, tables, confs);
+    // the queue registers are the RxQueueConf (hdr_split, hdr_size, buf_size) rxExpect reads
+    const exp = rxExpect(frame, tables, this.regs.q);
     if (exp.drop === 'filter' || !exp.delivery) {
       this.hooks.statDrop('filter');
       this.release();

@@ -56,29 +56,43 @@ export interface HostRun {
  */
 export async function withHost(backend: Backend, body: (nh: NicHost) => Promise<void>, o: HostOptions = {}): Promise<HostRun> {
   const h = scenarioHost(o.iommu ?? 'strict', { swiotlb: o.swiotlb ?? 'auto' });
-  const main = async (dev: Device): Promise<void> => {
-    const drv = new ZcnicDriver(dev, h.host, h.pdev);
-    const info = o.probe === false ? undefined : await drv.probe();
-    await body({ backend, dev, h, drv, info });
-  };
-  const maxCycles = o.maxCycles ?? 50_000_000;
-  const seed = o.seed ?? 1;
-  const dmaDebugErrors = (): number => h.host.stats().dmaDebugErrors;
-  if (backend === 'model') {
-    const r = await runModel({
-      clock: h.clock, dma: h.dma, onTime: (c) => h.onTime(c), main, maxCycles, seed, transcript: true,
-      ...(o.configureModel ? { configure: o.configureModel } : {}),
-    });
-    if (r.scenarioError !== undefined) throw r.scenarioError;
-    return { backend, cycles: r.cycles, ...(r.transcript ? { transcript: r.transcript } : {}), dmaDebugErrors: dmaDebugErrors() };
-  }
-  const r = await runCosim({
-    params: defaultParams({ seed }), dma: h.dma, clock: h.clock, onTime: (c) => h.onTime(c), main, maxCycles,
-    runDir: o.runDir ?? scratchRunDir('fixture'),
+  const r = await runOn(backend, {
+    clock: h.clock, dma: h.dma, onTime: (c) => h.onTime(c), maxCycles: o.maxCycles ?? 50_000_000, seed: o.seed ?? 1,
+    runDir: o.runDir, scratch: 'fixture', transcript: true, ...(o.configureModel ? { configureModel: o.configureModel } : {}),
+    main: async (dev) => {
+      const drv = new ZcnicDriver(dev, h.host, h.pdev);
+      const info = o.probe === false ? undefined : await drv.probe();
+      await body({ backend, dev, h, drv, info });
+    },
   });
+  return { backend, ...r, dmaDebugErrors: h.host.stats().dmaDebugErrors };
+}
+
+/** One run of host software on either backend; rejects with its error (the scenario's or the bridge's). */
+async function runOn(backend: Backend, o: {
+  readonly clock: ScenarioHost['clock'];
+  readonly dma: ScenarioHost['dma'];
+  readonly onTime: (cycle: number) => void;
+  readonly main: (dev: Device) => Promise<void>;
+  readonly maxCycles: number;
+  readonly seed: number;
+  /** The RTL's run folder; without it, a scratch folder named after `scratch`. */
+  readonly runDir: string | undefined;
+  readonly scratch: string;
+  readonly transcript: boolean;
+  readonly configureModel?: (m: ZcnicModel) => void;
+}): Promise<{ readonly cycles: number; readonly transcript?: Transcript }> {
+  const { clock, dma, onTime, main, maxCycles, seed } = o;
+  if (backend === 'model') {
+    const r = await runModel({ clock, dma, onTime, main, maxCycles, seed, transcript: o.transcript, ...(o.configureModel ? { configure: o.configureModel } : {}) });
+    if (r.scenarioError !== undefined) throw r.scenarioError;
+    return { cycles: r.cycles, ...(r.transcript ? { transcript: r.transcript } : {}) };
+  }
+  const runDir = o.runDir ?? scratchRunDir(o.scratch);
+  const r = await runCosim({ params: defaultParams({ seed }), dma, clock, onTime, main, maxCycles, runDir });
   if (r.scenarioError !== undefined) throw r.scenarioError;
   if (r.error) throw r.error;
-  return { backend, cycles: r.cycles, ...(r.transcript ? { transcript: r.transcript } : {}), dmaDebugErrors: dmaDebugErrors() };
+  return { cycles: r.cycles, ...(r.transcript ? { transcript: r.transcript } : {}) };
 }
 
 export interface ScenarioRun {
@@ -98,14 +112,9 @@ export async function runScenario(
   const sc = SCENARIOS[name];
   if (!sc) throw new RangeError(`no scenario '${name}'`);
   const inst = sc.setup(seed, opts);
-  const common = { clock: inst.clock, dma: inst.dma, onTime: (c: number) => inst.onTime?.(c), main: (d: Device) => inst.main(d), maxCycles: sc.maxCycles };
-  if (backend === 'model') {
-    const r = await runModel({ ...common, seed, transcript: o.transcript ?? true });
-    if (r.scenarioError !== undefined) throw r.scenarioError;
-    return { backend, cycles: r.cycles, report: inst.report?.() ?? {}, ...(r.transcript ? { transcript: r.transcript } : {}) };
-  }
-  const r = await runCosim({ ...common, params: defaultParams({ seed }), runDir: o.runDir ?? scratchRunDir(`scenario-${name}`) });
-  if (r.scenarioError !== undefined) throw r.scenarioError;
-  if (r.error) throw r.error;
-  return { backend, cycles: r.cycles, report: inst.report?.() ?? {}, ...(r.transcript ? { transcript: r.transcript } : {}) };
+  const r = await runOn(backend, {
+    clock: inst.clock, dma: inst.dma, onTime: (c) => inst.onTime?.(c), main: (d) => inst.main(d), maxCycles: sc.maxCycles, seed,
+    runDir: o.runDir, scratch: `scenario-${name}`, transcript: o.transcript ?? true,
+  });
+  return { backend, ...r, report: inst.report?.() ?? {} };
 }
