@@ -65,8 +65,9 @@ export class Wire {
   /** Per direction, the latest cycle a frame entered the wire: nothing earlier can come any more. */
   private readonly last = { 'a->b': 0, 'b->a': 0 };
   /** Captures not yet written: arrival cycle order is only final once time has passed it. */
-  private captures: { cycle: number; order: number; frame: Uint8Array }[] = [];
-  private order = 0;
+  private captures: { cycle: number; dir: number; n: number; frame: Uint8Array }[] = [];
+  /** The earliest cycle among the captures not yet written (a flush before it has nothing to do). */
+  private earliest = Number.POSITIVE_INFINITY;
 
   private readonly ends: { a?: WireEnd; b?: WireEnd } = {};
 
@@ -127,27 +128,34 @@ export class Wire {
       s.reordered++;
       this.events.push({ dir, cycle: t, fault: 'reorder', frame });
     }
-    this.deliver(s, to, f, bad, at);
+    this.deliver(dir, to, f, bad, at);
     if (this.chance(dir, 'duplicate')) {
       s.duplicated++;
       this.events.push({ dir, cycle: t, fault: 'duplicate', frame });
-      this.deliver(s, to, f, bad, at + 1);
+      this.deliver(dir, to, f, bad, at + 1);
     }
   }
 
-  private deliver(s: WireDirStats, to: WireEnd, f: Uint8Array, bad: boolean, at: number): void {
+  private deliver(dir: 'a->b' | 'b->a', to: WireEnd, f: Uint8Array, bad: boolean, at: number): void {
+    const s = this.stats[dir];
     s.delivered++;
     to.deliverAt(f, bad, at);
-    if (this.o.pcap) this.captures.push({ cycle: at, order: this.order++, frame: f });
+    if (this.o.pcap) {
+      // ties in time: a->b first, then each direction in its own order (never the order in
+      // which two simulators' runs happened to hand the frames over)
+      this.captures.push({ cycle: at, dir: dir === 'a->b' ? 0 : 1, n: s.delivered, frame: f });
+      this.earliest = Math.min(this.earliest, at);
+    }
   }
 
   private flush(before: number): void {
     const pcap = this.o.pcap;
-    if (!pcap || this.captures.length === 0) return;
+    if (!pcap || this.captures.length === 0 || before <= this.earliest) return;
     const due = this.captures.filter((c) => c.cycle < before);
     if (due.length === 0) return;
     this.captures = this.captures.filter((c) => c.cycle >= before);
-    due.sort((x, y) => x.cycle - y.cycle || x.order - y.order);
+    this.earliest = this.captures.reduce((m, c) => Math.min(m, c.cycle), Number.POSITIVE_INFINITY);
+    due.sort((x, y) => x.cycle - y.cycle || x.dir - y.dir || x.n - y.n);
     for (const c of due) pcap.write(c.cycle, c.frame);
   }
 
