@@ -5,35 +5,14 @@
 // header is enough (options may be cut), so RX_CSUM.IPV4 can be set where HASH_VALID is not.
 
 import { RX_CSUM, TX_FLAG } from '../abi/regs.js';
-import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, IPPROTO_UDP, IP_MF, IP_OFFSET, VLAN_HLEN, be16, put16 } from './parse.js';
+import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, IPPROTO_UDP, IP_MF, IP_OFFSET, VLAN_HLEN, be16, put16, csum_partial, csum_fold, csum_tcpudp_magic } from '../net/proto.js';
 
 /** Offset of the checksum field in the IPv4, UDP and TCP headers. */
 export const IP_CSUM_OFF = 10;
 export const UDP_CSUM_OFF = 6;
 export const TCP_CSUM_OFF = 16;
 
-/**
- * One's-complement sum (RFC 1071) of `len` bytes from `off` as big-endian 16-bit words, an odd
- * last byte padded with 0, added to `sum`; folded to 16 bits (0 only if every word is 0, as
- * the RTL's end-around-carry adders).
- */
-export function csum_partial(buf: Uint8Array, off: number, len: number, sum = 0): number {
-  let s = sum;
-  const end = off + len;
-  let i = off;
-  for (; i + 1 < end; i += 2) s += (buf[i]! << 8) | buf[i + 1]!;
-  if (i < end) s += buf[i]! << 8;
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return s;
-}
-
-/** The checksum field value for a folded sum: its complement. */
-export const csum_fold = (sum: number): number => ~sum & 0xffff;
-
-/** Pseudo-header (addresses from the IPv4 header at l3, protocol, L4 length) plus `sum`, folded. */
-export function csum_tcpudp_magic(frame: Uint8Array, l3: number, proto: number, len: number, sum: number): number {
-  return csum_fold(csum_partial(frame, l3 + 12, 8, sum + proto + len));
-}
+export { csum_partial, csum_fold, csum_tcpudp_magic } from '../net/proto.js';
 
 /** What the checksum blocks parse (csum_parse): only what the sums and their ranges need. */
 export interface CsumParse {

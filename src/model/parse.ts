@@ -3,18 +3,9 @@
 // options, UDP, TCP with options. Fields of absent headers read 0; bytes past the frame's end
 // read 0, as in the RTL's zeroed header snapshot. Field names are the RTL's (`m_dec_*`).
 
-export const ETH_HLEN = 14;
-export const VLAN_HLEN = 4;
-export const ETH_ZLEN = 60;
-export const ETH_P_IP = 0x0800;
-export const ETH_P_ARP = 0x0806;
-export const ETH_P_8021Q = 0x8100;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-/** IPv4 flags/fragment-offset word: MF and the 13-bit offset (units of 8 bytes). */
-export const IP_MF = 0x2000;
-export const IP_DF = 0x4000;
-export const IP_OFFSET = 0x1fff;
+export { ETH_HLEN, VLAN_HLEN, ETH_ZLEN, ETH_P_IP, ETH_P_ARP, ETH_P_8021Q, IPPROTO_TCP, IPPROTO_UDP, IP_MF, IP_DF, IP_OFFSET, be8, be16, be32, put16, put32, ipv4Addr } from '../net/proto.js';
+import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, IPPROTO_TCP, IPPROTO_UDP, IP_MF, IP_OFFSET, VLAN_HLEN, be8, be16, be32 } from '../net/proto.js';
+
 /** Header bytes rx_parse captures: 18 Ethernet + tag, 60 IPv4 with options, 60 TCP with options. */
 export const RX_PARSE_BYTES = 138;
 
@@ -48,28 +39,8 @@ export interface RxParse {
   readonly truncated: boolean;
 }
 
-/** Big-endian reads that return 0 past the end of the frame. */
-export const be8 = (b: Uint8Array, o: number): number => b[o] ?? 0;
-export const be16 = (b: Uint8Array, o: number): number => (be8(b, o) << 8) | be8(b, o + 1);
-export const be32 = (b: Uint8Array, o: number): number => ((be16(b, o) << 16) | be16(b, o + 2)) >>> 0;
 const be48 = (b: Uint8Array, o: number): number => be16(b, o) * 2 ** 32 + be32(b, o + 2);
 
-export function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-
-export function put32(b: Uint8Array, o: number, v: number): void {
-  put16(b, o, v >>> 16);
-  put16(b, o + 2, v & 0xffff);
-}
-
-/** Dotted quad to the number rx_parse reports ("10.0.0.1" = 0x0a000001). */
-export function ipv4Addr(text: string): number {
-  const p = text.split('.').map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new RangeError(`bad IPv4 address ${text}`);
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-}
 
 /** "02:00:00:00:00:01" to 0x020000000001. */
 export function macAddr(text: string): number {

@@ -21,6 +21,7 @@ import { runModels, type ModelsRunResult } from '../model/run.js';
 import type { ZcnicModel } from '../model/nic.js';
 import type { PairInstance } from '../scenarios/two_hosts.js';
 import type { Backend } from '../testing/fixture.js';
+import { WaitQueue } from '../net/core/sock.js';
 import { PcapWriter } from './pcap.js';
 import { Wire, type WireEnd } from './wire.js';
 
@@ -72,19 +73,6 @@ export function rtlWireEnd(s: HostSession, name: string): WireEnd {
   };
 }
 
-/** Wake-ups for whoever waits on the other side's progress. */
-class Progress {
-  private waiters: (() => void)[] = [];
-  changed(): Promise<void> {
-    return new Promise((r) => this.waiters.push(r));
-  }
-  notify(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-}
-
 export async function runPair(inst: PairInstance, backends: readonly [Backend, Backend], o: PairRunOptions): Promise<PairRunResult> {
   const t0 = performance.now();
   const pcap = o.pcapPath ? new PcapWriter(o.pcapPath, inst.hosts[0].clock.periodPs) : undefined;
@@ -105,18 +93,18 @@ export async function runPair(inst: PairInstance, backends: readonly [Backend, B
   // How far each side has simulated (every event below it handled), and whether it has ended.
   const reached = [0, 0];
   const ended = [false, false];
-  const progress = new Progress();
+  const progress = new WaitQueue();
   const setReached = (i: number, c: number): void => {
     if (c > reached[i]!) {
       reached[i] = c;
-      progress.notify();
+      progress.wake_up();
     }
   };
   const others = (i: number): number[] => [0, 1].filter((k) => k !== i);
   /** An RTL reply for the window ending at `sync` waits for the other side to get there. */
   const gate = async (i: number, sync: number): Promise<void> => {
     setReached(i, sync);
-    while (others(i).some((k) => !ended[k] && reached[k]! < sync)) await progress.changed();
+    while (others(i).some((k) => !ended[k] && reached[k]! < sync)) await progress.wait();
   };
 
   // Each host's software starts at its own cycle 0, whenever the other side comes up.
@@ -148,7 +136,7 @@ export async function runPair(inst: PairInstance, backends: readonly [Backend, B
       });
     } finally {
       ended[i] = true;
-      progress.notify();
+      progress.wake_up();
     }
   });
 
@@ -166,7 +154,7 @@ export async function runPair(inst: PairInstance, backends: readonly [Backend, B
             peers: {
               // RTL frames sent below reached[k] are known; they land a wire latency later
               horizon: () => Math.min(...rtl.map((k) => (ended[k] ? Number.POSITIVE_INFINITY : reached[k]! + inst.wire.latency))),
-              changed: () => progress.changed(),
+              changed: () => progress.wait(),
               ended: () => rtl.every((k) => ended[k]),
               reached: (c: number) => models.forEach((i) => setReached(i, c)),
             },
@@ -177,7 +165,7 @@ export async function runPair(inst: PairInstance, backends: readonly [Backend, B
       },
     }).finally(() => {
       for (const i of models) ended[i] = true;
-      progress.notify();
+      progress.wake_up();
     });
   }
 

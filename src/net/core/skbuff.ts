@@ -22,6 +22,7 @@ import { GFP_ATOMIC, GFP_KERNEL, get_order, type Gfp, type Page } from '../../me
 import { PAGE_SIZE } from '../../mem/phys.js';
 import type { HostPlatform } from '../../platform/host.js';
 import { netmem_get_pp, page_pool_put_full_page } from './page_pool.js';
+import { put_user_page_ref } from '../../mm/gup.js';
 
 // ---- constants (x86-64, CONFIG_MAX_SKB_FRAGS=17) ------------------------------------------------
 
@@ -164,14 +165,28 @@ export interface SkbFrag {
   readonly page: Page;
   offset: number;
   size: number;
+  /** Model: a user page held by get_user_pages (MSG_ZEROCOPY); its release is counted as such. */
+  readonly gup?: boolean;
+}
+
+/** SKBFL_* (include/linux/skbuff.h). */
+export const SKBFL_ZEROCOPY_ENABLE = 1 << 0;
+export const SKBFL_SHARED_FRAG = 1 << 1;
+export const SKBFL_PURE_ZEROCOPY = 1 << 2;
+export const SKBFL_DONT_ORPHAN = 1 << 3;
+
+/** struct ubuf_info: told once per skb holding it when that skb's data is released. */
+export interface UbufInfo {
+  /** ubuf_info_ops.complete: `success` false when the data was copied after all. */
+  complete(skb: SkBuff, success: boolean): void;
 }
 
 /** struct skb_shared_info, as host metadata (see the header). */
 export class SkbSharedInfo {
   /** frags[0..nr_frags); the array holds exactly nr_frags entries. */
   readonly frags: SkbFrag[] = [];
-  /** Who to tell when the data is released (e.g. a MSG_ZEROCOPY ubuf_info), opaque here. */
-  destructor_arg: object | null = null;
+  /** Who to tell when the data is released: a MSG_ZEROCOPY ubuf_info (skb_zcopy). */
+  destructor_arg: UbufInfo | null = null;
   /** SKBFL_* flags for the socket layer. */
   flags = 0;
 
@@ -208,6 +223,10 @@ export class SkBuff {
   sw_hash = false;
   queue_mapping = 0;
   dev: string | null = null;
+  /** The owning socket's release hook (sock_wfree, sock_rfree), run before the data goes. */
+  destructor: ((skb: SkBuff) => void) | null = null;
+  /** Whose memory the truesize is charged to (opaque here: the socket layer's). */
+  sk: object | null = null;
 
   freed = false;
 
@@ -386,11 +405,11 @@ export function skb_add_rx_frag(skb: SkBuff, i: number, page: Page, off: number,
  * skb_fill_page_desc(): set frag i and nr_frags = i + 1. Like the kernel's it does not touch
  * len, data_len or truesize: the caller accounts them (skb_add_rx_frag does both).
  */
-export function skb_fill_page_desc(skb: SkBuff, i: number, page: Page, off: number, size: number): void {
+export function skb_fill_page_desc(skb: SkBuff, i: number, page: Page, off: number, size: number, gup = false): void {
   live(skb, 'skb_fill_page_desc');
   checkFrag(skb, i, page, off, size);
   const frags = skb.shinfo.frags;
-  frags[i] = { page, offset: off, size };
+  frags[i] = gup ? { page, offset: off, size, gup } : { page, offset: off, size };
   frags.length = i + 1;
 }
 
@@ -497,9 +516,37 @@ function skb_page_unref(skb: SkBuff, page: Page): void {
   skb.host.pages.put_page(page);
 }
 
-/** skb_release_data() + skb_free_head(). */
+/** skb_zcopy(): the ubuf_info of a zero-copy skb, or null. */
+export function skb_zcopy(skb: SkBuff): UbufInfo | null {
+  return skb.shinfo.flags & SKBFL_ZEROCOPY_ENABLE ? skb.shinfo.destructor_arg : null;
+}
+
+/** skb_zcopy_set(): attach a ubuf_info (the caller has taken the reference this skb holds). */
+export function skb_zcopy_set(skb: SkBuff, uarg: UbufInfo): void {
+  skb.shinfo.destructor_arg = uarg;
+  skb.shinfo.flags |= SKBFL_ZEROCOPY_ENABLE;
+}
+
+/** skb_zcopy_clear(): tell the ubuf_info this skb is done with the data. */
+export function skb_zcopy_clear(skb: SkBuff, success: boolean): void {
+  const uarg = skb_zcopy(skb);
+  if (uarg === null) return;
+  skb.shinfo.destructor_arg = null;
+  skb.shinfo.flags &= ~(SKBFL_ZEROCOPY_ENABLE | SKBFL_SHARED_FRAG | SKBFL_PURE_ZEROCOPY | SKBFL_DONT_ORPHAN);
+  uarg.complete(skb, success);
+}
+
+/** skb_release_head_state() + skb_release_data() + skb_free_head(). */
 function skb_release_all(skb: SkBuff): void {
-  for (const f of skb.shinfo.frags) skb_page_unref(skb, f.page);
+  const d = skb.destructor;
+  skb.destructor = null;
+  d?.(skb);
+  // the notification is built before the frags go (skb_release_data's order)
+  skb_zcopy_clear(skb, true);
+  for (const f of skb.shinfo.frags) {
+    if (f.gup) put_user_page_ref(skb.host, f.page);
+    else skb_page_unref(skb, f.page);
+  }
   skb.shinfo.frags.length = 0;
   if (skb.headPage !== null) skb_page_unref(skb, skb.headPage);
   else skb_head_cache(skb.host).free(skb.headObj!);
@@ -600,4 +647,38 @@ export function skb_build_readonly(host: HostPlatform, pieces: readonly RxPagePi
     else skb_page_unref(skb, p.page);
   }
   return skb;
+}
+
+// ---- zero-copy frags delivered locally ----------------------------------------------------------
+
+/**
+ * skb_copy_ubufs(): copy every frag of a zero-copy skb into kernel pages and release the user
+ * pages, then skb_zcopy_clear(skb, false): the notification will say COPIED. False (the skb is
+ * unchanged) when a page cannot be had.
+ */
+export function skb_copy_ubufs(skb: SkBuff): boolean {
+  live(skb, 'skb_copy_ubufs');
+  const frags = skb.shinfo.frags;
+  const copies: Page[] = [];
+  for (const f of frags) {
+    const p = skb.host.pages.alloc_pages(GFP_ATOMIC, 0);
+    if (p === null) {
+      for (const q of copies) skb.host.pages.put_page(q);
+      return false;
+    }
+    skb.host.cpuWrite(p.phys, skb.host.cpuRead(skb_frag_phys(f), f.size));
+    copies.push(p);
+  }
+  frags.forEach((f, i) => {
+    if (f.gup) put_user_page_ref(skb.host, f.page);
+    else skb_page_unref(skb, f.page);
+    frags[i] = { page: copies[i]!, offset: 0, size: f.size };
+  });
+  skb_zcopy_clear(skb, false);
+  return true;
+}
+
+/** skb_orphan_frags_rx(): a zero-copy skb delivered to a local socket gets its own copy. */
+export function skb_orphan_frags_rx(skb: SkBuff): boolean {
+  return skb_zcopy(skb) === null || skb_copy_ubufs(skb);
 }

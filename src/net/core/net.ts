@@ -1,0 +1,229 @@
+// One host's network namespace (struct net, reduced): its devices (the zcnic netdev and lo),
+// IPv4 addresses, a static neighbour table (no ARP on the wire: both hosts are configured), the
+// IPv4 receive path and the UDP port table. Programs reach it through the socket calls in
+// src/net/socket/socket.ts, each with its own process (src/mm/process.ts).
+
+import type { Device } from '../../device/device.js';
+import { ZcnicNetdev, type NetdevConfig } from '../../driver/netdev.js';
+import type { RxMeta } from '../../driver/rxq.js';
+import type { DeviceInfo } from '../../driver/zcnic.js';
+import type { HostPlatform, Device as DmaDevice } from '../../platform/host.js';
+import { IPPROTO_UDP, be16 } from '../proto.js';
+import { Ipv4Input, inet_copy_bits, inet_packet_free, type InetPacket } from '../ipv4/ip.js';
+import { UDP_HLEN, UdpSock } from '../ipv4/udp.js';
+import { EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EINVAL, ENETUNREACH, INADDR_ANY } from '../socket/uapi.js';
+import { LoopbackDevice, ZcnicNetDevice, type NetDevice } from './dev.js';
+import type { UbufInfoMsgzc } from './msg_zerocopy.js';
+import { CHECKSUM_UNNECESSARY, kfree_skb, type SkBuff } from './skbuff.js';
+import { OPTMEM_MAX_DEFAULT, type NetSysctl } from './sock.js';
+
+/** ip_route_output's answer: the device, the source address, the next hop's MAC, the MTU. */
+export interface Route {
+  readonly dev: NetDevice;
+  readonly saddr: number;
+  readonly neigh: Uint8Array;
+  readonly mtu: number;
+}
+
+interface InIfaddr {
+  readonly dev: NetDevice;
+  readonly addr: number;
+  readonly prefixlen: number;
+}
+
+/** The ephemeral port range (net.ipv4.ip_local_port_range). */
+export const LOCAL_PORT_LOW = 32768;
+export const LOCAL_PORT_HIGH = 60999;
+
+const mask = (prefixlen: number): number => (prefixlen === 0 ? 0 : (~0 << (32 - prefixlen)) >>> 0);
+
+export class Net {
+  readonly sysctl: NetSysctl = { optmem_max: OPTMEM_MAX_DEFAULT };
+  readonly lo: LoopbackDevice;
+  readonly devs: NetDevice[] = [];
+  private readonly ifaddrs: InIfaddr[] = [];
+  private readonly neigh = new Map<number, Uint8Array>();
+  readonly ipv4: Ipv4Input;
+  private readonly udpPorts = new Map<number, UdpSock[]>();
+  private nextPort = LOCAL_PORT_LOW;
+  private ipId = 0;
+  /** Told of every zero-copy notification generated on this host (figures). */
+  onZcNotify: ((u: UbufInfoMsgzc) => void) | null = null;
+  readonly udpStats = { NoPorts: 0 };
+
+  constructor(readonly host: HostPlatform) {
+    this.lo = new LoopbackDevice((dev, skb, meta) => this.netif_receive_skb(dev, skb, meta));
+    this.devs.push(this.lo);
+    this.ifaddrs.push({ dev: this.lo, addr: 0x7f000001, prefixlen: 8 });
+    this.ipv4 = new Ipv4Input(
+      (a) => this.isLocal(a),
+      (p) => this.ip_local_deliver(p),
+      (ns, fn) => {
+        const w = host.queue_delayed_work(ns, fn);
+        return { cancel: () => void host.cancel_delayed_work(w) };
+      },
+    );
+  }
+
+  /** ip addr add addr/prefixlen dev. */
+  addDevice(dev: NetDevice, addr: number, prefixlen: number): void {
+    if (!this.devs.includes(dev)) this.devs.push(dev);
+    this.ifaddrs.push({ dev, addr: addr >>> 0, prefixlen });
+  }
+
+  /** ip neigh add addr lladdr mac (permanent). */
+  neigh_add(addr: number, mac: Uint8Array): void {
+    this.neigh.set(addr >>> 0, mac);
+  }
+
+  isLocal(addr: number): boolean {
+    return this.ifaddrs.some((i) => i.addr === addr >>> 0) || addr >>> 24 === 127;
+  }
+
+  /** ip_route_output_key: local addresses through lo, a connected subnet through its device. */
+  ip_route_output(daddr: number, saddr = 0): Route | number {
+    const d = daddr >>> 0;
+    if (d === INADDR_ANY) return -EINVAL;
+    if (this.isLocal(d)) {
+      const src = saddr || (d >>> 24 === 127 ? 0x7f000001 : d);
+      return { dev: this.lo, saddr: src, neigh: new Uint8Array(6), mtu: this.lo.mtu };
+    }
+    const ifa = this.ifaddrs.find((i) => i.dev !== this.lo && ((i.addr ^ d) & mask(i.prefixlen)) === 0);
+    if (!ifa) return -ENETUNREACH;
+    const mac = this.neigh.get(d);
+    // no neighbour: the packet would wait for ARP that never answers; the kernel's send succeeds
+    // and the packet is lost, the model refuses it so the mistake is seen
+    if (!mac) return -ENETUNREACH;
+    return { dev: ifa.dev, saddr: saddr || ifa.addr, neigh: mac, mtu: ifa.dev.mtu };
+  }
+
+  /** ip_select_ident (one counter per host: deterministic). */
+  ip_select_ident(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  /** skb_tx_hash on the flow: one flow, one TX queue (so it stays in order). */
+  tx_queue(saddr: number, daddr: number, sport: number, dport: number, dev: NetDevice): number {
+    let h = (saddr ^ daddr ^ ((sport << 16) | dport)) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x45d9f3b) >>> 0;
+    return ((h ^ (h >>> 16)) >>> 0) % dev.num_tx_queues;
+  }
+
+  /** __netif_receive_skb: what a device received (a zcnic RX queue, or lo). */
+  netif_receive_skb(dev: NetDevice, skb: SkBuff, _meta: RxMeta | null): void {
+    dev.stats.rx_packets++;
+    if (dev === this.lo) skb.ip_summed = CHECKSUM_UNNECESSARY;
+    this.ipv4.eth_rcv(dev, skb);
+  }
+
+  /** ip_local_deliver_finish: by protocol; false if none takes it. */
+  private ip_local_deliver(p: InetPacket): boolean {
+    if (p.protocol === IPPROTO_UDP) {
+      this.udp_rcv(p);
+      return true;
+    }
+    return false;
+  }
+
+  /** udp_rcv / __udp4_lib_lookup: a connected socket first, then one bound to the port. */
+  private udp_rcv(p: InetPacket): void {
+    const uh = inet_copy_bits(p, 0, UDP_HLEN);
+    if (uh === null || be16(uh, 4) < UDP_HLEN || be16(uh, 4) > p.len) {
+      inet_packet_free(p);
+      return;
+    }
+    const sport = be16(uh, 0);
+    const dport = be16(uh, 2);
+    const cands = this.udpPorts.get(dport) ?? [];
+    const score = (s: UdpSock): number => {
+      if (s.saddr && s.saddr !== p.daddr) return -1;
+      if (s.daddr && (s.daddr !== p.saddr || s.dport !== sport)) return -1;
+      return (s.saddr ? 2 : 0) + (s.daddr ? 4 : 0);
+    };
+    let best: UdpSock | undefined;
+    for (const s of cands) if (score(s) >= 0 && (!best || score(s) > score(best))) best = s;
+    if (!best) {
+      this.udpStats.NoPorts++;
+      inet_packet_free(p);
+      return;
+    }
+    // trim to the UDP length (padding of short frames)
+    const ulen = be16(uh, 4);
+    const q = ulen === p.len ? p : trim(p, ulen);
+    best.queue_rcv(q, uh);
+  }
+
+  /** udp_v4_get_port for bind(); 0 or -errno. */
+  udp_bind(sk: UdpSock, addr: number, port: number): number {
+    if (addr !== INADDR_ANY && !this.isLocal(addr)) return -EADDRNOTAVAIL;
+    if (port === 0) {
+      sk.saddr = addr >>> 0;
+      return this.udp_autobind(sk);
+    }
+    const users = this.udpPorts.get(port) ?? [];
+    if (users.some((s) => s.saddr === INADDR_ANY || addr === INADDR_ANY || s.saddr === addr >>> 0)) return -EADDRINUSE;
+    sk.saddr = addr >>> 0;
+    sk.sport = port;
+    this.udpPorts.set(port, [...users, sk]);
+    return 0;
+  }
+
+  /** inet_autobind: the next free ephemeral port; 0 or -EAGAIN. */
+  udp_autobind(sk: UdpSock): number {
+    for (let i = 0; i <= LOCAL_PORT_HIGH - LOCAL_PORT_LOW; i++) {
+      const port = this.nextPort;
+      this.nextPort = port === LOCAL_PORT_HIGH ? LOCAL_PORT_LOW : port + 1;
+      if (!this.udpPorts.has(port)) {
+        sk.sport = port;
+        this.udpPorts.set(port, [sk]);
+        return 0;
+      }
+    }
+    return -EAGAIN;
+  }
+
+  udp_unhash(sk: UdpSock): void {
+    const users = this.udpPorts.get(sk.sport)?.filter((s) => s !== sk);
+    if (!users) return;
+    if (users.length) this.udpPorts.set(sk.sport, users);
+    else this.udpPorts.delete(sk.sport);
+  }
+
+  /** The stack going down: incomplete reassemblies freed. */
+  shutdown(): void {
+    this.ipv4.flush();
+  }
+}
+
+/** pskb_trim of a packet to `len` L4 bytes (the segments past it are dropped from the view). */
+function trim(p: InetPacket, len: number): InetPacket {
+  const segs = [];
+  let left = len;
+  for (const s of p.segs) {
+    if (left === 0) break;
+    const n = Math.min(s.len, left);
+    segs.push({ ...s, len: n });
+    left -= n;
+  }
+  return { ...p, segs, len };
+}
+
+/** Bring up the zcnic netdev of a host as `name` with an address: probe done, rings up, lo too. */
+export async function net_zcnic_up(net: Net, o: {
+  readonly dev: Device; readonly pdev: DmaDevice; readonly info: DeviceInfo; readonly config: NetdevConfig;
+  readonly name?: string; readonly mac: Uint8Array; readonly addr: number; readonly prefixlen: number;
+  readonly mtu?: number; readonly featureMask?: number;
+}): Promise<ZcnicNetDevice> {
+  let nd: ZcnicNetDevice | undefined;
+  const netdev = new ZcnicNetdev(o.dev, net.host, o.pdev, o.info, o.config, (skb, meta) => {
+    if (nd) net.netif_receive_skb(nd, skb, meta);
+    else kfree_skb(skb);
+  });
+  await netdev.open();
+  nd = new ZcnicNetDevice(netdev, o.info, o.name ?? 'eth0', net.devs.length + 1, o.mac, {
+    ...(o.mtu ? { mtu: o.mtu } : {}), ...(o.featureMask !== undefined ? { featureMask: o.featureMask } : {}),
+  });
+  net.addDevice(nd, o.addr, o.prefixlen);
+  return nd;
+}

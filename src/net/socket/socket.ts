@@ -1,0 +1,223 @@
+// The socket system calls of one process on one host (net/socket.c, net/core/sock.c's
+// sock_setsockopt, fs/select.c's poll), in the POSIX shape: file descriptors, user buffers by
+// address in the process's own memory, and Linux's errno as a negative return. Calls that can
+// block (send, recv, poll) are async and wait on simulated time; the rest return at once.
+
+import type { Process } from '../../mm/process.js';
+import type { Net } from '../core/net.js';
+import { SK_RMEM_MAX, SK_WMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from '../core/sock.js';
+import { UdpSock } from '../ipv4/udp.js';
+import {
+  AF_INET, EAFNOSUPPORT, EBADF, EINVAL, EMFILE, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
+  POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY,
+  type Msghdr, type SockaddrIn,
+} from './uapi.js';
+import { IPPROTO_UDP } from '../proto.js';
+
+/** struct socket + struct file: the socket and its file flags. */
+class SocketFile {
+  constructor(
+    readonly net: Net,
+    readonly sk: UdpSock,
+    public nonblock: boolean,
+  ) {}
+  release(): void {
+    this.net.udp_unhash(this.sk);
+    this.sk.release();
+  }
+}
+
+export interface PollFd {
+  readonly fd: number;
+  readonly events: number;
+  revents?: number;
+}
+
+export class SocketApi {
+  constructor(
+    readonly net: Net,
+    readonly proc: Process,
+    /** Sleep on simulated time (the host's device clock), for poll's timeout. */
+    private readonly sleep: (cycles: number) => Promise<void>,
+  ) {}
+
+  private file(fd: number): SocketFile | number {
+    const f = this.proc.fget(fd);
+    if (f === undefined) return -EBADF;
+    return f instanceof SocketFile ? f : -ENOTSOCK;
+  }
+
+  /** socket(domain, type, protocol). */
+  socket(domain: number, type: number, protocol = 0): number {
+    if (domain !== AF_INET) return -EAFNOSUPPORT;
+    const base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (base !== SOCK_DGRAM) return -EPROTONOSUPPORT;
+    if (protocol !== IPPROTO_IP && protocol !== IPPROTO_UDP) return -EPROTONOSUPPORT;
+    const f = new SocketFile(this.net, new UdpSock(this.net), (type & SOCK_NONBLOCK) !== 0);
+    const fd = this.proc.fd_install(f);
+    return fd < 0 ? -EMFILE : fd;
+  }
+
+  bind(fd: number, addr: SockaddrIn): number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    if (addr.family !== AF_INET) return -EAFNOSUPPORT;
+    if (f.sk.sport) return -EINVAL;
+    return this.net.udp_bind(f.sk, addr.addr, addr.port);
+  }
+
+  /** connect() of a datagram socket: the default destination (and a filter on what is received). */
+  connect(fd: number, addr: SockaddrIn): number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    if (addr.family !== AF_INET) return -EAFNOSUPPORT;
+    const rt = this.net.ip_route_output(addr.addr, f.sk.saddr);
+    if (typeof rt === 'number') return rt;
+    if (!f.sk.sport) {
+      const e = this.net.udp_autobind(f.sk);
+      if (e < 0) return e;
+    }
+    f.sk.daddr = addr.addr >>> 0;
+    f.sk.dport = addr.port;
+    return 0;
+  }
+
+  listen(fd: number, _backlog: number): number {
+    const f = this.file(fd);
+    return typeof f === 'number' ? f : -EOPNOTSUPP;
+  }
+
+  sendmsg(fd: number, msg: Msghdr, flags = 0): Promise<number> {
+    const f = this.file(fd);
+    if (typeof f === 'number') return Promise.resolve(f);
+    return f.sk.sendmsg(this.proc.mm, msg, flags, f.nonblock);
+  }
+
+  send(fd: number, buf: number, len: number, flags = 0): Promise<number> {
+    return this.sendmsg(fd, { iov: [{ base: buf, len }] }, flags);
+  }
+
+  sendto(fd: number, buf: number, len: number, flags: number, to: SockaddrIn): Promise<number> {
+    return this.sendmsg(fd, { iov: [{ base: buf, len }], name: to }, flags);
+  }
+
+  recvmsg(fd: number, msg: Msghdr, flags = 0): Promise<number> {
+    const f = this.file(fd);
+    if (typeof f === 'number') return Promise.resolve(f);
+    return f.sk.recvmsg(this.proc.mm, msg, flags, f.nonblock);
+  }
+
+  recv(fd: number, buf: number, len: number, flags = 0): Promise<number> {
+    return this.recvmsg(fd, { iov: [{ base: buf, len }] }, flags);
+  }
+
+  async recvfrom(fd: number, buf: number, len: number, flags = 0): Promise<{ ret: number; from?: SockaddrIn }> {
+    const msg: Msghdr = { iov: [{ base: buf, len }] };
+    const ret = await this.recvmsg(fd, msg, flags);
+    return { ret, ...(ret >= 0 && msg.name ? { from: msg.name } : {}) };
+  }
+
+  /** getpeername(): ENOTCONN on an unconnected socket. */
+  getpeername(fd: number): SockaddrIn | number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    if (!f.sk.dport) return -ENOTCONN;
+    return { family: AF_INET, addr: f.sk.daddr, port: f.sk.dport };
+  }
+
+  getsockname(fd: number): SockaddrIn | number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    return { family: AF_INET, addr: f.sk.saddr, port: f.sk.sport };
+  }
+
+  /** setsockopt(fd, level, name, &int, sizeof int). */
+  setsockopt(fd: number, level: number, name: number, val: number): number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    if (level !== SOL_SOCKET) return -ENOPROTOOPT;
+    const sk = f.sk;
+    switch (name) {
+      case SO_ZEROCOPY:
+        if (val !== 0 && val !== 1) return -EINVAL;
+        sk.sock_zerocopy = val === 1;
+        return 0;
+      case SO_SNDBUF:
+        sk.sk_sndbuf = Math.max(SOCK_MIN_SNDBUF, Math.min(Math.max(val, 0), SK_WMEM_MAX) * 2);
+        sk.sk_write_space();
+        return 0;
+      case SO_RCVBUF:
+        sk.sk_rcvbuf = Math.max(SOCK_MIN_RCVBUF, Math.min(Math.max(val, 0), SK_RMEM_MAX) * 2);
+        return 0;
+      default:
+        return -ENOPROTOOPT;
+    }
+  }
+
+  /** getsockopt: the int value, or -errno. SO_ERROR reads and clears the pending error. */
+  getsockopt(fd: number, level: number, name: number): number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    if (level !== SOL_SOCKET) return -ENOPROTOOPT;
+    const sk = f.sk;
+    switch (name) {
+      case SO_ZEROCOPY:
+        return sk.sock_zerocopy ? 1 : 0;
+      case SO_SNDBUF:
+        return sk.sk_sndbuf;
+      case SO_RCVBUF:
+        return sk.sk_rcvbuf;
+      case SO_ERROR: {
+        const e = sk.sk_err;
+        sk.sk_err = 0;
+        return e;
+      }
+      default:
+        return -ENOPROTOOPT;
+    }
+  }
+
+  /** fcntl(F_SETFL, O_NONBLOCK). */
+  set_nonblock(fd: number, on: boolean): number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    f.nonblock = on;
+    return 0;
+  }
+
+  /**
+   * poll(fds, nfds, timeout): timeout in simulated cycles, -1 to wait for ever. Returns how many
+   * entries have revents; POLLERR and POLLHUP are reported whether asked or not, POLLNVAL for a
+   * descriptor that is not open.
+   */
+  async poll(fds: PollFd[], timeoutCycles: number): Promise<number> {
+    let timedOut = timeoutCycles === 0;
+    if (timeoutCycles > 0) void this.sleep(timeoutCycles).then(() => {
+      timedOut = true;
+      for (const p of fds) {
+        const f = this.file(p.fd);
+        if (typeof f !== 'number') f.sk.wq.wake_up();
+      }
+    });
+    for (;;) {
+      let n = 0;
+      const waits: Promise<void>[] = [];
+      for (const p of fds) {
+        const f = this.file(p.fd);
+        if (typeof f === 'number') {
+          p.revents = POLLNVAL;
+        } else {
+          p.revents = f.sk.poll() & (p.events | 0x8 | 0x10);
+          waits.push(f.sk.wq.wait());
+        }
+        if (p.revents) n++;
+      }
+      if (n || timedOut || !waits.length) return n;
+      await Promise.race(waits);
+    }
+  }
+
+  close(fd: number): number {
+    return this.proc.close_fd(fd) ? 0 : -EBADF;
+  }
+}

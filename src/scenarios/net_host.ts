@@ -1,0 +1,157 @@
+// A host with its network stack up (docs/net-stack.md): the driver probed, the zcnic netdev open
+// with an IPv4 address, lo, a static neighbour for the peer, and processes that make socket
+// calls. `down()` is the orderly end every stack test and scenario runs: processes exit, the
+// NIC finishes what it was given, the driver unloads, and then nothing may be held: no
+// page_pool page in flight, no user page referenced or pinned, no locked memory charged, no
+// dma-debug report.
+
+import type { Device } from '../device/device.js';
+import { DEFAULT_NETDEV_CONFIG, type NetdevConfig } from '../driver/netdev.js';
+import { ZcnicDriver, type DeviceInfo } from '../driver/zcnic.js';
+import { gup_held } from '../mm/gup.js';
+import { Process, find_user } from '../mm/process.js';
+import { page_pool_inflight } from '../net/core/page_pool.js';
+import { Net, net_zcnic_up } from '../net/core/net.js';
+import type { ZcnicNetDevice } from '../net/core/dev.js';
+import { SocketApi } from '../net/socket/socket.js';
+import type { ScenarioHost } from './host.js';
+import type { PairInstance } from './two_hosts.js';
+import type { WireFaults } from '../wire/wire.js';
+import type { Wire } from '../wire/wire.js';
+
+/** Host i's address: 10.0.0.(i + 1)/24; its MAC 02:00:00:00:00:(i + 1). */
+export const hostAddr = (i: number): number => (0x0a000001 + i) >>> 0;
+export const hostMac = (i: number): Uint8Array => Uint8Array.of(2, 0, 0, 0, 0, i + 1);
+
+export interface NetHostOptions {
+  readonly mtu?: number;
+  /** ethtool -K: NETIF_F_* bits to keep (e.g. without NETIF_F_SG). */
+  readonly featureMask?: number;
+  readonly config?: Partial<NetdevConfig>;
+}
+
+export interface NetProcess {
+  readonly proc: Process;
+  readonly sys: SocketApi;
+}
+
+export class NetHost {
+  readonly procs: Process[] = [];
+  private nextPid = 100;
+
+  private constructor(
+    readonly index: number,
+    readonly h: ScenarioHost,
+    readonly dev: Device,
+    readonly drv: ZcnicDriver,
+    readonly info: DeviceInfo,
+    readonly net: Net,
+    readonly eth: ZcnicNetDevice,
+  ) {}
+
+  static async up(index: number, h: ScenarioHost, dev: Device, o: NetHostOptions = {}): Promise<NetHost> {
+    const drv = new ZcnicDriver(dev, h.host, h.pdev);
+    const info = await drv.probe();
+    const net = new Net(h.host);
+    const eth = await net_zcnic_up(net, {
+      dev, pdev: h.pdev, info, config: { ...DEFAULT_NETDEV_CONFIG, loopback: false, ...o.config },
+      mac: hostMac(index), addr: hostAddr(index), prefixlen: 24,
+      ...(o.mtu ? { mtu: o.mtu } : {}), ...(o.featureMask !== undefined ? { featureMask: o.featureMask } : {}),
+    });
+    for (let p = 0; p < 2; p++) if (p !== index) net.neigh_add(hostAddr(p), hostMac(p));
+    return new NetHost(index, h, dev, drv, info, net, eth);
+  }
+
+  /** fork(): a process with its own memory and file table, under `uid`. */
+  spawn(uid = 1000): NetProcess {
+    const proc = new Process(this.h.host, this.nextPid++, uid);
+    this.procs.push(proc);
+    return { proc, sys: new SocketApi(this.net, proc, (c) => this.dev.sleep(c)) };
+  }
+
+  /** Wait until the NIC has completed every frame it was given (TX rings and qdiscs empty). */
+  async quiesce(): Promise<void> {
+    const nd = this.eth.nd;
+    while (this.eth.backlog || nd.txq.some((t) => t.inFlight > 0)) await this.dev.sleep(1024);
+    await nd.settle();
+  }
+
+  /** What is still held: referenced and pinned user pages, locked memory of uid 1000. */
+  held(): { refs: number; pins: number; locked_vm: number } {
+    return { ...gup_held(this.h.host), locked_vm: find_user(this.h.host, 1000).locked_vm };
+  }
+
+  /** Processes exit, the NIC drains, the driver unloads; throws if anything is still held. */
+  async down(): Promise<{ inflight_after_remove: number }> {
+    for (const p of this.procs) p.exit();
+    await this.quiesce();
+    const nd = this.eth.nd;
+    const pools = nd.rxq.map((r) => r.pool);
+    this.eth.down();
+    await nd.stop();
+    this.net.shutdown();
+    await this.drv.remove();
+    const inflight = pools.reduce((a, p) => a + page_pool_inflight(p), 0);
+    const held = this.held();
+    const name = `host${this.index}`;
+    if (inflight) throw new Error(`${name}: ${inflight} page_pool pages in flight after remove`);
+    if (held.refs || held.pins) throw new Error(`${name}: ${held.refs} user page references and ${held.pins} pins still held at the end`);
+    if (held.locked_vm) throw new Error(`${name}: ${held.locked_vm} pages still charged to locked memory at the end`);
+    this.h.host.driverUnbind(this.h.pdev);
+    this.h.host.debug?.assertClean(true);
+    return { inflight_after_remove: inflight };
+  }
+}
+
+/** Cycles a host waits before it may know what its peer did (the wire latency). */
+export interface PairBarrier {
+  /** Both hosts reached barrier k (each knows only what is a wire latency old). */
+  barrier(me: 0 | 1, dev: Device, k: number): Promise<void>;
+}
+
+export function pairBarrier(lag: number): PairBarrier {
+  const at: number[][] = [[], []];
+  return {
+    async barrier(me, dev, k) {
+      at[me]![k] = dev.clock.cycle;
+      const seen = (): boolean => {
+        const c = at[1 - me]![k];
+        return c !== undefined && c <= dev.clock.cycle - lag;
+      };
+      while (!seen()) await dev.sleep(256);
+    },
+  };
+}
+
+/**
+ * Two stacked hosts on a wire, for runPair: each brings its stack up, both meet, each runs its
+ * part, both meet again, each goes down (checking nothing is held).
+ */
+export function stackPair(o: {
+  readonly hosts: readonly [ScenarioHost, ScenarioHost];
+  readonly latency: number;
+  readonly faults?: WireFaults;
+  readonly options?: readonly [NetHostOptions?, NetHostOptions?];
+  readonly parts: readonly [(h: NetHost) => Promise<void>, (h: NetHost) => Promise<void>];
+  readonly report?: () => Record<string, unknown>;
+  readonly check?: (wire: Wire) => void;
+}): PairInstance & { readonly netHosts: (NetHost | undefined)[] } {
+  const b = pairBarrier(o.latency);
+  const netHosts: (NetHost | undefined)[] = [undefined, undefined];
+  return {
+    hosts: o.hosts,
+    wire: { latency: o.latency, faults: o.faults ?? {} },
+    netHosts,
+    async start(me, dev) {
+      const nh = await NetHost.up(me, o.hosts[me], dev, o.options?.[me] ?? {});
+      netHosts[me] = nh;
+      await b.barrier(me, dev, 0);
+      await o.parts[me](nh);
+      await b.barrier(me, dev, 1);
+      await nh.down();
+    },
+    check: (wire) => o.check?.(wire),
+    report: () => o.report?.() ?? {},
+    progress: () => '',
+  };
+}
