@@ -78,6 +78,7 @@ export async function runPairCli(o: PairCliOptions): Promise<number> {
     errors,
   };
   writeFileSync(join(o.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  for (const l of inst.lines?.() ?? []) process.stdout.write(`${l}\n`);
   for (const e of errors) process.stderr.write(`zcnic: ${e}\n`);
   process.stderr.write(
     `zcnic: ${summary.result.toUpperCase()} ${o.scenario.name} seed=${o.seed}: ${r.cycles} cycles in ${r.wallSeconds.toFixed(2)} s, ` +

@@ -77,11 +77,15 @@ function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: 
     backend !== 'rtl' ? ` BACKEND=${backend}` : '',
     o.frames !== undefined ? ` FRAMES=${o.frames}` : '', o.iommu ? ` IOMMU=${o.iommu}` : '', o.pool ? ` POOL=${o.pool}` : '',
     o.swiotlb ? ` SWIOTLB=${o.swiotlb}` : '', o.faults ? ' FAULTS=1' : '', port !== 'dpi' ? ` PORT=${port}` : '',
+    o.zerocopy !== undefined ? ` ZEROCOPY=${o.zerocopy ? 1 : 0}` : '', o.payload !== undefined ? ` PAYLOAD=${o.payload}` : '',
+    o.loopback !== undefined ? ` LOOPBACK=${o.loopback ? 1 : 0}` : '',
   ].join('');
   const cli = [
     backend !== 'rtl' ? ` --backend ${backend}` : '',
     o.frames !== undefined ? ` --frames ${o.frames}` : '', o.iommu ? ` --iommu ${o.iommu}` : '', o.pool ? ` --pool ${o.pool}` : '',
     o.swiotlb ? ` --swiotlb ${o.swiotlb}` : '', o.faults ? ' --faults' : '', port !== 'dpi' ? ` --port ${port}` : '',
+    o.zerocopy !== undefined ? ` --zerocopy ${o.zerocopy ? 1 : 0}` : '', o.payload !== undefined ? ` --payload ${o.payload}` : '',
+    o.loopback !== undefined ? ` --loopback ${o.loopback ? 1 : 0}` : '',
   ].join('');
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -93,7 +97,10 @@ function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: 
 
 /** FRAMES= IOMMU= POOL= FAULTS= SWIOTLB=: checked here, so a typo is a usage error, not a default. */
 function scenarioOptions(
-  a: { frames?: string | undefined; iommu?: string | undefined; pool?: string | undefined; faults?: boolean | undefined; swiotlb?: string | undefined },
+  a: {
+    frames?: string | undefined; iommu?: string | undefined; pool?: string | undefined; faults?: boolean | undefined; swiotlb?: string | undefined;
+    zerocopy?: string | undefined; payload?: string | undefined; loopback?: string | undefined;
+  },
   takes: readonly (keyof ScenarioOptions)[],
 ): ScenarioOptions {
   const o: { -readonly [K in keyof ScenarioOptions]: ScenarioOptions[K] } = {};
@@ -110,6 +117,11 @@ function scenarioOptions(
   const sw = pick('swiotlb', a.swiotlb, ['auto', 'off'] as const);
   if (sw) o.swiotlb = sw;
   if (a.faults) o.faults = true;
+  const zc = pick('zerocopy', a.zerocopy, ['0', '1'] as const);
+  if (zc) o.zerocopy = zc === '1';
+  const lo = pick('loopback', a.loopback, ['0', '1'] as const);
+  if (lo) o.loopback = lo === '1';
+  if (a.payload !== undefined && a.payload !== '') o.payload = intArg(a.payload, 'payload', 0);
   for (const k of Object.keys(o) as (keyof ScenarioOptions)[]) {
     if (!takes.includes(k)) fail(`this scenario takes no --${k} option`);
   }
@@ -132,6 +144,9 @@ async function main(): Promise<number> {
         pool: { type: 'string' },
         faults: { type: 'boolean', default: false },
         swiotlb: { type: 'string' },
+        zerocopy: { type: 'string' },
+        payload: { type: 'string' },
+        loopback: { type: 'string' },
         seed: { type: 'string' },
         waves: { type: 'boolean', default: false },
         port: { type: 'string' },

@@ -40,6 +40,10 @@ export interface ScenarioOptions {
    * 'record' lists such frames in the report and goes on (the diff scenario is the judge then).
    */
   readonly scoreboard?: 'fail' | 'record';
+  /** msg-zerocopy: SO_ZEROCOPY + MSG_ZEROCOPY (default on), payload bytes, to a local socket. */
+  readonly zerocopy?: boolean;
+  readonly payload?: number;
+  readonly loopback?: boolean;
   /** Pair scenarios: seeded faults of the wire between the two NICs (all off by default). */
   readonly wireFaults?: WireFaults;
 }
@@ -59,6 +63,7 @@ import { faultScenario } from './fault.js';
 import { probeScenario } from './probe.js';
 import { trafficScenario } from './traffic.js';
 import { twoHostsScenario, type PairScenario } from './two_hosts.js';
+import { msgZerocopyScenario } from './msg_zerocopy.js';
 
 /** The default of `make sim`. */
 export const DEFAULT_SCENARIO = 'traffic';
@@ -73,6 +78,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
 /** Scenarios of two hosts joined by a wire (src/wire/): a NIC each. */
 export const PAIR_SCENARIOS: Readonly<Record<string, PairScenario>> = {
   [twoHostsScenario.name]: twoHostsScenario,
+  [msgZerocopyScenario.name]: msgZerocopyScenario,
 };
 
 export function scenarioNames(): string[] {

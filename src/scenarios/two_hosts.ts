@@ -245,6 +245,8 @@ export interface PairInstance {
   check(wire: Wire): void;
   report(): Record<string, unknown>;
   progress(): string;
+  /** Lines printed at the end of a run (what the scenario's model program would print). */
+  lines?(): readonly string[];
 }
 
 export interface PairScenario {

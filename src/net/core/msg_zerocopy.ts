@@ -43,7 +43,9 @@ export class UbufInfoMsgzc implements UbufInfo {
   }
 
   /** msg_zerocopy_complete(). */
-  complete(_skb: SkBuff, success: boolean): void {
+  complete(skb: SkBuff, success: boolean): void {
+    // a deferred copy (skb_copy_ubufs): the bytes the stack copied after all
+    if (!success) this.sk.zcStats.deferred_copy_bytes += skb.data_len;
     this.zerocopy &&= success;
     this.put();
   }

@@ -71,8 +71,8 @@ export class Sock {
   sk_err = 0;
   readonly sk_error_queue: ErrQueueSkb[] = [];
   readonly wq = new WaitQueue();
-  /** Notifications dropped on a dead socket, and optmem refusals (for reports). */
-  readonly zcStats = { notifications: 0, extended: 0, dropped_dead: 0 };
+  /** Notifications made, coalesced and dropped (socket closed); bytes copied by skb_copy_ubufs. */
+  readonly zcStats = { notifications: 0, extended: 0, dropped_dead: 0, deferred_copy_bytes: 0 };
 
   constructor(
     readonly host: HostPlatform,
