@@ -58,6 +58,7 @@ export class NetHost {
       mac: hostMac(index), addr: hostAddr(index), prefixlen: 24,
       ...(o.mtu ? { mtu: o.mtu } : {}), ...(o.featureMask !== undefined ? { featureMask: o.featureMask } : {}),
     });
+    net.setSleep((c) => dev.sleep(c));
     for (let p = 0; p < 2; p++) if (p !== index) net.neigh_add(hostAddr(p), hostMac(p));
     return new NetHost(index, h, dev, drv, info, net, eth);
   }
@@ -76,6 +77,15 @@ export class NetHost {
     await nd.settle();
   }
 
+  /** Wait for every TCP connection to finish closing (bounded: a peer that never answers fails). */
+  async tcpClosed(limitCycles = 50_000_000): Promise<void> {
+    const t0 = this.dev.clock.cycle;
+    while (this.net.tcp_active > 0) {
+      if (this.dev.clock.cycle - t0 > limitCycles) throw new Error(`host${this.index}: ${this.net.tcp_active} TCP connections still open ${limitCycles} cycles after exit`);
+      await this.dev.sleep(4096);
+    }
+  }
+
   /** What is still held: referenced and pinned user pages, locked memory of uid 1000. */
   held(): { refs: number; pins: number; locked_vm: number } {
     return { ...gup_held(this.h.host), locked_vm: find_user(this.h.host, 1000).locked_vm };
@@ -84,6 +94,7 @@ export class NetHost {
   /** Processes exit, the NIC drains, the driver unloads; throws if anything is still held. */
   async down(): Promise<{ inflight_after_remove: number }> {
     for (const p of this.procs) p.exit();
+    await this.tcpClosed();
     await this.quiesce();
     const nd = this.eth.nd;
     const pools = nd.rxq.map((r) => r.pool);

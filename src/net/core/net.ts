@@ -8,9 +8,10 @@ import { ZcnicNetdev, type NetdevConfig } from '../../driver/netdev.js';
 import type { RxMeta } from '../../driver/rxq.js';
 import type { DeviceInfo } from '../../driver/zcnic.js';
 import type { HostPlatform, Device as DmaDevice } from '../../platform/host.js';
-import { IPPROTO_UDP, be16 } from '../proto.js';
+import { IPPROTO_TCP, IPPROTO_UDP, be16, be32 } from '../proto.js';
 import { Ipv4Input, inet_copy_bits, inet_packet_free, type InetPacket } from '../ipv4/ip.js';
 import { UDP_HLEN, UdpSock } from '../ipv4/udp.js';
+import { TCPHDR_ACK, TCPHDR_RST, TcpSock, tcp_parse } from '../ipv4/tcp.js';
 import { EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EINVAL, ENETUNREACH, INADDR_ANY } from '../socket/uapi.js';
 import { LoopbackDevice, ZcnicNetDevice, type NetDevice } from './dev.js';
 import type { UbufInfoMsgzc } from './msg_zerocopy.js';
@@ -50,6 +51,12 @@ export class Net {
   /** Told of every zero-copy notification generated on this host (figures). */
   onZcNotify: ((u: UbufInfoMsgzc) => void) | null = null;
   readonly udpStats = { NoPorts: 0 };
+  readonly tcpStats = { InErrs: 0, OutRsts: 0, NoSocket: 0 };
+  private readonly tcpListen = new Map<number, TcpSock>();
+  private readonly tcpEstab = new Map<string, TcpSock>();
+  private readonly tcpBound = new Map<number, Set<TcpSock>>();
+  private isn = 0x1000;
+  private sleep: ((cycles: number) => Promise<void>) | null = null;
 
   constructor(readonly host: HostPlatform) {
     this.lo = new LoopbackDevice((dev, skb, meta) => this.netif_receive_skb(dev, skb, meta));
@@ -123,7 +130,122 @@ export class Net {
       this.udp_rcv(p);
       return true;
     }
+    if (p.protocol === IPPROTO_TCP) {
+      this.tcp_v4_rcv(p);
+      return true;
+    }
     return false;
+  }
+
+  /** The host's clock for protocol timers (the device's sleep: simulated time on either backend). */
+  setSleep(sleep: (cycles: number) => Promise<void>): void {
+    this.sleep = sleep;
+  }
+
+  /** A one-shot timer `cycles` from now. */
+  timer(cycles: number, fn: () => void): { cancel(): void } {
+    let live = true;
+    if (!this.sleep) throw new RangeError('Net.timer: no clock (setSleep) on this host');
+    void this.sleep(cycles).then(() => {
+      if (live) fn();
+    });
+    return { cancel: () => void (live = false) };
+  }
+
+  /** secure_tcp_seq's role: a deterministic initial sequence number per connection. */
+  tcp_isn(): number {
+    this.isn = (Math.imul(this.isn, 1103515245) + 12345) >>> 0;
+    return this.isn;
+  }
+
+  private tcpKey(laddr: number, lport: number, raddr: number, rport: number): string {
+    return `${laddr >>> 0}:${lport}>${raddr >>> 0}:${rport}`;
+  }
+
+  /** inet_hash of a connected (or connecting) socket. */
+  tcp_hash(sk: TcpSock): void {
+    this.tcpEstab.set(this.tcpKey(sk.saddr, sk.sport, sk.daddr, sk.dport), sk);
+  }
+
+  tcp_unhash(sk: TcpSock): void {
+    const k = this.tcpKey(sk.saddr, sk.sport, sk.daddr, sk.dport);
+    if (this.tcpEstab.get(k) === sk) this.tcpEstab.delete(k);
+    if (this.tcpListen.get(sk.sport) === sk) this.tcpListen.delete(sk.sport);
+    const owners = this.tcpBound.get(sk.sport);
+    if (owners?.delete(sk) && owners.size === 0) this.tcpBound.delete(sk.sport);
+  }
+
+  /** inet_csk_get_port for bind(); 0 or -errno. */
+  tcp_bind(sk: TcpSock, addr: number, port: number): number {
+    if (addr !== INADDR_ANY && !this.isLocal(addr)) return -EADDRNOTAVAIL;
+    sk.saddr = addr >>> 0;
+    if (port === 0) return this.tcp_autobind(sk);
+    if (this.tcpBound.has(port)) return -EADDRINUSE;
+    this.tcpBound.set(port, new Set([sk]));
+    sk.sport = port;
+    return 0;
+  }
+
+  tcp_autobind(sk: TcpSock): number {
+    for (let i = 0; i <= LOCAL_PORT_HIGH - LOCAL_PORT_LOW; i++) {
+      const port = this.nextPort;
+      this.nextPort = port === LOCAL_PORT_HIGH ? LOCAL_PORT_LOW : port + 1;
+      if (!this.tcpBound.has(port) && !this.udpPorts.has(port)) {
+        this.tcpBound.set(port, new Set([sk]));
+        sk.sport = port;
+        return 0;
+      }
+    }
+    return -EAGAIN;
+  }
+
+  tcp_listen(sk: TcpSock): number {
+    if (this.tcpListen.has(sk.sport)) return -EADDRINUSE;
+    this.tcpListen.set(sk.sport, sk);
+    return 0;
+  }
+
+  /** Connections still open or closing (their retransmit queues may hold pages). */
+  get tcp_active(): number {
+    return this.tcpEstab.size;
+  }
+
+  /** tcp_v4_rcv: checksum, lookup, the socket's state machine, or a RST. */
+  private tcp_v4_rcv(p: InetPacket): void {
+    const t = tcp_parse(p);
+    if (t === null) {
+      this.tcpStats.InErrs++;
+      inet_packet_free(p);
+      return;
+    }
+    const { th } = t;
+    const sport = be16(th, 0);
+    const dport = be16(th, 2);
+    const flags = th[13]!;
+    const sk = this.tcpEstab.get(this.tcpKey(p.daddr, dport, p.saddr, sport));
+    if (sk) return sk.rcv(p, th, t.payOff, t.payLen);
+    const l = this.tcpListen.get(dport);
+    if (l && flags & 0x02 && !(flags & TCPHDR_ACK)) {
+      TcpSock.passive(l, p, th);
+      inet_packet_free(p);
+      return;
+    }
+    inet_packet_free(p);
+    if (flags & TCPHDR_RST) return;
+    // tcp_v4_send_reset: no socket for this segment
+    this.tcpStats.NoSocket++;
+    this.tcpStats.OutRsts++;
+    const rst = new TcpSock(this);
+    rst.saddr = p.daddr;
+    rst.sport = dport;
+    rst.daddr = p.saddr;
+    rst.dport = sport;
+    const seg = (t.payLen + (flags & 0x03 ? 1 : 0)) >>> 0;
+    if (flags & TCPHDR_ACK) rst.send_ack(TCPHDR_RST, be32(th, 8));
+    else {
+      rst.rcv_nxt = (be32(th, 4) + seg) >>> 0;
+      rst.send_ack(TCPHDR_RST | TCPHDR_ACK, 0);
+    }
   }
 
   /** udp_rcv / __udp4_lib_lookup: a connected socket first, then one bound to the port. */

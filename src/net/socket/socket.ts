@@ -7,22 +7,23 @@ import type { Process } from '../../mm/process.js';
 import type { Net } from '../core/net.js';
 import { SK_RMEM_MAX, SK_WMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from '../core/sock.js';
 import { UdpSock } from '../ipv4/udp.js';
+import { TcpSock } from '../ipv4/tcp.js';
 import {
   AF_INET, EAFNOSUPPORT, EBADF, EINVAL, EMFILE, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
-  POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY,
+  POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SHUT_RD, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY,
   type Msghdr, type SockaddrIn,
 } from './uapi.js';
-import { IPPROTO_UDP } from '../proto.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../proto.js';
 
 /** struct socket + struct file: the socket and its file flags. */
 class SocketFile {
   constructor(
     readonly net: Net,
-    readonly sk: UdpSock,
+    readonly sk: UdpSock | TcpSock,
     public nonblock: boolean,
   ) {}
   release(): void {
-    this.net.udp_unhash(this.sk);
+    if (this.sk instanceof UdpSock) this.net.udp_unhash(this.sk);
     this.sk.release();
   }
 }
@@ -51,9 +52,11 @@ export class SocketApi {
   socket(domain: number, type: number, protocol = 0): number {
     if (domain !== AF_INET) return -EAFNOSUPPORT;
     const base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (base !== SOCK_DGRAM) return -EPROTONOSUPPORT;
-    if (protocol !== IPPROTO_IP && protocol !== IPPROTO_UDP) return -EPROTONOSUPPORT;
-    const f = new SocketFile(this.net, new UdpSock(this.net), (type & SOCK_NONBLOCK) !== 0);
+    let sk: UdpSock | TcpSock;
+    if (base === SOCK_DGRAM && (protocol === IPPROTO_IP || protocol === IPPROTO_UDP)) sk = new UdpSock(this.net);
+    else if (base === SOCK_STREAM && (protocol === IPPROTO_IP || protocol === IPPROTO_TCP)) sk = new TcpSock(this.net);
+    else return -EPROTONOSUPPORT;
+    const f = new SocketFile(this.net, sk, (type & SOCK_NONBLOCK) !== 0);
     const fd = this.proc.fd_install(f);
     return fd < 0 ? -EMFILE : fd;
   }
@@ -63,14 +66,18 @@ export class SocketApi {
     if (typeof f === 'number') return f;
     if (addr.family !== AF_INET) return -EAFNOSUPPORT;
     if (f.sk.sport) return -EINVAL;
-    return this.net.udp_bind(f.sk, addr.addr, addr.port);
+    return f.sk instanceof UdpSock ? this.net.udp_bind(f.sk, addr.addr, addr.port) : this.net.tcp_bind(f.sk, addr.addr, addr.port);
   }
 
-  /** connect() of a datagram socket: the default destination (and a filter on what is received). */
-  connect(fd: number, addr: SockaddrIn): number {
+  /**
+   * connect(): TCP's handshake (blocking unless non-blocking: EINPROGRESS), or a datagram
+   * socket's default destination (and a filter on what is received).
+   */
+  async connect(fd: number, addr: SockaddrIn): Promise<number> {
     const f = this.file(fd);
     if (typeof f === 'number') return f;
     if (addr.family !== AF_INET) return -EAFNOSUPPORT;
+    if (f.sk instanceof TcpSock) return f.sk.connect(addr, f.nonblock);
     const rt = this.net.ip_route_output(addr.addr, f.sk.saddr);
     if (typeof rt === 'number') return rt;
     if (!f.sk.sport) {
@@ -82,9 +89,50 @@ export class SocketApi {
     return 0;
   }
 
-  listen(fd: number, _backlog: number): number {
+  /** listen(): only stream sockets (EOPNOTSUPP otherwise); binds a port if none. */
+  listen(fd: number, backlog: number): number {
     const f = this.file(fd);
-    return typeof f === 'number' ? f : -EOPNOTSUPP;
+    if (typeof f === 'number') return f;
+    const sk = f.sk;
+    if (!(sk instanceof TcpSock)) return -EOPNOTSUPP;
+    if (sk.state === 'LISTEN') {
+      sk.backlog = backlog;
+      return 0;
+    }
+    if (sk.state !== 'CLOSED') return -EINVAL;
+    if (!sk.sport) {
+      const e = this.net.tcp_autobind(sk);
+      if (e < 0) return e;
+    }
+    const e = this.net.tcp_listen(sk);
+    if (e < 0) return e;
+    sk.backlog = Math.max(1, Math.min(backlog, 4096));
+    sk.state = 'LISTEN';
+    return 0;
+  }
+
+  /** accept(): a new descriptor for the next connection (EAGAIN when non-blocking and none). */
+  async accept(fd: number): Promise<{ fd: number; peer?: SockaddrIn }> {
+    const f = this.file(fd);
+    if (typeof f === 'number') return { fd: f };
+    if (!(f.sk instanceof TcpSock)) return { fd: -EOPNOTSUPP };
+    const c = await f.sk.accept(f.nonblock);
+    if (typeof c === 'number') return { fd: c };
+    const nfd = this.proc.fd_install(new SocketFile(this.net, c, false));
+    if (nfd < 0) {
+      c.release();
+      return { fd: -EMFILE };
+    }
+    return { fd: nfd, peer: { family: AF_INET, addr: c.daddr, port: c.dport } };
+  }
+
+  /** shutdown(SHUT_WR) of a stream socket. */
+  shutdown(fd: number, how: number): number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    if (!(f.sk instanceof TcpSock)) return -ENOTCONN;
+    if (how !== SHUT_WR && how !== SHUT_RDWR) return how === SHUT_RD ? 0 : -EINVAL;
+    return f.sk.shutdown_wr();
   }
 
   sendmsg(fd: number, msg: Msghdr, flags = 0): Promise<number> {

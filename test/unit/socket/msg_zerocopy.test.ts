@@ -44,9 +44,9 @@ async function errq(p: NetProcess, fd: number): Promise<SockExtendedErr[]> {
   }
 }
 
-function zcSocket(p: NetProcess, on = true): number {
+async function zcSocket(p: NetProcess, on = true): Promise<number> {
   const fd = p.sys.socket(AF_INET, SOCK_DGRAM);
-  expect(p.sys.connect(fd, sockaddr_in(hostAddr(1), 8000))).toBe(0);
+  expect(await p.sys.connect(fd, sockaddr_in(hostAddr(1), 8000))).toBe(0);
   if (on) expect(p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 1)).toBe(0);
   return fd;
 }
@@ -57,7 +57,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('SO_ZEROCOPY takes 0 or 1; without it the flag is ignored: a copy and no notification', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p, false);
+      const fd = await zcSocket(p, false);
       expect(p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 2)).toBe(-EINVAL);
       const buf = p.proc.mm.mmap(4096);
       expect(await p.sys.send(fd, buf, 1000, MSG_ZEROCOPY)).toBe(1000);
@@ -71,7 +71,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('counts calls, not bytes; coalesces consecutive completions into one range; skips empty and failed sends', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p);
+      const fd = await zcSocket(p);
       const buf = p.proc.mm.mmap(8192);
       for (let i = 0; i < 5; i++) expect(await p.sys.send(fd, buf, 100 + i * 300, MSG_ZEROCOPY)).toBe(100 + i * 300);
       // empty send: no id, no notification
@@ -93,7 +93,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('the counter wraps after UINT_MAX and the range coalesces across the wrap; a range never grows to 2^32', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p);
+      const fd = await zcSocket(p);
       const buf = p.proc.mm.mmap(4096);
       sk(p, fd).sk_zckey = 0xffff_fffe;
       for (let i = 0; i < 4; i++) expect(await p.sys.send(fd, buf, 64, MSG_ZEROCOPY)).toBe(64);
@@ -106,7 +106,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('POLLERR while a notification waits; reading the error queue never blocks (EAGAIN when empty)', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p);
+      const fd = await zcSocket(p);
       const buf = p.proc.mm.mmap(4096);
       const pfd: PollFd[] = [{ fd, events: POLLOUT }];
       expect(await p.sys.poll(pfd, 0)).toBe(1);
@@ -128,7 +128,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('ENOBUFS once optmem_max is taken by outstanding notifications; reading them frees the room', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p);
+      const fd = await zcSocket(p);
       const buf = p.proc.mm.mmap(4096);
       const s = sk(p, fd);
       h.net.sysctl.optmem_max = 10 * ZC_NOTIFICATION_TRUESIZE;
@@ -150,7 +150,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('ENOBUFS when a send would pass RLIMIT_MEMLOCK; uncharged when the notification is generated', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p);
+      const fd = await zcSocket(p);
       const buf = p.proc.mm.mmap(4096);
       p.proc.mm.rlimit_memlock = 4 * 4096; // 4 pages: one send of 1 page charges (0 + 2)
       expect(await p.sys.send(fd, buf, 1000, MSG_ZEROCOPY)).toBe(1000);
@@ -171,7 +171,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
     let got: Uint8Array | null = null;
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p);
+      const fd = await zcSocket(p);
       const buf = p.proc.mm.mmap(4096);
       p.proc.mm.copy_to_user(buf, Uint8Array.from({ length: 1200 }, (_, i) => i & 0xff));
       expect(await p.sys.send(fd, buf, 1200, MSG_ZEROCOPY)).toBe(1200);
@@ -211,7 +211,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('a process that exits with zero-copy sends in flight frees nothing early: pages held until the NIC is done', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const fd = zcSocket(p);
+      const fd = await zcSocket(p);
       const buf = p.proc.mm.mmap(4 * 4096);
       for (let i = 0; i < 4; i++) expect(await p.sys.send(fd, buf + i * 4096, 1400, MSG_ZEROCOPY)).toBe(1400);
       expect(h.held().refs).toBe(4);
@@ -229,7 +229,7 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
   it('one zero-copy buffer sent to two destinations stays held until both are done', async () => {
     await pair([async (h) => {
       const p = h.spawn();
-      const a = zcSocket(p);
+      const a = await zcSocket(p);
       const b = p.sys.socket(AF_INET, SOCK_DGRAM);
       expect(p.sys.setsockopt(b, SOL_SOCKET, SO_ZEROCOPY, 1)).toBe(0);
       expect(p.sys.bind(b, sockaddr_in(0, 0))).toBe(0);

@@ -8,7 +8,7 @@ import { runPair } from '../../../src/wire/pair.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EMSGSIZE, IP_RECVERR, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_TRUNC,
-  MSG_ZEROCOPY, POLLIN, POLLOUT, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_IP, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED,
+  MSG_ZEROCOPY, POLLIN, POLLOUT, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOL_IP, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED,
   SO_EE_ORIGIN_ZEROCOPY, SO_ZEROCOPY, EPROTONOSUPPORT, ENOTCONN, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH, ENOPROTOOPT, POLLNVAL, sockaddr_in, type Msghdr, type SockExtendedErr,
 } from '../../../src/net/socket/uapi.js';
 
@@ -100,7 +100,7 @@ describe('UDP sockets across two hosts (model)', () => {
       async (h) => {
         const { proc, sys } = h.spawn();
         const buf = proc.mm.mmap(4096);
-        expect(sys.socket(AF_INET, SOCK_STREAM)).toBe(-EPROTONOSUPPORT);
+        expect(sys.socket(AF_INET, SOCK_RAW)).toBe(-EPROTONOSUPPORT);
         expect(sys.close(42)).toBe(-EBADF);
         expect(await sys.send(42, buf, 1)).toBe(-EBADF);
         const fd = sys.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
