@@ -44,6 +44,7 @@ export interface ScenarioOptions {
   readonly zerocopy?: boolean;
   readonly payload?: number;
   readonly loopback?: boolean;
+  readonly proto?: 'udp' | 'tcp';
   /** Pair scenarios: seeded faults of the wire between the two NICs (all off by default). */
   readonly wireFaults?: WireFaults;
 }

@@ -10,9 +10,10 @@
 import { gup_held } from '../mm/gup.js';
 import type { UbufInfoMsgzc } from '../net/core/msg_zerocopy.js';
 import type { UdpSock } from '../net/ipv4/udp.js';
+import { TcpSock } from '../net/ipv4/tcp.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, INADDR_LOOPBACK, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_ZEROCOPY, POLLERR, POLLOUT,
-  SOCK_DGRAM, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, SO_ZEROCOPY, errnoName, sockaddr_in, type Msghdr,
+  SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, SO_ZEROCOPY, errnoName, sockaddr_in, type Msghdr,
 } from '../net/socket/uapi.js';
 import type { NetHost, NetProcess } from './net_host.js';
 import { hostAddr, stackPair } from './net_host.js';
@@ -46,7 +47,7 @@ export const msgZerocopyScenario: PairScenario = {
   name: 'msg-zerocopy',
   description: 'the kernel msg_zerocopy selftest on the model hosts: UDP sends with or without MSG_ZEROCOPY between two hosts (or to a local socket), every datagram checked, notifications counted',
   maxCycles: 2_000_000_000,
-  options: ['frames', 'iommu', 'swiotlb', 'zerocopy', 'payload', 'loopback'],
+  options: ['frames', 'iommu', 'swiotlb', 'zerocopy', 'payload', 'loopback', 'proto'],
   setup(_seed, opts = {}) {
     const count = opts.frames ?? 200;
     const payload = opts.payload ?? 8000;
@@ -60,9 +61,36 @@ export const msgZerocopyScenario: PairScenario = {
     };
     let rx = 0;
     const want = pattern(payload);
+    const tcp = (opts.proto ?? 'udp') === 'tcp';
+    /** The receiving socket: bound (UDP) or listening (TCP) on PORT. */
+    const listener = (p: NetProcess, addr: number): number => {
+      const fd = p.sys.socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM);
+      if (p.sys.bind(fd, sockaddr_in(addr, PORT)) !== 0) throw new Error('bind');
+      if (tcp && p.sys.listen(fd, 8) !== 0) throw new Error('listen');
+      return fd;
+    };
 
-    const receiver = async (p: NetProcess, fd: number): Promise<void> => {
+    let rxBytes = 0;
+    const receiver = async (p: NetProcess, fd0: number): Promise<void> => {
       const buf = p.proc.mm.mmap(payload + 4096);
+      if (tcp) {
+        // drain the stream (the selftest reads TCP with MSG_TRUNC; here every byte is checked)
+        const { fd } = await p.sys.accept(fd0);
+        if (fd < 0) throw new Error(`accept: ${errnoName(fd)}`);
+        for (;;) {
+          const r = await p.sys.recv(fd, buf, payload + 4096);
+          if (r < 0) throw new Error(`recv: ${errnoName(r)}`);
+          if (r === 0) break;
+          const got = p.proc.mm.copy_from_user(buf, r)!;
+          for (let i = 0; i < r; i++) if (got[i] !== want[(rxBytes + i) % payload]) throw new Error(`recv: data mismatch at stream byte ${rxBytes + i}`);
+          rxBytes += r;
+        }
+        rx = Math.floor(rxBytes / payload);
+        if (rxBytes !== count * payload) throw new Error(`recv: ${rxBytes} bytes != ${count * payload}`);
+        p.sys.close(fd);
+        return;
+      }
+      const fd = fd0;
       while (rx < count) {
         const r = await p.sys.recv(fd, buf, payload + 4096);
         if (r !== payload) throw new Error(`recv: ret=${r} != ${payload}`);
@@ -94,20 +122,24 @@ export const msgZerocopyScenario: PairScenario = {
       let rxDone: Promise<void> = Promise.resolve();
       let dst = sockaddr_in(hostAddr(1), PORT);
       if (loopback) {
-        const r = p.sys.socket(AF_INET, SOCK_DGRAM);
-        if (p.sys.bind(r, sockaddr_in(INADDR_LOOPBACK, PORT)) !== 0) throw new Error('bind');
+        const r = listener(p, INADDR_LOOPBACK);
         dst = sockaddr_in(INADDR_LOOPBACK, PORT);
         rxDone = receiver(p, r);
       }
-      const fd = p.sys.socket(AF_INET, SOCK_DGRAM);
+      const fd = p.sys.socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM);
       if (zc && p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 1) !== 0) throw new Error('setsockopt SO_ZEROCOPY');
+      if (tcp) {
+        const c = await p.sys.connect(fd, dst);
+        if (c !== 0) throw new Error(`connect: ${errnoName(c)}`);
+      }
       const buf = p.proc.mm.mmap(payload);
       p.proc.mm.copy_to_user(buf, want);
       h.net.onZcNotify = (u: UbufInfoMsgzc) => rep.notify_cycles.push(u.notifiedAt! - u.sentAt);
       const bounced0 = h.h.host.swiotlb?.stats.bouncedToDevice ?? 0;
       let expected = 0;
       while (rep.tx < count) {
-        const r = await p.sys.sendto(fd, buf, payload, (zc ? MSG_ZEROCOPY : 0) | MSG_DONTWAIT, dst);
+        // TCP: blocking sends (whole), UDP: MSG_DONTWAIT as the selftest does
+        const r = await p.sys.sendto(fd, buf, payload, (zc ? MSG_ZEROCOPY : 0) | (tcp ? 0 : MSG_DONTWAIT), dst);
         rep.peak_pages_held = Math.max(rep.peak_pages_held, gup_held(h.h.host).refs);
         if (r === -EAGAIN) {
           rep.eagain++;
@@ -115,16 +147,23 @@ export const msgZerocopyScenario: PairScenario = {
           await drain(p, fd);
           continue;
         }
-        if (r !== payload) throw new Error(`send: ${r < 0 ? errnoName(r) : r}`);
+        if (r < 0 || (!tcp && r !== payload)) throw new Error(`send: ${r < 0 ? errnoName(r) : r}`);
+        // a short TCP send: the rest goes in the next call (each call is one id)
+        if (r < payload) throw new Error(`send: short send ${r} of ${payload} (blocking sends are whole)`);
         rep.tx++;
         rep.tx_bytes += r;
         if (zc) expected++;
       }
+      const s = (p.proc.fget(fd) as unknown as { sk: UdpSock | TcpSock }).sk;
+      if (s instanceof TcpSock) {
+        // TCP completes on the ACK: wait until nothing is unacknowledged
+        while (s.unacked > 0) await h.dev.sleep(1024);
+      }
       await h.quiesce();
       await drain(p, fd);
       if (rep.txc < expected) throw new Error(`missing notifications: ${rep.txc} < ${expected}`);
+      if (tcp) p.sys.close(fd);
       await rxDone;
-      const s = (p.proc.fget(fd) as unknown as { sk: UdpSock }).sk;
       rep.bytes_copied_by_stack = s.tx.copied_bytes + s.zcStats.deferred_copy_bytes;
       rep.bytes_bounced_by_swiotlb = (h.h.host.swiotlb?.stats.bouncedToDevice ?? 0) - bounced0;
     };
@@ -137,16 +176,14 @@ export const msgZerocopyScenario: PairScenario = {
         async (h) => {
           if (loopback) return;
           const p = h.spawn();
-          const fd = p.sys.socket(AF_INET, SOCK_DGRAM);
-          if (p.sys.bind(fd, sockaddr_in(0, PORT)) !== 0) throw new Error('bind');
-          await receiver(p, fd);
+          await receiver(p, listener(p, 0));
         },
       ],
       report: () => {
         const nc = rep.notify_cycles;
         const copied = rep.bytes_copied_by_stack + rep.bytes_bounced_by_swiotlb;
         return {
-          protocol: 'udp', zerocopy: zc, payload, count, loopback, iommu,
+          protocol: tcp ? 'tcp' : 'udp', zerocopy: zc, payload, count, loopback, iommu,
           selftest: `tx=${rep.tx} (${Math.floor(rep.tx_bytes / (1 << 20))} MB) txc=${rep.txc} zc=${zc && rep.txc > 0 && rep.copied_notifications === 0 ? 'y' : 'n'}`,
           rx: `rx=${rx} (${Math.floor((rx * payload) / (1 << 20))} MB)`,
           ...rep, notify_cycles: undefined,
@@ -164,7 +201,7 @@ export const msgZerocopyScenario: PairScenario = {
       lines: () => {
         const r = inst.report() as { selftest: string; rx: string; bytes_copied_per_byte_sent: number; notify_cycles_mean: number | null; notify_cycles_max: number | null };
         return [
-          `udp ${zc ? '-z ' : ''}-s ${payload}${loopback ? ' (loopback)' : ''} iommu=${iommu}`,
+          `${tcp ? 'tcp' : 'udp'} ${zc ? '-z ' : ''}-s ${payload}${loopback ? ' (loopback)' : ''} iommu=${iommu}`,
           r.selftest,
           r.rx,
           `notifications=${rep.notifications} zerocopy=${rep.zerocopy_notifications} copied=${rep.copied_notifications} eagain=${rep.eagain}`,

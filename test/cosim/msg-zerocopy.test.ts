@@ -48,4 +48,19 @@ describe('msg-zerocopy scenario over the bridge', () => {
     expect(s.host.selftest).toBe('tx=20 (0 MB) txc=20 zc=y');
     expect(s.host.bytes_copied_per_byte_sent).toBeCloseTo((8000 + 42) / 8000, 6);
   });
+
+  it('RTL + RTL, TCP: 65,000-byte sends complete zero-copy once acknowledged; loopback completes COPIED', () => {
+    const a = run('rtl', ['--proto', 'tcp', '--payload', '65000', '--frames', '8']);
+    expect(a.s.errors, a.stderr).toEqual([]);
+    expect(a.code).toBe(0);
+    expect(a.s.reproduce).toBe('make sim SCENARIO=msg-zerocopy SEED=1 FRAMES=8 PAYLOAD=65000 PROTO=tcp');
+    expect(a.s.host.selftest).toBe('tx=8 (0 MB) txc=8 zc=y');
+    expect(a.s.host.copied_notifications).toBe(0);
+    expect(a.s.host.hosts.map((h) => h.dma_debug_errors)).toEqual([0, 0]);
+    const b = run('rtl', ['--proto', 'tcp', '--loopback', '1', '--frames', '20']);
+    expect(b.s.errors, b.stderr).toEqual([]);
+    expect(b.s.host.selftest).toBe('tx=20 (0 MB) txc=20 zc=n');
+    expect(b.s.host.zerocopy_notifications).toBe(0);
+    expect(b.s.host.bytes_copied_per_byte_sent).toBe(1);
+  });
 });

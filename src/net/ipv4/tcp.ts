@@ -113,6 +113,8 @@ export class TcpSock extends Sock {
   /** Closed by the process; the stack finishes sending and frees it. */
   orphan = false;
   readonly mib = { OutSegs: 0, InSegs: 0, RetransSegs: 0, OutRsts: 0, InErrs: 0, OfoDrops: 0, DupAcks: 0 };
+  /** Payload bytes accepted by send calls, by zero copy and by copy (the stack's own view). */
+  readonly tx = { bytes: 0, zc_bytes: 0, copied_bytes: 0 };
 
   constructor(readonly net: Net) {
     super(net.host, net.sysctl);
@@ -192,8 +194,11 @@ export class TcpSock extends Sock {
     while (copied < len) {
       if (this.sk_err) break;
       if (!this.wmem_room(SKB_TRUESIZE(MAX_TCP_HEADER) + this.mss)) {
-        if (copied || nonblock || flags & MSG_DONTWAIT) break;
+        if (nonblock || flags & MSG_DONTWAIT) break;
+        // sk_stream_wait_memory: send what is queued, wait for ACKs to free room
+        this.push();
         await this.wq.wait();
+        if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT') break;
         continue;
       }
       const n = Math.min(this.mss, len - copied);
@@ -229,6 +234,9 @@ export class TcpSock extends Sock {
       return -EAGAIN;
     }
     uarg?.put();
+    this.tx.bytes += copied;
+    if (zc) this.tx.zc_bytes += copied;
+    else this.tx.copied_bytes += copied;
     this.push();
     return copied;
   }

@@ -45,4 +45,17 @@ describe('msg-zerocopy scenario (model)', () => {
     const b = await run({ frames: 50, zerocopy: false });
     expect(b.r.transcripts.map((t) => t?.sha256())).toEqual(a.r.transcripts.map((t) => t?.sha256()));
   });
+
+  it('TCP: zero copy with the notifications after the ACKs, COPIED on loopback, bounced without an IOMMU', async () => {
+    const a = await run({ proto: 'tcp', frames: 20, payload: 65000 });
+    expect(a.rep['selftest']).toBe('tx=20 (1 MB) txc=20 zc=y');
+    expect(a.rep['bytes_copied_per_byte_sent']).toBe(0);
+    const b = await run({ proto: 'tcp', frames: 20, loopback: true });
+    expect(b.rep['selftest']).toBe('tx=20 (0 MB) txc=20 zc=n');
+    expect(b.rep['bytes_copied_per_byte_sent']).toBe(1);
+    const c = await run({ proto: 'tcp', frames: 20, iommu: 'off' });
+    expect(c.rep['selftest']).toBe('tx=20 (0 MB) txc=20 zc=y');
+    expect(c.rep['bytes_copied_by_stack']).toBe(0);
+    expect(c.rep['bytes_copied_per_byte_sent']).toBeGreaterThan(1);
+  });
 });
