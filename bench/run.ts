@@ -21,6 +21,7 @@ import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHostBench } from './host.js';
 import { runPagePoolBench } from './page_pool.js';
+import { runZerocopyBench } from './zerocopy.js';
 import { repoRoot } from '../src/abi/gen.js';
 import { venvPython } from '../src/bridge/launch.js';
 import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
@@ -312,6 +313,9 @@ async function main(): Promise<void> {
     put(`two-hosts BACKEND=${b}: frames per wall s (${r.frames} frames both ways, incl. simulator start-up)`, pair[b]!, 'frames/s');
   }
   put('two-hosts model / RTL frames per wall s', pair['model']! / pair['rtl']!, 'x');
+
+  process.stdout.write('\nMSG_ZEROCOPY against copy on the model (TCP, two hosts; no simulated CPU time is charged for a copy)\n');
+  for (const f of await runZerocopyBench()) put(f.label, f.value, f.unit);
 
   writeFileSync(join(OUT, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nfigures in ${join('sim', 'out', 'bench', 'bench.json')}\n`);
