@@ -162,4 +162,35 @@ describe('TCP across two hosts (model)', () => {
     expect(seen.beforeAck).toBe(0);
     expect(seen.notes.every((e) => e.ee_code === 0)).toBe(true);
   });
+
+  it('a process that exits with zero-copy data unacknowledged (frames being dropped) frees nothing early', async () => {
+    const data = stream(48 * 1024, 6);
+    const got = { n: 0, ok: false };
+    const seen = { heldAtExit: 0, freedAtExit: 0, freedAfter: 0, retrans: 0 };
+    await pair([async (h) => {
+      const p = h.spawn();
+      const fd = p.sys.socket(AF_INET, SOCK_STREAM);
+      expect(p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 1)).toBe(0);
+      expect(await p.sys.connect(fd, sockaddr_in(hostAddr(1), PORT))).toBe(0);
+      const buf = p.proc.mm.mmap(data.length);
+      p.proc.mm.copy_to_user(buf, data);
+      expect(await p.sys.send(fd, buf, data.length, MSG_ZEROCOPY)).toBe(data.length);
+      const sk = tcp(p, fd);
+      const pages = Array.from({ length: 12 }, (_, i) => p.proc.mm.follow_page(buf + i * 4096)!.page);
+      p.proc.exit();
+      seen.heldAtExit = h.held().refs;
+      seen.freedAtExit = pages.filter((pg) => h.h.host.pages.isFreedPage(pg.pfn)).length;
+      await h.tcpClosed();
+      await h.quiesce();
+      seen.freedAfter = pages.filter((pg) => h.h.host.pages.isFreedPage(pg.pfn)).length;
+      seen.retrans = sk.mib.RetransSegs;
+      expect(h.held()).toEqual({ refs: 0, pins: 0, locked_vm: 0 });
+      expect(h.h.host.faults).toEqual([]);
+    }, receiver(data, got)], { drop: 0.1 }, 7);
+    expect(got).toEqual({ n: 48 * 1024, ok: true });
+    expect(seen.heldAtExit).toBeGreaterThan(0);
+    expect(seen.freedAtExit).toBe(0);
+    expect(seen.freedAfter).toBe(12);
+    expect(seen.retrans).toBeGreaterThan(0);
+  });
 });
