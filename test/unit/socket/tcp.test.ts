@@ -44,6 +44,17 @@ async function errq(p: NetProcess, fd: number): Promise<SockExtendedErr[]> {
   }
 }
 
+/** A connected SO_ZEROCOPY socket and a user buffer holding `data`. */
+async function zcConnect(h: NetHost, data: Uint8Array): Promise<{ p: NetProcess; fd: number; buf: number }> {
+  const p = h.spawn();
+  const fd = p.sys.socket(AF_INET, SOCK_STREAM);
+  expect(p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 1)).toBe(0);
+  expect(await p.sys.connect(fd, sockaddr_in(hostAddr(1), PORT))).toBe(0);
+  const buf = p.proc.mm.mmap(data.length);
+  p.proc.mm.copy_to_user(buf, data);
+  return { p, fd, buf };
+}
+
 /** Host 1 accepts one connection and echoes nothing: it reads all and checks the bytes. */
 function receiver(expectBytes: Uint8Array, got: { n: number; ok: boolean }): Part {
   return async (h) => {
@@ -132,12 +143,7 @@ describe('TCP across two hosts (model)', () => {
     const got = { n: 0, ok: false };
     const seen: { beforeAck: number; notes: SockExtendedErr[]; heldInFlight: number } = { beforeAck: -1, notes: [], heldInFlight: 0 };
     await pair([async (h) => {
-      const p = h.spawn();
-      const fd = p.sys.socket(AF_INET, SOCK_STREAM);
-      expect(p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 1)).toBe(0);
-      expect(await p.sys.connect(fd, sockaddr_in(hostAddr(1), PORT))).toBe(0);
-      const buf = p.proc.mm.mmap(data.length);
-      p.proc.mm.copy_to_user(buf, data);
+      const { p, fd, buf } = await zcConnect(h, data);
       const sk = tcp(p, fd);
       let off = 0;
       let calls = 0;
@@ -168,12 +174,7 @@ describe('TCP across two hosts (model)', () => {
     const got = { n: 0, ok: false };
     const seen = { heldAtExit: 0, freedAtExit: 0, freedAfter: 0, retrans: 0 };
     await pair([async (h) => {
-      const p = h.spawn();
-      const fd = p.sys.socket(AF_INET, SOCK_STREAM);
-      expect(p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 1)).toBe(0);
-      expect(await p.sys.connect(fd, sockaddr_in(hostAddr(1), PORT))).toBe(0);
-      const buf = p.proc.mm.mmap(data.length);
-      p.proc.mm.copy_to_user(buf, data);
+      const { p, fd, buf } = await zcConnect(h, data);
       expect(await p.sys.send(fd, buf, data.length, MSG_ZEROCOPY)).toBe(data.length);
       const sk = tcp(p, fd);
       const pages = Array.from({ length: 12 }, (_, i) => p.proc.mm.follow_page(buf + i * 4096)!.page);
