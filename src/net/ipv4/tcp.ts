@@ -167,11 +167,12 @@ export class TcpSock extends Sock {
   /** tcp_sendmsg_locked(); bytes queued or -errno. */
   async sendmsg(mm: MmStruct, msg: Msghdr, flags: number, nonblock: boolean): Promise<number> {
     const len = iov_total(msg.iov);
-    if (len < 0) return -EFAULT;
+    if (len < 0) return -EINVAL;
     while (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') await this.wq.wait();
     if (this.sk_err) return -this.takeErr();
     if (this.fin_queued || (this.state === 'CLOSED' && this.snd_nxt !== 0)) return -EPIPE;
-    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT') return -ENOTCONN;
+    // sk_stream_wait_connect: any state but a handshake in progress is EPIPE
+    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT') return -EPIPE;
     for (const v of msg.iov) if (!mm.range_ok(v.base, v.len)) return -EFAULT;
     if (len === 0) return 0;
     const rt = this.net.ip_route_output(this.daddr, this.saddr);
@@ -246,7 +247,7 @@ export class TcpSock extends Sock {
     if (flags & MSG_ERRQUEUE) return ip_recv_error(this, msg);
     if (this.state === 'LISTEN' || (this.state === 'CLOSED' && !this.rxq.length && !this.fin_rcvd && !this.sk_err)) return -ENOTCONN;
     const room = iov_total(msg.iov);
-    if (room < 0) return -EFAULT;
+    if (room < 0) return -EINVAL;
     while (!this.rxq.length) {
       if (this.sk_err) return -this.takeErr();
       if (this.fin_rcvd || this.state === 'CLOSED') return 0;

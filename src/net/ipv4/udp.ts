@@ -17,7 +17,7 @@ import { NETIF_F_IP_CSUM, NETIF_F_SG, NET_XMIT_DROP } from '../core/dev.js';
 import { Sock } from '../core/sock.js';
 import { msg_zerocopy_realloc, skb_zcopy_attach, type UbufInfoMsgzc } from '../core/msg_zerocopy.js';
 import {
-  EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EFAULT, EMSGSIZE, ENOBUFS, EPIPE, AF_INET, MSG_DONTWAIT, MSG_ERRQUEUE,
+  EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EFAULT, EINVAL, EMSGSIZE, ENOBUFS, EPIPE, AF_INET, MSG_DONTWAIT, MSG_ERRQUEUE,
   MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Msghdr, type SockaddrIn,
 } from '../socket/uapi.js';
 import {
@@ -69,7 +69,7 @@ export class UdpSock extends Sock {
   /** udp_sendmsg(); bytes sent or -errno. */
   async sendmsg(mm: MmStruct, msg: Msghdr, flags: number, nonblock: boolean): Promise<number> {
     const len = iov_total(msg.iov);
-    if (len < 0) return -EFAULT;
+    if (len < 0) return -EINVAL;
     if (len > UDP_MAX_PAYLOAD) return -EMSGSIZE;
     let daddr = this.daddr;
     let dport = this.dport;
@@ -189,6 +189,7 @@ export class UdpSock extends Sock {
     const d = this.rxq[0]!;
     const ulen = d.pkt.len - UDP_HLEN;
     const room = iov_total(msg.iov);
+    if (room < 0) return -EINVAL;
     const n = Math.min(ulen, room);
     const bytes = inet_copy_bits(d.pkt, UDP_HLEN, n)!;
     let at = 0;

@@ -4,7 +4,7 @@
 import type { Sock } from '../core/sock.js';
 import { CMSG_SPACE_RECVERR, EAGAIN, IP_RECVERR, MSG_CTRUNC, MSG_ERRQUEUE, SOL_IP, type Iovec, type Msghdr } from './uapi.js';
 
-/** The sum of the iovecs' lengths; -1 for a negative or overflowing one (EINVAL/EFAULT at the caller). */
+/** The sum of the iovecs' lengths; -1 for a negative one or a total past MAX_RW_COUNT (import_iovec's EINVAL). */
 export function iov_total(iov: readonly Iovec[]): number {
   let n = 0;
   for (const v of iov) {

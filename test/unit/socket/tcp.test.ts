@@ -9,7 +9,7 @@ import { runPair } from '../../../src/wire/pair.js';
 import type { WireFaults } from '../../../src/wire/wire.js';
 import type { TcpSock } from '../../../src/net/ipv4/tcp.js';
 import {
-  AF_INET, CMSG_SPACE_RECVERR, EAGAIN, ECONNREFUSED, ENOTCONN, MSG_ERRQUEUE, MSG_ZEROCOPY, SOCK_STREAM, SOL_SOCKET, SO_ZEROCOPY,
+  AF_INET, CMSG_SPACE_RECVERR, EAGAIN, ECONNREFUSED, ENOTCONN, EPIPE, EINVAL, EOPNOTSUPP, MSG_ERRQUEUE, MSG_ZEROCOPY, SOCK_STREAM, SOL_SOCKET, SO_ZEROCOPY,
   sockaddr_in, type Msghdr, type SockExtendedErr,
 } from '../../../src/net/socket/uapi.js';
 
@@ -127,14 +127,24 @@ describe('TCP across two hosts (model)', () => {
     expect(retrans).toBeGreaterThan(0);
   });
 
-  it('ECONNREFUSED from a port nobody listens on; ENOTCONN before connect', async () => {
+  it('ECONNREFUSED from a port nobody listens on; EPIPE and ENOTCONN before connect, EOPNOTSUPP for listen on UDP', async () => {
     await pair([async (h) => {
       const p = h.spawn();
       const fd = p.sys.socket(AF_INET, SOCK_STREAM);
       const buf = p.proc.mm.mmap(4096);
-      expect(await p.sys.send(fd, buf, 10)).toBe(-ENOTCONN);
+      // tcp_sendmsg on a socket never connected: sk_stream_wait_connect's EPIPE; tcp_recvmsg: ENOTCONN
+      expect(await p.sys.send(fd, buf, 10)).toBe(-EPIPE);
       expect(await p.sys.recv(fd, buf, 10)).toBe(-ENOTCONN);
+      expect(await p.sys.sendmsg(fd, { iov: [{ base: buf, len: -1 }] })).toBe(-EINVAL);
       expect(await p.sys.connect(fd, sockaddr_in(hostAddr(1), 4444))).toBe(-ECONNREFUSED);
+      // after a refused connect: the socket is closed, send is EPIPE
+      expect(await p.sys.send(fd, buf, 10)).toBe(-EPIPE);
+      const l = p.sys.socket(AF_INET, SOCK_STREAM);
+      expect(p.sys.listen(l, 4)).toBe(0);
+      expect(await p.sys.send(l, buf, 10)).toBe(-EPIPE);
+      expect(await p.sys.recv(l, buf, 10)).toBe(-ENOTCONN);
+      const u = p.sys.socket(AF_INET, 2);
+      expect(p.sys.listen(u, 4)).toBe(-EOPNOTSUPP);
     }, async () => {}]);
   });
 
