@@ -28,10 +28,18 @@ export interface XmitOffload {
   readonly csumL4?: boolean;
 }
 
+/** One DMA mapping behind a frame's descriptors: the linear part, a page frag, or premapped memory (never unmapped here). */
+interface TxPiece {
+  readonly dma: bigint;
+  readonly len: number;
+  readonly page: boolean;
+  readonly premapped?: boolean;
+}
+
 /** One ring slot's buffer: the mapping it starts (if any) and the skb its EOP frees. */
 interface TxSlot {
   /** The DMA mapping that begins at this descriptor (a mapping may span several descriptors). */
-  map: { readonly dma: bigint; readonly len: number; readonly page: boolean; unmapped: boolean } | null;
+  map: (TxPiece & { unmapped: boolean }) | null;
   skb: SkBuff | null;
 }
 
@@ -131,7 +139,7 @@ export class TxQueue extends QueueBase {
       const d = descs[i]!;
       const idx = (this.prod + i) & 0xffff;
       const slot = this.slots[idx & (this.entries - 1)]!;
-      slot.map = d.first ? { dma: d.first.dma, len: d.first.len, page: d.first.page, unmapped: false } : null;
+      slot.map = d.first ? { ...d.first, unmapped: false } : null;
       const last = i === descs.length - 1;
       slot.skb = last ? skb : null;
       const o = i * TX_DESC.BYTES;
@@ -175,8 +183,8 @@ export class TxQueue extends QueueBase {
     if (now < n) this.host.cpuWrite(this.ring.cpu, buf.subarray(now * TX_DESC.BYTES));
   }
 
-  private mapSkb(skb: SkBuff): { dma: bigint; len: number; page: boolean }[] | null {
-    const pieces: { dma: bigint; len: number; page: boolean }[] = [];
+  private mapSkb(skb: SkBuff): TxPiece[] | null {
+    const pieces: TxPiece[] = [];
     const hl = skb_headlen(skb);
     if (hl > 0) {
       const dma = dma_map_single(this.pdev, skb_linear_phys(skb), hl, DMA_TO_DEVICE);
@@ -185,6 +193,10 @@ export class TxQueue extends QueueBase {
       pieces.push({ dma, len: hl, page: false });
     }
     for (const f of skb.frags) {
+      if (f.dma !== undefined) {
+        pieces.push({ dma: f.dma, len: f.size, page: true, premapped: true });
+        continue;
+      }
       const dma = dma_map_page(this.pdev, f.page, f.offset, f.size, DMA_TO_DEVICE);
       if (dma_mapping_error(this.pdev, dma)) return this.mapFailed(pieces, f.page.phys + BigInt(f.offset));
       this.stats.maps++;
@@ -193,19 +205,20 @@ export class TxQueue extends QueueBase {
     return pieces;
   }
 
-  private mapFailed(done: { dma: bigint; len: number; page: boolean }[], pa: bigint): null {
+  private mapFailed(done: TxPiece[], pa: bigint): null {
     this.unmapPieces(done);
     this.host.klog.ratelimited(`zcnic ${this.name} tx map`, 'err', `zcnic ${this.pdev.name}: ${this.name}: TX DMA map failed for 0x${pa.toString(16)}, frame dropped`);
     return null;
   }
 
-  private unmapPieces(ps: readonly { dma: bigint; len: number; page: boolean }[]): void {
+  private unmapPieces(ps: readonly TxPiece[]): void {
     for (const p of ps) this.unmapOne({ ...p, unmapped: false });
   }
 
-  private unmapOne(m: { dma: bigint; len: number; page: boolean; unmapped: boolean }): void {
+  private unmapOne(m: TxPiece & { unmapped: boolean }): void {
     if (m.unmapped) return;
     m.unmapped = true;
+    if (m.premapped) return;
     this.stats.unmaps++;
     if (m.page) dma_unmap_page(this.pdev, m.dma, m.len, DMA_TO_DEVICE);
     else dma_unmap_single(this.pdev, m.dma, m.len, DMA_TO_DEVICE);

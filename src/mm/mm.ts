@@ -7,7 +7,7 @@
 // CAP_IPC_LOCK) lives here too: MSG_ZEROCOPY and long-term pins charge it.
 
 import { HostModelError, hex } from '../mem/errors.js';
-import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, type Page } from '../mem/page_alloc.js';
+import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type Page } from '../mem/page_alloc.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../mem/phys.js';
 import type { HostPlatform } from '../platform/host.js';
 
@@ -32,6 +32,21 @@ export interface Vma {
   readonly start: number;
   readonly len: number;
   readonly pages: Page[];
+  /** Indices mapped read-only to the zero page: the first write there copies on write. */
+  readonly wp: Set<number>;
+}
+
+const zeroPages = new WeakMap<HostPlatform, Page>();
+
+/** ZERO_PAGE(): the host's one page of zeros, never freed (the map holds a reference). */
+export function zero_page(host: HostPlatform): Page {
+  let z = zeroPages.get(host);
+  if (!z) {
+    z = host.pages.alloc_pages(GFP_KERNEL | __GFP_ZERO, 0) ?? undefined;
+    if (!z) throw new MmError('E_MM_OOM', 'no memory for the zero page', {});
+    zeroPages.set(host, z);
+  }
+  return z;
 }
 
 export interface MmapOptions {
@@ -55,6 +70,8 @@ export class MmStruct {
   /** mm->pinned_vm: pages pinned FOLL_LONGTERM by this mm. */
   pinned_vm = 0;
   dead = false;
+  /** Write faults taken on write-protected pages (each gave the process a private page). */
+  cow_faults = 0;
 
   constructor(
     readonly host: HostPlatform,
@@ -66,7 +83,7 @@ export class MmStruct {
     if (!Number.isInteger(len) || len <= 0) throw new MmError('E_MM_BAD_RANGE', `mmap of ${len} bytes`, { size: len });
     const n = Math.ceil(len / PAGE_SIZE);
     const pages: Page[] = [];
-    const gfp = (o.dma32 ? __GFP_DMA32 : GFP_HIGHUSER) | 0x100; // __GFP_ZERO: no stale kernel bytes in a new mapping
+    const gfp = (o.dma32 ? __GFP_DMA32 : GFP_HIGHUSER) | __GFP_ZERO; // no stale kernel bytes in a new mapping
     for (let i = 0; i < n; i++) {
       const p = this.host.pages.alloc_pages(gfp, 0);
       if (p === null) {
@@ -77,8 +94,59 @@ export class MmStruct {
     }
     const start = this.nextVa;
     this.nextVa += (n + 1) * PAGE_SIZE; // a guard page between mappings
-    this.vmas.push({ start, len: n * PAGE_SIZE, pages });
+    this.vmas.push({ start, len: n * PAGE_SIZE, pages, wp: new Set() });
     return start;
+  }
+
+  /**
+   * vm_insert_pages(): a new mapping of pages the caller owns (a socket's pool), each taking one
+   * more reference that munmap or exit drops.
+   */
+  insert_pages(pages: readonly Page[]): number {
+    for (const p of pages) p.refcount++;
+    const start = this.nextVa;
+    this.nextVa += (pages.length + 1) * PAGE_SIZE;
+    this.vmas.push({ start, len: pages.length * PAGE_SIZE, pages: [...pages], wp: new Set() });
+    return start;
+  }
+
+  /**
+   * Map `page` at the page of `va` in place of what was there (set_pte_at with a fresh reference).
+   * Returns the page it replaces, whose mapping reference passes to the caller; null if `va` is
+   * not mapped. `readonly` maps it write-protected: a write then copies (the zero page's case).
+   */
+  replace_page(va: number, page: Page, readonly = false): Page | null {
+    const at = this.locate(va);
+    if (at === null) return null;
+    const [v, k] = at;
+    const old = v.pages[k]!;
+    page.refcount++;
+    v.pages[k] = page;
+    if (readonly) v.wp.add(k);
+    else v.wp.delete(k);
+    return old;
+  }
+
+  private locate(va: number): [Vma, number] | null {
+    for (const v of this.vmas) if (va >= v.start && va < v.start + v.len) return [v, Math.floor((va - v.start) / PAGE_SIZE)];
+    return null;
+  }
+
+  /** do_wp_page() for the zero page: a private zeroed page replaces it before a write lands. */
+  private break_cow(va: number, len: number): boolean {
+    for (let a = va - (va % PAGE_SIZE); a < va + len; a += PAGE_SIZE) {
+      const at = this.locate(Math.max(a, va));
+      if (at === null) return false;
+      const [v, k] = at;
+      if (!v.wp.has(k)) continue;
+      const p = this.host.pages.alloc_pages(GFP_HIGHUSER | __GFP_ZERO, 0);
+      if (p === null) return false;
+      this.host.pages.put_page(v.pages[k]!);
+      v.pages[k] = p;
+      v.wp.delete(k);
+      this.cow_faults++;
+    }
+    return true;
   }
 
   /** munmap of a whole mapping; false if `addr` starts none (EINVAL). */
@@ -98,13 +166,8 @@ export class MmStruct {
 
   /** The page behind user address `va` (follow_page), or null: the access would fault. */
   follow_page(va: number): UserPage | null {
-    for (const v of this.vmas) {
-      if (va >= v.start && va < v.start + v.len) {
-        const k = Math.floor((va - v.start) / PAGE_SIZE);
-        return { page: v.pages[k]!, off: (va - v.start) % PAGE_SIZE };
-      }
-    }
-    return null;
+    const at = this.locate(va);
+    return at === null ? null : { page: at[0].pages[at[1]]!, off: (va - at[0].start) % PAGE_SIZE };
   }
 
   /** True if [va, va + len) is mapped: what access_ok + a fault-free copy need. */
@@ -136,14 +199,14 @@ export class MmStruct {
 
   /** copy_to_user; false is EFAULT (nothing written). */
   copy_to_user(va: number, bytes: Uint8Array): boolean {
-    if (!this.range_ok(va, bytes.length)) return false;
+    if (!this.range_ok(va, bytes.length) || !this.break_cow(va, bytes.length)) return false;
     this.chunks(va, bytes.length, (pa, at, n) => this.host.cpuWrite(pa, bytes.subarray(at, at + n)));
     return true;
   }
 
   /** clear_user; false is EFAULT. */
   clear_user(va: number, len: number): boolean {
-    if (!this.range_ok(va, len)) return false;
+    if (!this.range_ok(va, len) || !this.break_cow(va, len)) return false;
     this.chunks(va, len, (pa, _at, n) => this.host.cpuFill(pa, n, 0));
     return true;
   }

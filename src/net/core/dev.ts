@@ -42,6 +42,8 @@ export interface NetDeviceStats {
 
 export abstract class NetDevice {
   features = 0;
+  /** Bytes a frame needs after its data for the device's own fields (zc_writev's tail room check). */
+  needed_tailroom = 0;
   readonly stats: NetDeviceStats = { tx_packets: 0, tx_dropped: 0, requeues: 0, rx_packets: 0 };
   tx_queue_len = DEFAULT_TX_QUEUE_LEN;
   private readonly qdisc: Queued[][];

@@ -30,6 +30,8 @@ export class UbufInfoMsgzc implements UbufInfo {
   /** Simulated cycle of the send, and of the notification (for the scenario's latency figure). */
   readonly sentAt: number;
   notifiedAt: number | null = null;
+  /** Told first when the last skb lets go, even for a dead socket (zc_writev returns its pages). */
+  onRelease: (() => void) | null = null;
 
   constructor(
     readonly sk: Sock,
@@ -85,6 +87,7 @@ export class UbufInfoMsgzc implements UbufInfo {
   /** __msg_zerocopy_callback(). */
   private callback(): void {
     const sk = this.sk;
+    this.onRelease?.();
     unaccount_locked_vm(this.mmp.mm, this.mmp.num_pg);
     this.mmp.num_pg = 0;
     this.notifiedAt = sk.host.clock.cycle;
@@ -127,9 +130,13 @@ function skb_zerocopy_notify_extend(tail: ErrQueueSkb, lo: number, len: number):
  * msg_zerocopy_alloc(): a new uarg for a send of `size` bytes, charged to optmem (its skb) and
  * to locked memory ((size >> PAGE_SHIFT) + 2 pages); null is ENOBUFS.
  */
-export function msg_zerocopy_alloc(sk: Sock, size: number, mm: MmStruct, onNotify: ((u: UbufInfoMsgzc) => void) | null = null): UbufInfoMsgzc | null {
+export function msg_zerocopy_alloc(
+  sk: Sock, size: number, mm: MmStruct, onNotify: ((u: UbufInfoMsgzc) => void) | null = null,
+  /** False for memory already charged (a socket's pool, which zc_writev sends from). */
+  charge = true,
+): UbufInfoMsgzc | null {
   if (!sk.sock_omalloc(ZC_NOTIFICATION_TRUESIZE)) return null;
-  const num_pg = (size >> PAGE_SHIFT) + 2;
+  const num_pg = charge ? (size >> PAGE_SHIFT) + 2 : 0;
   if (!account_locked_vm(mm, num_pg)) {
     sk.sock_ofree(ZC_NOTIFICATION_TRUESIZE);
     return null;

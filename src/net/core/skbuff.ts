@@ -167,6 +167,11 @@ export interface SkbFrag {
   size: number;
   /** Model: a user page held by get_user_pages (MSG_ZEROCOPY); its release is counted as such. */
   readonly gup?: boolean;
+  /**
+   * Bus address of `offset`, for memory mapped for the device once, ahead of time (a socket's
+   * DMA-able pool, like devmem TX's net_iov): the driver posts it as is and never unmaps it.
+   */
+  readonly dma?: bigint;
 }
 
 /** SKBFL_* (include/linux/skbuff.h). */
@@ -410,6 +415,15 @@ export function skb_fill_page_desc(skb: SkBuff, i: number, page: Page, off: numb
   checkFrag(skb, i, page, off, size);
   const frags = skb.shinfo.frags;
   frags[i] = gup ? { page, offset: off, size, gup } : { page, offset: off, size };
+  frags.length = i + 1;
+}
+
+/** A frag of premapped memory (see SkbFrag.dma); the caller holds the page reference it passes. */
+export function skb_fill_premapped_desc(skb: SkBuff, i: number, page: Page, off: number, size: number, dma: bigint): void {
+  live(skb, 'skb_fill_premapped_desc');
+  checkFrag(skb, i, page, off, size);
+  const frags = skb.shinfo.frags;
+  frags[i] = { page, offset: off, size, dma };
   frags.length = i + 1;
 }
 

@@ -6,19 +6,23 @@
 // Otherwise the data is copied and the notification says COPIED.
 
 import type { MmStruct } from '../../mm/mm.js';
+import { get_page, type Page } from '../../mem/page_alloc.js';
+import type { ZcPool } from '../socket/zc_pool.js';
+import { zc_check_areas, zc_check_data, type ZcPair } from '../socket/zc.js';
+import { netmem_get_pp } from '../core/page_pool.js';
 import { get_user_pages, put_user_page_ref } from '../../mm/gup.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
-import { IPPROTO_UDP, be16, csum_fold, csum_partial, put16 } from '../proto.js';
+import { ETH_HLEN, IPPROTO_UDP, IP_DF, be16, csum_fold, csum_partial, put16 } from '../proto.js';
 import {
-  CHECKSUM_NONE, CHECKSUM_PARTIAL, MAX_SKB_FRAGS, SKB_TRUESIZE, alloc_skb, kfree_skb, skb_fill_page_desc, skb_put_data, skb_reserve,
+  CHECKSUM_NONE, CHECKSUM_PARTIAL, MAX_SKB_FRAGS, SKB_TRUESIZE, alloc_skb, kfree_skb, skb_fill_page_desc, skb_fill_premapped_desc, skb_headlen, skb_put_data, skb_reserve,
   type SkBuff,
 } from '../core/skbuff.js';
-import { NETIF_F_IP_CSUM, NETIF_F_SG, NET_XMIT_DROP } from '../core/dev.js';
+import { NETIF_F_IP_CSUM, NETIF_F_SG, NET_XMIT_DROP, ZcnicNetDevice } from '../core/dev.js';
 import { Sock } from '../core/sock.js';
-import { msg_zerocopy_realloc, skb_zcopy_attach, type UbufInfoMsgzc } from '../core/msg_zerocopy.js';
+import { msg_zerocopy_alloc, msg_zerocopy_realloc, skb_zcopy_attach, type UbufInfoMsgzc } from '../core/msg_zerocopy.js';
 import {
-  EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EFAULT, EINVAL, EMSGSIZE, ENOBUFS, EPIPE, AF_INET, MSG_DONTWAIT, MSG_ERRQUEUE,
-  MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Msghdr, type SockaddrIn,
+  EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EFAULT, EINVAL, EMSGSIZE, ENOBUFS, ENOSPC, EOPNOTSUPP, EPIPE, AF_INET, MSG_DONTWAIT, MSG_ERRQUEUE,
+  MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Iovec, type Msghdr, type SockaddrIn,
 } from '../socket/uapi.js';
 import {
   IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, ip_build_header,
@@ -52,6 +56,8 @@ export class UdpSock extends Sock {
   readonly mib = { InDatagrams: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0, NoPorts: 0 };
   /** Bytes of payload sent by copy and by zero copy (the stack's own view: swiotlb is below it). */
   readonly tx = { bytes: 0, zc_bytes: 0, copied_bytes: 0 };
+  /** zc_readv: payloads delivered by their page and by copy, and bytes zeroed around them. */
+  readonly zc = { rx_flipped: 0, rx_copied: 0, zeroed_bytes: 0 };
 
   constructor(readonly net: Net) {
     super(net.host, net.sysctl);
@@ -209,6 +215,166 @@ export class UdpSock extends Sock {
     return flags & MSG_TRUNC ? ulen : n;
   }
 
+  /**
+   * zc_writev's UDP half (src/net/socket/zc.ts has the call's rules): each element is one
+   * datagram whose Ethernet, IPv4 and UDP headers are written into its head room, so the frame
+   * goes to the NIC as it lies in the pool, by the bus addresses the pool mapped once. The areas'
+   * slots are lent until the call's one notification [id, id]; bytes sent or -errno.
+   */
+  async zc_writev(pool: ZcPool, pairs: readonly ZcPair[], nonblock: boolean): Promise<number> {
+    for (;;) {
+      const rt = this.zc_route(pool);
+      if (typeof rt === 'number') return rt;
+      const e = zc_check_areas(pool, pairs.map((p) => p[0])) || zc_check_data(pairs, UDP_ZC_HEADROOM, rt.dev.needed_tailroom, rt.mtu - IPV4_HLEN - UDP_HLEN);
+      if (e) return e;
+      if (this.wmem_room(pairs.length * SKB_TRUESIZE(0))) return this.zc_xmit(pool, pairs, rt);
+      if (nonblock) return -EAGAIN;
+      await this.wq.wait();
+      if (this.dead) return -EPIPE;
+    }
+  }
+
+  /** The connected route, if it leaves through the pool's device and that can take frags. */
+  private zc_route(pool: ZcPool): Route | number {
+    if (!this.dport) return -EDESTADDRREQ;
+    const rt = this.net.ip_route_output(this.daddr, this.saddr);
+    if (typeof rt === 'number') return rt;
+    if (!(rt.dev instanceof ZcnicNetDevice) || rt.dev.nd.pdev !== pool.pdev || !(rt.dev.features & NETIF_F_SG)) return -EOPNOTSUPP;
+    return rt;
+  }
+
+  private zc_xmit(pool: ZcPool, pairs: readonly ZcPair[], rt: Route): number {
+    if (!this.sport && this.net.udp_autobind(this) < 0) return -EAGAIN;
+    const total = pairs.reduce((a, p) => a + p[1].len, 0);
+    const uarg = msg_zerocopy_alloc(this, total, pool.mm, this.net.onZcNotify, false);
+    if (!uarg) return -ENOBUFS;
+    const saddr = this.saddr || rt.saddr;
+    const skbs: SkBuff[] = [];
+    for (const [, d] of pairs) {
+      const skb = alloc_skb(this.host, 0);
+      if (skb === null) {
+        for (const s of skbs) kfree_skb(s);
+        uarg.put_abort(true);
+        return -ENOBUFS;
+      }
+      skbs.push(skb);
+      // the headers, written by the kernel into the head room the caller left
+      const uh = new Uint8Array(UDP_HLEN);
+      put16(uh, 0, this.sport);
+      put16(uh, 2, this.dport);
+      put16(uh, 4, UDP_HLEN + d.len);
+      const start = d.base - UDP_ZC_HEADROOM;
+      const hdr = new Uint8Array(UDP_ZC_HEADROOM);
+      hdr.set(eth_build_header(rt.neigh, rt.dev.dev_addr), 0);
+      hdr.set(ip_build_header({ tot_len: IPV4_HLEN + UDP_HLEN + d.len, id: this.net.ip_select_ident(), frag_off: IP_DF, protocol: IPPROTO_UDP, saddr, daddr: this.daddr }), ETH_HLEN);
+      hdr.set(uh, ETH_HLEN + IPV4_HLEN);
+      pool_write(pool, start, hdr);
+      const len = UDP_ZC_HEADROOM + d.len;
+      let i = 0;
+      for (let va = start; va < start + len; ) {
+        const n = Math.min(start + len - va, PAGE_SIZE - ((va - pool.base) % PAGE_SIZE));
+        const page = pool.page(pool.slot(va));
+        get_page(page);
+        skb_fill_premapped_desc(skb, i++, page, (va - pool.base) % PAGE_SIZE, n, pool.bus_addr(va));
+        skb.len += n;
+        skb.data_len += n;
+        skb.truesize += PAGE_SIZE;
+        va += n;
+      }
+      pool.sync_for_device(start, len);
+      // the NIC fills in the UDP checksum: SG implies a checksum offload (netdev_fix_features)
+      skb.ip_summed = CHECKSUM_PARTIAL;
+    }
+    // from here on nothing fails: the slots go to the device, the process sees zeros there
+    const lent = pairs.flatMap(([a]) => pool.slots(a.base, a.len));
+    for (const k of lent) pool.lend(k);
+    uarg.onRelease = () => {
+      for (const k of lent) pool.give_back(k);
+    };
+    const q = this.net.tx_queue(saddr, this.daddr, this.sport, this.dport, rt.dev);
+    for (const skb of skbs) {
+      skb_zcopy_attach(skb, uarg);
+      this.skb_set_owner_w(skb);
+      if (rt.dev.dev_queue_xmit([skb], { csumIp: true, csumL4: true }, q) === NET_XMIT_DROP) this.mib.SndbufErrors++;
+      else this.mib.OutDatagrams++;
+    }
+    this.tx.bytes += total;
+    this.tx.zc_bytes += total;
+    uarg.put();
+    return total;
+  }
+
+  /**
+   * zc_readv's UDP half: each queued datagram goes to the next area, by its page when the NIC
+   * put the payload alone in one page_pool page (header split), else by a copy into the area.
+   * Either way every byte of the slot's page that is not payload reads zero: a recycled RX page
+   * holds an earlier frame's bytes, and the mapped page is the process's to read whole. Returns
+   * how many areas were filled (rewritten to {payload, length}) or -errno.
+   */
+  async zc_readv(pool: ZcPool, iov: Iovec[], mtu: number, nonblock: boolean): Promise<number> {
+    const e = zc_check_areas(pool, iov);
+    if (e) return e;
+    const need = Math.ceil((ETH_HLEN + mtu) / PAGE_SIZE) * PAGE_SIZE;
+    if (iov.some((a) => a.len < need)) return -ENOSPC;
+    while (!this.rxq.length) {
+      if (this.sk_err) {
+        const err = this.sk_err;
+        this.sk_err = 0;
+        return -err;
+      }
+      if (nonblock) return -EAGAIN;
+      await this.wq.wait();
+      // the areas may have been lent meanwhile (by another thread's zc_writev)
+      const again = zc_check_areas(pool, iov);
+      if (again) return again;
+    }
+    let n = 0;
+    while (n < iov.length && this.rxq.length) {
+      const d = this.rxq[0]!;
+      const area = iov[n]!;
+      const len = d.pkt.len - UDP_HLEN;
+      if (len > area.len) {
+        if (n === 0) return -EMSGSIZE;
+        break;
+      }
+      this.rxq.shift();
+      this.sk_rmem_alloc -= d.pkt.truesize;
+      iov[n++] = this.zc_place(pool, area.base, d.pkt, len);
+    }
+    return n;
+  }
+
+  /** One payload into the slot(s) at `base`; the packet is freed. */
+  private zc_place(pool: ZcPool, base: number, pkt: InetPacket, len: number): Iovec {
+    const host = this.host;
+    const k = pool.slot(base);
+    const f = payload_page(pkt, UDP_HLEN, len);
+    if (f) {
+      // the page leaves page_pool (a reference of ours outlives the skb's) and becomes the slot
+      get_page(f.page);
+      inet_packet_free(pkt);
+      host.cpuFill(f.page.phys, f.off, 0);
+      host.cpuFill(f.page.phys + BigInt(f.off + len), PAGE_SIZE - f.off - len, 0);
+      this.zc.zeroed_bytes += PAGE_SIZE - len;
+      if (pool.flip(k, f.page)) {
+        this.zc.rx_flipped++;
+        return { base: base + f.off, len };
+      }
+      // the pool cannot take it (a page it could reach only by bouncing): copy, then let it go
+      pool_write(pool, base, host.cpuRead(f.page.phys + BigInt(f.off), len));
+      host.pages.put_page(f.page);
+    } else {
+      const bytes = inet_copy_bits(pkt, UDP_HLEN, len)!;
+      inet_packet_free(pkt);
+      pool_write(pool, base, bytes);
+    }
+    // a copy fills whole pages too: the rest of the last one is zeroed
+    const used = Math.max(PAGE_SIZE, Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
+    pool_write(pool, base + len, new Uint8Array(used - len));
+    this.zc.rx_copied++;
+    return { base, len };
+  }
+
   /** udp_queue_rcv_skb(): checksum, then the receive queue if SO_RCVBUF allows. */
   queue_rcv(p: InetPacket, uh: Uint8Array): void {
     if (!p.csum_unnecessary && be16(uh, 6) !== 0) {
@@ -239,6 +405,37 @@ export class UdpSock extends Sock {
       /* notifications of a closed socket are dropped */
     }
     this.wq.wake_up();
+  }
+}
+
+/** Head room a zc_writev element leaves for the headers UDP writes: Ethernet, IPv4, UDP. */
+export const UDP_ZC_HEADROOM = ETH_HLEN + IPV4_HLEN + UDP_HLEN;
+
+/** Where a packet's payload [off, off + len) lies when it is alone in one order-0 page_pool page. */
+function payload_page(p: InetPacket, off: number, len: number): { page: Page; off: number } | null {
+  if (p.segs.length !== 1 || len === 0) return null;
+  const seg = p.segs[0]!;
+  const skb = seg.skb;
+  let at = skb_headlen(skb);
+  const from = seg.off + off;
+  for (const fr of skb.frags) {
+    if (from >= at && from + len <= at + fr.size) {
+      const page = fr.page;
+      // only this frame's bytes may be in it: a whole page of the pool, no one else's reference
+      if (page.order !== 0 || netmem_get_pp(page) === null || page.refcount !== 1 || page.pp_ref_count > 1) return null;
+      return { page, off: fr.offset + (from - at) };
+    }
+    at += fr.size;
+  }
+  return null;
+}
+
+/** Kernel write into pool memory (through the pool's own pages, whatever the process maps). */
+function pool_write(pool: ZcPool, va: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; ) {
+    const n = Math.min(bytes.length - at, PAGE_SIZE - ((va + at - pool.base) % PAGE_SIZE));
+    pool.mm.host.cpuWrite(pool.phys(va + at), bytes.subarray(at, at + n));
+    at += n;
   }
 }
 

@@ -8,15 +8,22 @@ import type { Net } from '../core/net.js';
 import { SK_RMEM_MAX, SK_WMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from '../core/sock.js';
 import { UdpSock } from '../ipv4/udp.js';
 import { TcpSock } from '../ipv4/tcp.js';
+import { ZcnicNetDevice } from '../core/dev.js';
+import { zc_pool_create, type ZcPool } from './zc_pool.js';
+import { zc_check_count, type ZcPair } from './zc.js';
 import {
-  AF_INET, EAFNOSUPPORT, EBADF, EINVAL, EMFILE, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
+  AF_INET, EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ENXIO, EMFILE, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
   POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SHUT_RD, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY,
-  type Msghdr, type SockaddrIn,
+  type Iovec, type Msghdr, type SockaddrIn,
 } from './uapi.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../proto.js';
 
 /** struct socket + struct file: the socket and its file flags. */
 class SocketFile {
+  /** The socket's DMA-able pool, once the process has mapped it. */
+  pool: ZcPool | null = null;
+  /** The MTU of the pool's device (what one frame carries). */
+  mtu = 0;
   constructor(
     readonly net: Net,
     readonly sk: UdpSock | TcpSock,
@@ -25,6 +32,7 @@ class SocketFile {
   release(): void {
     if (this.sk instanceof UdpSock) this.net.udp_unhash(this.sk);
     this.sk.release();
+    this.pool?.release();
   }
 }
 
@@ -263,6 +271,66 @@ export class SocketApi {
       if (n || timedOut || !waits.length) return n;
       await Promise.race(waits);
     }
+  }
+
+  /**
+   * mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0) of a socket: its DMA-able pool
+   * (src/net/socket/zc_pool.ts); the pool's address or -errno (EINVAL for a bad size or a second
+   * pool, ENODEV without a NIC, ENOMEM past the locked-memory limit, EOPNOTSUPP if the NIC
+   * could reach the pages only through bounce buffers).
+   */
+  mmap(fd: number, size: number): number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    if (f.pool) return -EINVAL;
+    const dev = this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+    if (!dev) return -ENODEV;
+    const p = zc_pool_create(this.proc.mm, dev.nd.pdev, size);
+    if (typeof p === 'number') return p;
+    f.pool = p;
+    f.mtu = dev.mtu;
+    return p.base;
+  }
+
+  /**
+   * zc_writev(fd, iov_pairs, iovcnt) (src/net/socket/zc.ts): each pair's data goes out as one
+   * datagram from the socket's pool, no byte copied; bytes sent or -errno. The areas read as
+   * zeros to the process until the call's MSG_ZEROCOPY-style notification.
+   */
+  async zc_writev(fd: number, pairs: readonly ZcPair[], iovcnt = pairs.length): Promise<number> {
+    const r = this.zc_file(fd, iovcnt, pairs.length);
+    if (typeof r === 'number') return r;
+    return r.sk.zc_writev(r.pool, pairs.slice(0, iovcnt), r.f.nonblock);
+  }
+
+  /**
+   * zc_readv(fd, iov, iovcnt): received payloads placed in the areas `iov` offers (mapped by
+   * their page where the NIC allows, copied otherwise); the first elements of `iov` are rewritten
+   * to point at them. How many, or -errno.
+   */
+  async zc_readv(fd: number, iov: Iovec[], iovcnt = iov.length): Promise<number> {
+    const r = this.zc_file(fd, iovcnt, iov.length);
+    if (typeof r === 'number') return r;
+    const areas = iov.slice(0, iovcnt);
+    const n = await r.sk.zc_readv(r.pool, areas, r.f.mtu, r.f.nonblock);
+    if (n > 0) for (let i = 0; i < n; i++) iov[i] = areas[i]!;
+    return n;
+  }
+
+  private zc_file(fd: number, iovcnt: number, have: number): { f: SocketFile; sk: UdpSock; pool: ZcPool } | number {
+    const f = this.file(fd);
+    if (typeof f === 'number') return f;
+    const e = zc_check_count(iovcnt, have);
+    if (e) return e;
+    if (!f.pool) return -ENXIO;
+    if (!(f.sk instanceof UdpSock)) return -EOPNOTSUPP;
+    return { f, sk: f.sk, pool: f.pool };
+  }
+
+  /** The pool a socket has mapped (for the zero-copy calls and tests). */
+  zc_pool(fd: number): ZcPool | null {
+    const f = this.file(fd);
+    return typeof f === 'number' ? null : f.pool;
   }
 
   close(fd: number): number {

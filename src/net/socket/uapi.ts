@@ -3,13 +3,18 @@
 // a negative errno on failure, as the kernel's syscall entry does.
 
 export const EPERM = 1;
+export const ENXIO = 6;
 export const EBADF = 9;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EFAULT = 14;
+export const EBUSY = 16;
+export const ENODEV = 19;
 export const EINVAL = 22;
 export const EMFILE = 24;
+export const ENOSPC = 28;
 export const EPIPE = 32;
+export const ERANGE = 34;
 export const ENOTSOCK = 88;
 export const EDESTADDRREQ = 89;
 export const EMSGSIZE = 90;
@@ -32,7 +37,7 @@ export const EINPROGRESS = 115;
 
 const ERRNO_NAMES: Record<number, string> = {
   [EPERM]: 'EPERM', [EBADF]: 'EBADF', [EAGAIN]: 'EAGAIN', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT', [EINVAL]: 'EINVAL',
-  [EMFILE]: 'EMFILE', [EPIPE]: 'EPIPE', [ENOTSOCK]: 'ENOTSOCK', [EDESTADDRREQ]: 'EDESTADDRREQ', [EMSGSIZE]: 'EMSGSIZE',
+  [EMFILE]: 'EMFILE', [ENXIO]: 'ENXIO', [EBUSY]: 'EBUSY', [ENODEV]: 'ENODEV', [ENOSPC]: 'ENOSPC', [ERANGE]: 'ERANGE', [EPIPE]: 'EPIPE', [ENOTSOCK]: 'ENOTSOCK', [EDESTADDRREQ]: 'EDESTADDRREQ', [EMSGSIZE]: 'EMSGSIZE',
   [ENOPROTOOPT]: 'ENOPROTOOPT', [EPROTONOSUPPORT]: 'EPROTONOSUPPORT', [EOPNOTSUPP]: 'EOPNOTSUPP', [EAFNOSUPPORT]: 'EAFNOSUPPORT',
   [EADDRINUSE]: 'EADDRINUSE', [EADDRNOTAVAIL]: 'EADDRNOTAVAIL', [ENETUNREACH]: 'ENETUNREACH', [ECONNRESET]: 'ECONNRESET',
   [ENOBUFS]: 'ENOBUFS', [EISCONN]: 'EISCONN', [ENOTCONN]: 'ENOTCONN', [ETIMEDOUT]: 'ETIMEDOUT', [ECONNREFUSED]: 'ECONNREFUSED',

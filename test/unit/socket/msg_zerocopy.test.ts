@@ -8,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { scenarioHost } from '../../../src/scenarios/host.js';
 import { NetHost, hostAddr, stackPair, type NetProcess } from '../../../src/scenarios/net_host.js';
 import { runPair } from '../../../src/wire/pair.js';
+import { errq } from './errq.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import { NETIF_F_IP_CSUM, NETIF_F_RXCSUM } from '../../../src/net/core/dev.js';
 import { OPTMEM_MAX_DEFAULT, ZC_NOTIFICATION_TRUESIZE } from '../../../src/net/core/sock.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EFAULT, EINVAL, ENOBUFS, MSG_CTRUNC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_ZEROCOPY,
   POLLERR, POLLOUT, SOCK_DGRAM, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED, SO_ZEROCOPY, sockaddr_in, INADDR_LOOPBACK,
-  type Msghdr, type SockExtendedErr,
+  type Msghdr,
 } from '../../../src/net/socket/uapi.js';
 import type { UdpSock } from '../../../src/net/ipv4/udp.js';
 
@@ -32,17 +33,6 @@ const sink: Part = async (h) => {
   const fd = sys.socket(AF_INET, SOCK_DGRAM);
   expect(sys.bind(fd, sockaddr_in(0, 8000))).toBe(0);
 };
-
-async function errq(p: NetProcess, fd: number): Promise<SockExtendedErr[]> {
-  const out: SockExtendedErr[] = [];
-  for (;;) {
-    const msg: Msghdr = { iov: [], controllen: CMSG_SPACE_RECVERR };
-    const r = await p.sys.recvmsg(fd, msg, MSG_ERRQUEUE);
-    if (r === -EAGAIN) return out;
-    expect(r).toBe(0);
-    out.push(msg.control![0]!.data);
-  }
-}
 
 async function zcSocket(p: NetProcess, on = true): Promise<number> {
   const fd = p.sys.socket(AF_INET, SOCK_DGRAM);
