@@ -22,7 +22,7 @@ import { Sock } from '../core/sock.js';
 import { msg_zerocopy_alloc, msg_zerocopy_realloc, skb_zcopy_attach, type UbufInfoMsgzc } from '../core/msg_zerocopy.js';
 import {
   EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EFAULT, EINVAL, EMSGSIZE, ENOBUFS, ENOSPC, EOPNOTSUPP, EPIPE, AF_INET, MSG_DONTWAIT, MSG_ERRQUEUE,
-  MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Iovec, type Msghdr, type SockaddrIn,
+  MSG_MORE, MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Iovec, type Msghdr, type SockaddrIn,
 } from '../socket/uapi.js';
 import {
   IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, ip_build_header,
@@ -40,6 +40,16 @@ interface Datagram {
   readonly from: SockaddrIn;
 }
 
+/** A corked datagram: its route and destination, the data so far, the one uarg of its calls. */
+interface Cork {
+  readonly daddr: number;
+  readonly dport: number;
+  readonly rt: Route;
+  readonly chunks: Uint8Array[];
+  len: number;
+  uarg: UbufInfoMsgzc | null;
+}
+
 /** What the sender's figures need to know of each send (the scenario's "cycles to notification"). */
 export interface ZcSendInfo {
   readonly uarg: UbufInfoMsgzc;
@@ -52,6 +62,10 @@ export class UdpSock extends Sock {
   daddr = 0;
   dport = 0;
   readonly rxq: Datagram[] = [];
+  /** UDP_CORK. */
+  corkflag = false;
+  /** up->pending: the corked datagram being appended to. */
+  pending: Cork | null = null;
   /** Counters as /proc/net/snmp's Udp: line has them. */
   readonly mib = { InDatagrams: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0, NoPorts: 0 };
   /** Bytes of payload sent by copy and by zero copy (the stack's own view: swiotlb is below it). */
@@ -77,6 +91,9 @@ export class UdpSock extends Sock {
     const len = iov_total(msg.iov);
     if (len < 0) return -EINVAL;
     if (len > UDP_MAX_PAYLOAD) return -EMSGSIZE;
+    const corkreq = this.corkflag || (flags & MSG_MORE) !== 0;
+    // a corked datagram goes on to where it started (the kernel ignores msg_name then)
+    if (this.pending) return this.append(mm, msg, len, flags, corkreq);
     let daddr = this.daddr;
     let dport = this.dport;
     if (msg.name) {
@@ -88,6 +105,10 @@ export class UdpSock extends Sock {
     if (typeof rt === 'number') return rt;
     if (!this.sport && this.net.udp_autobind(this) < 0) return -EAGAIN;
     for (const v of msg.iov) if (!mm.range_ok(v.base, v.len)) return -EFAULT;
+    if (corkreq) {
+      this.pending = { daddr, dport, rt, chunks: [], len: 0, uarg: null };
+      return this.append(mm, msg, len, flags, corkreq);
+    }
     const plan = ip_fragment_plan(UDP_HLEN + len, rt.mtu, true);
     // CHECKSUM_PARTIAL only for a datagram that fits (ip_append_data's csummode)
     const partial = plan.length === 1 && (rt.dev.features & NETIF_F_IP_CSUM) !== 0;
@@ -125,10 +146,80 @@ export class UdpSock extends Sock {
     return len;
   }
 
+  /**
+   * __ip_append_data for a corked datagram (UDP_CORK or MSG_MORE). The data is copied now: with
+   * MSG_MORE on a scatter-gather device ip_append_data never uses CHECKSUM_PARTIAL, so a corked
+   * MSG_ZEROCOPY send is a copy, its notification says COPIED, and each call extends the cork's
+   * one uarg (one range for the whole datagram). msg_zerocopy_realloc failing there (a coalescing
+   * limit, which a datagram fails at, or the locked-memory charge) is ENOBUFS, and any failure
+   * discards the whole cork (udp_flush_pending_frames). Bytes appended, or -errno.
+   */
+  private append(mm: MmStruct, msg: Msghdr, len: number, flags: number, corkreq: boolean): number {
+    const c = this.pending!;
+    const fail = (e: number): number => {
+      this.udp_flush_pending_frames();
+      return e;
+    };
+    if (c.len + len > UDP_MAX_PAYLOAD) return fail(-EMSGSIZE);
+    for (const v of msg.iov) if (!mm.range_ok(v.base, v.len)) return fail(-EFAULT);
+    if (flags & MSG_ZEROCOPY && len && this.sock_zerocopy) {
+      const r = msg_zerocopy_realloc(this, len, c.uarg, mm, false, this.net.onZcNotify);
+      if (!r) return fail(-ENOBUFS);
+      r.uarg.zerocopy = false;
+      // the cork holds one reference; a fresh uarg beside an older one (not the socket's latest)
+      // lets the older go: its data is copied, so its pages are already free
+      if (!r.fresh) r.uarg.put();
+      else {
+        c.uarg?.put();
+        c.uarg = r.uarg;
+      }
+    }
+    for (const v of msg.iov) c.chunks.push(mm.copy_from_user(v.base, v.len)!);
+    c.len += len;
+    if (corkreq) return len;
+    const e = this.udp_push_pending_frames();
+    return e < 0 ? e : len;
+  }
+
+  /** udp_push_pending_frames(): the corked datagram goes out; 0 or -errno. */
+  udp_push_pending_frames(): number {
+    const c = this.pending;
+    if (!c) return 0;
+    this.pending = null;
+    const payload = new Uint8Array(c.len);
+    let at = 0;
+    for (const b of c.chunks) {
+      payload.set(b, at);
+      at += b.length;
+    }
+    const plan = ip_fragment_plan(UDP_HLEN + c.len, c.rt.mtu, true);
+    const skbs = this.build(null, { iov: [] }, c.len, c.rt, plan, c.daddr, c.dport, false, false, c.uarg, payload);
+    if (typeof skbs === 'number') {
+      c.uarg?.put();
+      return skbs;
+    }
+    this.tx.bytes += c.len;
+    this.tx.copied_bytes += c.len;
+    const r = c.rt.dev.dev_queue_xmit(skbs, { csumIp: (c.rt.dev.features & NETIF_F_IP_CSUM) !== 0, csumL4: false }, this.net.tx_queue(this.saddr || c.rt.saddr, c.daddr, this.sport, c.dport, c.rt.dev));
+    if (r === NET_XMIT_DROP) this.mib.SndbufErrors++;
+    else this.mib.OutDatagrams++;
+    c.uarg?.put();
+    return 0;
+  }
+
+  /** udp_flush_pending_frames(): the corked datagram is discarded. */
+  udp_flush_pending_frames(): void {
+    const c = this.pending;
+    this.pending = null;
+    c?.uarg?.put();
+  }
+
   /** The datagram's skbs, one per IP fragment; -errno with nothing held. */
   private build(
-    mm: MmStruct, msg: Msghdr, len: number, rt: Route, plan: ReturnType<typeof ip_fragment_plan>, daddr: number, dport: number,
+    mm: MmStruct | null, msg: Msghdr, len: number, rt: Route, plan: ReturnType<typeof ip_fragment_plan>, daddr: number, dport: number,
     partial: boolean, zc: boolean, uarg: UbufInfoMsgzc | null,
+    /** The payload, already copied (a corked datagram); else it is read from msg's iovecs. */
+    payload: Uint8Array | null = null,
   ): SkBuff[] | number {
     const saddr = this.saddr || rt.saddr;
     const uh = new Uint8Array(UDP_HLEN);
@@ -146,9 +237,10 @@ export class UdpSock extends Sock {
     if (!zc) {
       data = new Uint8Array(UDP_HLEN + len);
       data.set(uh, 0);
+      if (payload) data.set(payload, UDP_HLEN);
       let at = UDP_HLEN;
-      for (const v of msg.iov) {
-        const b = mm.copy_from_user(v.base, v.len);
+      for (const v of payload ? [] : msg.iov) {
+        const b = mm!.copy_from_user(v.base, v.len);
         if (b === null) return -EFAULT;
         data.set(b, at);
         at += v.len;
@@ -169,7 +261,7 @@ export class UdpSock extends Sock {
       if (zc) {
         // the header in the linear part, the payload as frags of the user's pages
         skb_put_data(skb, uh);
-        const held = zerocopy_sg_from_iter(mm, skb, msg);
+        const held = zerocopy_sg_from_iter(mm!, skb, msg);
         if (held < 0) return fail(held);
       } else {
         skb_put_data(skb, data!.subarray(p.off, p.off + p.len));
@@ -398,6 +490,7 @@ export class UdpSock extends Sock {
 
   /** udp_destroy_sock / inet_release: queued datagrams go back (to page_pool). */
   release(): void {
+    this.udp_flush_pending_frames();
     this.dead = true;
     for (const d of this.rxq.splice(0)) inet_packet_free(d.pkt);
     this.sk_rmem_alloc = 0;

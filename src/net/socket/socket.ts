@@ -13,7 +13,7 @@ import { zc_pool_create, type ZcPool } from './zc_pool.js';
 import { zc_check_count, type ZcPair } from './zc.js';
 import {
   AF_INET, EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ENXIO, EMFILE, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
-  POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SHUT_RD, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY,
+  POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SHUT_RD, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SOL_UDP, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY, UDP_CORK,
   type Iovec, type Msghdr, type SockaddrIn,
 } from './uapi.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../proto.js';
@@ -191,6 +191,7 @@ export class SocketApi {
   setsockopt(fd: number, level: number, name: number, val: number): number {
     const f = this.file(fd);
     if (typeof f === 'number') return f;
+    if (level === SOL_UDP) return f.sk instanceof UdpSock ? udp_setsockopt(f.sk, name, val) : -ENOPROTOOPT;
     if (level !== SOL_SOCKET) return -ENOPROTOOPT;
     const sk = f.sk;
     switch (name) {
@@ -214,6 +215,7 @@ export class SocketApi {
   getsockopt(fd: number, level: number, name: number): number {
     const f = this.file(fd);
     if (typeof f === 'number') return f;
+    if (level === SOL_UDP) return f.sk instanceof UdpSock && name === UDP_CORK ? (f.sk.corkflag ? 1 : 0) : -ENOPROTOOPT;
     if (level !== SOL_SOCKET) return -ENOPROTOOPT;
     const sk = f.sk;
     switch (name) {
@@ -336,4 +338,12 @@ export class SocketApi {
   close(fd: number): number {
     return this.proc.close_fd(fd) ? 0 : -EBADF;
   }
+}
+
+/** udp_lib_setsockopt(): UDP_CORK; clearing it sends what is corked. */
+function udp_setsockopt(sk: UdpSock, name: number, val: number): number {
+  if (name !== UDP_CORK) return -ENOPROTOOPT;
+  sk.corkflag = val !== 0;
+  if (!sk.corkflag) sk.udp_push_pending_frames();
+  return 0;
 }

@@ -61,6 +61,9 @@ export const IPPROTO_IP = 0;
 export const SOL_SOCKET = 1;
 export const SOL_IP = 0;
 export const SOL_TCP = 6;
+export const SOL_UDP = 17;
+/** include/uapi/linux/udp.h. */
+export const UDP_CORK = 1;
 export const SO_ERROR = 4;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
@@ -77,6 +80,7 @@ export const MSG_DONTWAIT = 0x40;
 export const MSG_WAITALL = 0x100;
 export const MSG_ERRQUEUE = 0x2000;
 export const MSG_NOSIGNAL = 0x4000;
+export const MSG_MORE = 0x8000;
 export const MSG_ZEROCOPY = 0x4000000;
 
 export const POLLIN = 0x1;

@@ -13,8 +13,8 @@ import type { PollFd } from '../../../src/net/socket/socket.js';
 import { NETIF_F_IP_CSUM, NETIF_F_RXCSUM } from '../../../src/net/core/dev.js';
 import { OPTMEM_MAX_DEFAULT, ZC_NOTIFICATION_TRUESIZE } from '../../../src/net/core/sock.js';
 import {
-  AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EFAULT, EINVAL, ENOBUFS, MSG_CTRUNC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_ZEROCOPY,
-  POLLERR, POLLOUT, SOCK_DGRAM, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED, SO_ZEROCOPY, sockaddr_in, INADDR_LOOPBACK,
+  AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EFAULT, EINVAL, EMSGSIZE, ENOBUFS, MSG_CTRUNC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_ZEROCOPY,
+  POLLERR, POLLOUT, SOCK_DGRAM, SOL_SOCKET, SOL_UDP, UDP_CORK, MSG_MORE, SO_EE_CODE_ZEROCOPY_COPIED, SO_ZEROCOPY, sockaddr_in, INADDR_LOOPBACK,
   type Msghdr,
 } from '../../../src/net/socket/uapi.js';
 import type { UdpSock } from '../../../src/net/ipv4/udp.js';
@@ -155,6 +155,53 @@ describe('MSG_ZEROCOPY on UDP (model, two hosts)', () => {
       for (let i = 0; i < 4; i++) expect(await p.sys.send(fd, buf, 1000, MSG_ZEROCOPY)).toBe(1000);
       expect(h.held().locked_vm).toBe(0);
     }, sink]);
+  });
+
+  it('UDP_CORK and MSG_MORE: corked calls extend one uarg, the datagram is a copy (COPIED), and ENOBUFS on an append discards the cork', async () => {
+    const got: Uint8Array[] = [];
+    const seen: { notes: number[][]; cork: number[] } = { notes: [], cork: [] };
+    await pair([async (h) => {
+      const p = h.spawn();
+      const fd = await zcSocket(p);
+      const buf = p.proc.mm.mmap(4096);
+      expect(p.proc.mm.copy_to_user(buf, Uint8Array.from({ length: 300 }, (_, i) => i & 0xff))).toBe(true);
+      expect(p.sys.setsockopt(fd, SOL_UDP, UDP_CORK, 1)).toBe(0);
+      seen.cork.push(p.sys.getsockopt(fd, SOL_UDP, UDP_CORK));
+      for (let i = 0; i < 3; i++) expect(await p.sys.send(fd, buf + 100 * i, 100, MSG_ZEROCOPY)).toBe(100);
+      // three calls, one uarg: ids 0..2, charged (0 + 2) pages each
+      expect(h.held().locked_vm).toBe(6);
+      expect(p.sys.setsockopt(fd, SOL_UDP, UDP_CORK, 0)).toBe(0);
+      await h.quiesce();
+      seen.notes.push(...(await errq(p, fd)).map((e) => [e.ee_info, e.ee_data, e.ee_code]));
+      expect(h.held().locked_vm).toBe(0);
+      // MSG_MORE corks one call; the locked-memory charge of the third append fails: ENOBUFS, cork gone
+      p.proc.mm.rlimit_memlock = 4 * 4096;
+      expect(await p.sys.send(fd, buf, 100, MSG_ZEROCOPY | MSG_MORE)).toBe(100);
+      expect(await p.sys.send(fd, buf, 100, MSG_ZEROCOPY | MSG_MORE)).toBe(100);
+      expect(await p.sys.send(fd, buf, 100, MSG_ZEROCOPY | MSG_MORE)).toBe(-ENOBUFS);
+      expect(sk(p, fd).pending).toBe(null);
+      await h.quiesce();
+      seen.notes.push(...(await errq(p, fd)).map((e) => [e.ee_info, e.ee_data, e.ee_code]));
+      // a datagram too long for the cork is EMSGSIZE and discards it too; then an uncorked send goes as one
+      expect(await p.sys.send(fd, buf, 100, MSG_MORE)).toBe(100);
+      expect(await p.sys.sendto(fd, buf, 65500, MSG_MORE, sockaddr_in(hostAddr(1), 8000))).toBe(-EMSGSIZE);
+      expect(await p.sys.send(fd, buf, 7)).toBe(7);
+      expect(h.held().locked_vm).toBe(0);
+    }, async (h) => {
+      const { proc, sys } = h.spawn();
+      const fd = sys.socket(AF_INET, SOCK_DGRAM);
+      expect(sys.bind(fd, sockaddr_in(0, 8000))).toBe(0);
+      const buf = proc.mm.mmap(4096);
+      for (let i = 0; i < 2; i++) {
+        const { ret } = await sys.recvfrom(fd, buf, 4096);
+        got.push(proc.mm.copy_from_user(buf, ret)!);
+      }
+    }]);
+    expect(seen.cork).toEqual([1]);
+    expect(got.map((g) => g.length)).toEqual([300, 7]);
+    expect(got[0]).toEqual(Uint8Array.from({ length: 300 }, (_, i) => i & 0xff));
+    // the corked datagram's range, COPIED; then the discarded cork's two ids (their data never left)
+    expect(seen.notes).toEqual([[0, 2, SO_EE_CODE_ZEROCOPY_COPIED], [3, 4, SO_EE_CODE_ZEROCOPY_COPIED]]);
   });
 
   it('COPIED without scatter-gather or checksum offload (feature bits masked), bytes still exact', async () => {
