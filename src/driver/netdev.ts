@@ -9,6 +9,7 @@ import { TRACE_EVENT, traceQueue } from '../debug/events.js';
 import type { Device } from '../device/device.js';
 import { hex } from '../mem/errors.js';
 import { NapiStruct } from '../net/core/napi.js';
+import type { MemoryProviderOps } from '../net/core/page_pool.js';
 import { SKB_WITH_OVERHEAD } from '../net/core/skbuff.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import type { SkBuff } from '../net/core/skbuff.js';
@@ -239,8 +240,24 @@ export class ZcnicNetdev {
     this.host.klog.printk('err',
       `zcnic ${this.pdev.name}: ${x.name}: ${err.codeName} error (resp ${err.resp}) at descriptor ${err.descIndex}, bus address ${hex(err.errAddr)}, cycle ${cycle}` +
       (fault ? `; ${fault.source} fault: ${fault.message}` : ''));
-    const ctrlKeep = x instanceof RxQueue ? x.ctrlBits : 0;
     x.trace('QUEUE_RESET', err.descIndex);
+    (rec as { lostFrames: number }).lostFrames = await this.resetQueue(x, null);
+    rec.recoveredAt = this.dev.clock.cycle;
+    x.trace('QUEUE_RECOVERED', x.prod);
+    this.host.klog.printk('info', `zcnic ${this.pdev.name}: ${x.name}: recovered at cycle ${rec.recoveredAt}`);
+    await this.io.write(x.reg('IRQ_ARM'), 1);
+    x.napi.enable();
+    if (x instanceof TxQueue) x.onWake?.();
+  }
+
+  /**
+   * Reset a stopped queue (NAPI off, completions taken) and start it again; an RX queue may get a
+   * new page_pool meanwhile (`pool`: its memory provider, or null for the page allocator). Frames
+   * a TX queue still held are lost: the count is returned.
+   */
+  private async resetQueue(x: QueueBase, pool: { readonly mp: MemoryProviderOps | null } | null): Promise<number> {
+    x.resetting = true;
+    const ctrlKeep = x instanceof RxQueue ? x.ctrlBits : 0;
     await x.quiesceAndReset(ctrlKeep);
     let lost = 0;
     if (x instanceof TxQueue) {
@@ -249,19 +266,36 @@ export class ZcnicNetdev {
     } else {
       const r = x as RxQueue;
       r.releaseBuffers();
+      if (pool) r.replacePool(pool.mp);
       r.refill(false);
     }
-    (rec as { lostFrames: number }).lostFrames = lost;
     await this.io.write(x.reg('CTRL'), 1 | ctrlKeep);
     if (x instanceof RxQueue) await this.io.write(x.reg('PROD'), x.prod);
     x.resetting = false;
     x.restarts++;
-    rec.recoveredAt = this.dev.clock.cycle;
-    x.trace('QUEUE_RECOVERED', x.prod);
-    this.host.klog.printk('info', `zcnic ${this.pdev.name}: ${x.name}: recovered at cycle ${rec.recoveredAt}`);
-    await this.io.write(x.reg('IRQ_ARM'), 1);
-    x.napi.enable();
-    if (x instanceof TxQueue) x.onWake?.();
+    return lost;
+  }
+
+  /**
+   * netdev_rx_queue_restart() through queue_mgmt_ops: RX queue q stops, takes what it has
+   * completed, gets a page_pool from `mp` (RX zero copy's memory provider) or, with null, from the
+   * page allocator again, and starts. Buffers posted and not yet written are simply returned.
+   */
+  async restartRxQueue(q: number, mp: MemoryProviderOps | null): Promise<void> {
+    const r = this.rxq[q];
+    if (!r || !this.up) throw new DriverError('E_STATE', `restart of RX queue ${q}, which is not running`);
+    await this.settle();
+    r.napi.disable();
+    this.inPacketPath++;
+    try {
+      r.poll(r.entries, false);
+    } finally {
+      this.inPacketPath--;
+    }
+    r.trace('QUEUE_RESET', r.prod);
+    await this.resetQueue(r, { mp });
+    await this.io.write(r.reg('IRQ_ARM'), 1);
+    r.napi.enable();
   }
 
   /** Wait for recovery work started by interrupts so far. */

@@ -9,7 +9,7 @@ import { layoutGet, layoutPut } from '../abi/layout.js';
 import type { Page } from '../mem/page_alloc.js';
 import {
   page_pool_create, page_pool_destroy, page_pool_dev_alloc_pages, page_pool_dma_sync_for_cpu, page_pool_get_dma_addr,
-  page_pool_put_full_page, PP_FLAG_DMA_MAP, PP_FLAG_DMA_SYNC_DEV, type PagePool,
+  page_pool_put_full_page, PP_FLAG_DMA_MAP, PP_FLAG_DMA_SYNC_DEV, type MemoryProviderOps, type PagePool,
 } from '../net/core/page_pool.js';
 import { DMA_FROM_DEVICE, type Device as DmaDevice, type HostPlatform } from '../platform/host.js';
 import type { Device } from '../device/device.js';
@@ -77,6 +77,13 @@ export class RxQueue extends QueueBase {
   protected readonly cqeBytes = RX_CQE.BYTES;
   protected readonly descBytes = RX_DESC.BYTES;
   pool!: PagePool;
+  /** The memory provider bound to this queue (RX zero copy), if any. */
+  mp: MemoryProviderOps | null = null;
+  /**
+   * What the provider's binding sees of each frame before the stack does (RX zero copy: another
+   * domain's frame is copied out of the area, or dropped: null).
+   */
+  rxHook: ((skb: SkBuff) => SkBuff | null) | null = null;
   hdr!: Coherent;
   private slots: RxSlot[] = [];
   /** Completions of the frame being assembled (SOP seen, EOP not yet). */
@@ -122,6 +129,20 @@ export class RxQueue extends QueueBase {
     this.hdr = allocCoherent(this.pdev, this.entries * this.cfg.hdrSize, `${this.name} header buffers`);
     this.host.cpuFill(this.hdr.cpu, this.hdr.bytes, 0);
     this.slots = Array.from({ length: this.entries }, () => ({ page: null, poisoned: false }));
+    this.createPool();
+  }
+
+  /**
+   * queue_mgmt_ops' new pool for a restart: the old one goes (its buffers must be back from the
+   * ring: releaseBuffers first) and one with `mp` (a memory provider, or the page allocator) comes.
+   */
+  replacePool(mp: MemoryProviderOps | null): void {
+    page_pool_destroy(this.pool);
+    this.mp = mp;
+    this.createPool();
+  }
+
+  private createPool(): void {
     this.pool = page_pool_create(this.host, {
       order: 0,
       pool_size: this.entries,
@@ -134,6 +155,7 @@ export class RxQueue extends QueueBase {
       flags: PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
       gfp: this.cfg.zone === 'dma32' ? GFP_DMA32 : 0,
       queue_idx: this.q,
+      mp_ops: this.mp,
     });
   }
 
@@ -182,7 +204,8 @@ export class RxQueue extends QueueBase {
       layoutPut(RX_DESC, buf, 'COOKIE', idx);
       this.host.cpuWrite(this.ring.cpu + BigInt(s * RX_DESC.BYTES), buf);
     }
-    if (n === 0 && this.posted === 0) {
+    // (a memory provider's buffers may all be held by their process: the ring waits for returns)
+    if (n === 0 && this.posted === 0 && !this.mp) {
       throw new DriverError('E_MAP', `no RX buffer could be allocated and mapped for an empty ring (page_pool ${this.pool.id}: ${this.cfg.zone} pages)`, { queue: this.name, cycle: this.dev.clock.cycle });
     }
     this.prod = (this.prod + n) & 0xffff;
@@ -265,7 +288,8 @@ export class RxQueue extends QueueBase {
     if (parts.length > 1) this.stats.multi_buf++;
     if (csumUnnecessary(csum)) this.stats.csum_unnecessary++;
     else if (csum & RX_CSUM.IPV4 && (!(csum & RX_CSUM.IP_OK) || (csum & RX_CSUM.L4_PRESENT && !(csum & RX_CSUM.L4_OK)))) this.stats.csum_bad++;
-    this.deliver(skb, meta);
+    const up = this.rxHook ? this.rxHook(skb) : skb;
+    if (up) this.deliver(up, meta);
   }
 
   /** Return every posted page to the pool (close, or after a reset: the device is idle). */

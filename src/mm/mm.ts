@@ -110,6 +110,16 @@ export class MmStruct {
     return start;
   }
 
+  /** A read-only mapping of `n` pages, each the zero page until something is mapped there (replace_page). */
+  map_zero_pages(n: number): number {
+    const z = zero_page(this.host);
+    z.refcount += n;
+    const start = this.nextVa;
+    this.nextVa += (n + 1) * PAGE_SIZE;
+    this.vmas.push({ start, len: n * PAGE_SIZE, pages: new Array<Page>(n).fill(z), wp: new Set(Array.from({ length: n }, (_, i) => i)) });
+    return start;
+  }
+
   /**
    * Map `page` at the page of `va` in place of what was there (set_pte_at with a fresh reference).
    * Returns the page it replaces, whose mapping reference passes to the caller; null if `va` is

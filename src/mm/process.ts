@@ -23,6 +23,11 @@ export function find_user(host: HostPlatform, uid: number): UserStruct {
   return u;
 }
 
+/** Every user_struct of a host (for leak checks: nothing may stay charged to anyone). */
+export function all_users(host: HostPlatform): UserStruct[] {
+  return [...(usersByHost.get(host)?.values() ?? [])];
+}
+
 /** RLIMIT_NOFILE's default soft limit. */
 export const NR_OPEN_DEFAULT = 1024;
 
@@ -30,6 +35,13 @@ export class Process {
   readonly mm: MmStruct;
   private readonly files: (FileOps | undefined)[] = [];
   exited = false;
+  /** capable(CAP_NET_ADMIN). */
+  cap_net_admin = false;
+  /**
+   * The process's trust domain: whose data it may see (RX zero copy delivers a page only within
+   * one). By default its uid: one user's processes are one domain.
+   */
+  domain: number;
 
   constructor(
     readonly host: HostPlatform,
@@ -37,6 +49,7 @@ export class Process {
     uid = 1000,
   ) {
     this.mm = new MmStruct(host, find_user(host, uid));
+    this.domain = uid;
   }
 
   /** get_unused_fd + fd_install: the lowest free descriptor, or -1 when the table is full. */

@@ -9,7 +9,7 @@ import type { Device } from '../device/device.js';
 import { DEFAULT_NETDEV_CONFIG, type NetdevConfig } from '../driver/netdev.js';
 import { ZcnicDriver, type DeviceInfo } from '../driver/zcnic.js';
 import { gup_held } from '../mm/gup.js';
-import { Process, find_user } from '../mm/process.js';
+import { Process, all_users } from '../mm/process.js';
 import { page_pool_inflight } from '../net/core/page_pool.js';
 import { Net, net_zcnic_up } from '../net/core/net.js';
 import type { ZcnicNetDevice } from '../net/core/dev.js';
@@ -86,14 +86,15 @@ export class NetHost {
     }
   }
 
-  /** What is still held: referenced and pinned user pages, locked memory of uid 1000. */
+  /** What is still held: referenced and pinned user pages, locked memory of every user. */
   held(): { refs: number; pins: number; locked_vm: number } {
-    return { ...gup_held(this.h.host), locked_vm: find_user(this.h.host, 1000).locked_vm };
+    return { ...gup_held(this.h.host), locked_vm: all_users(this.h.host).reduce((a, u) => a + u.locked_vm, 0) };
   }
 
   /** Processes exit, the NIC drains, the driver unloads; throws if anything is still held. */
   async down(): Promise<{ inflight_after_remove: number }> {
     for (const p of this.procs) p.exit();
+    await this.net.flush_work();
     await this.tcpClosed();
     await this.quiesce();
     const nd = this.eth.nd;

@@ -10,6 +10,9 @@ import type { DeviceInfo } from '../../driver/zcnic.js';
 import type { ZcnicNetdev } from '../../driver/netdev.js';
 import { NETDEV_TX_BUSY, type XmitOffload } from '../../driver/txq.js';
 import type { RxMeta } from '../../driver/rxq.js';
+import { ZcnicEthtool } from '../../driver/ethtool.js';
+import type { MemoryProviderOps } from './page_pool.js';
+import { EEXIST, EINVAL, EOPNOTSUPP, ERANGE } from '../socket/uapi.js';
 import { kfree_skb, skb_orphan_frags_rx, type SkBuff } from './skbuff.js';
 
 export const NETIF_F_SG = 1 << 0;
@@ -154,6 +157,84 @@ export class ZcnicNetDevice extends NetDevice {
   down(): void {
     this.qdisc_reset();
   }
+
+  /** RX queues bound to a memory provider (RX zero copy), by queue. */
+  readonly mp_bound = new Map<number, RxBinding>();
+
+  /**
+   * net_mp_open_rxq() and the steering RX zero copy needs: the flow's filter (slot
+   * `b.filterLocation`) to queue q, RSS and the default queue away from every bound queue, then
+   * the queue restarted on the provider with its RX hook. Refusals as §4.2 gives them: -ERANGE
+   * (no such queue), -EINVAL (header split off, or the queue builds writable skbs), -EEXIST
+   * (already bound), -EOPNOTSUPP (no queue would be left for the rest of the traffic).
+   */
+  async mp_open_rxq(q: number, b: RxBinding): Promise<number> {
+    const nd = this.nd;
+    const r = nd.rxq[q]!;
+    const c = this.mp_check_rxq(q);
+    if (c) return c;
+    this.mp_bound.set(q, b);
+    const et = new ZcnicEthtool(nd);
+    const e = await this.steer_away();
+    if (e) {
+      this.mp_bound.delete(q);
+      return e;
+    }
+    const f = await et.set_rxnfc_insert({ location: b.filterLocation, ipProto: b.flow.protocol, dstPort: b.flow.dport, ...(b.flow.daddr ? { dstIp: b.flow.daddr } : {}), action: q });
+    if (f) {
+      this.mp_bound.delete(q);
+      await this.steer_away();
+      return f;
+    }
+    r.rxHook = (skb) => b.rx_frame(skb);
+    // returns to a starved queue post buffers at once: with none posted, no frame (so no NAPI) comes
+    b.kick = () => {
+      if (nd.isUp && !r.resetting && r.posted < r.entries / 4) r.napi.schedule();
+    };
+    await nd.restartRxQueue(q, b);
+    return 0;
+  }
+
+  /** mp_open_rxq's refusals, before anything is set up; 0 if queue q may be bound. */
+  mp_check_rxq(q: number): number {
+    const r = this.nd.rxq[q];
+    if (!Number.isInteger(q) || q < 0 || !r) return -ERANGE;
+    if (!r.cfg.hdrSplit || r.cfg.memModel !== 'readonly') return -EINVAL;
+    if (this.mp_bound.has(q)) return -EEXIST;
+    if (this.nd.rxq.length - this.mp_bound.size < 2) return -EOPNOTSUPP;
+    return 0;
+  }
+
+  /** net_mp_close_rxq(): filter off, the queue back on the page allocator, RSS over it again. */
+  async mp_close_rxq(q: number): Promise<void> {
+    const b = this.mp_bound.get(q);
+    if (!b) return;
+    const nd = this.nd;
+    await new ZcnicEthtool(nd).set_rxnfc_delete(b.filterLocation);
+    this.mp_bound.delete(q);
+    b.kick = null;
+    await this.steer_away();
+    if (nd.isUp) await nd.restartRxQueue(q, null);
+    nd.rxq[q]!.rxHook = null;
+  }
+
+  /** RSS indirection and the default queue over the queues no provider holds. */
+  private async steer_away(): Promise<number> {
+    const et = new ZcnicEthtool(this.nd);
+    const free = this.nd.rxq.map((_, i) => i).filter((i) => !this.mp_bound.has(i));
+    const n = await et.get_rxfh_indir_size();
+    const e = await et.set_rxfh({ indir: Array.from({ length: n }, (_, i) => free[i % free.length]!) });
+    return e || et.set_default_queue(free[0]!);
+  }
+}
+
+/** What a bound RX queue needs of its provider's binding (src/net/core/zcrx.ts). */
+export interface RxBinding extends MemoryProviderOps {
+  readonly flow: { readonly protocol: number; readonly dport: number; readonly daddr?: number };
+  readonly filterLocation: number;
+  rx_frame(skb: SkBuff): SkBuff | null;
+  /** Set by the device: the binding's returns may feed a starved queue now. */
+  kick: (() => void) | null;
 }
 
 /**

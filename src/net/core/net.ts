@@ -14,6 +14,7 @@ import { UDP_HLEN, UdpSock } from '../ipv4/udp.js';
 import { TCPHDR_ACK, TCPHDR_RST, TcpSock, tcp_parse } from '../ipv4/tcp.js';
 import { EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EINVAL, ENETUNREACH, INADDR_ANY } from '../socket/uapi.js';
 import { LoopbackDevice, ZcnicNetDevice, type NetDevice } from './dev.js';
+import type { ZcrxIfq } from './zcrx.js';
 import type { UbufInfoMsgzc } from './msg_zerocopy.js';
 import { CHECKSUM_UNNECESSARY, kfree_skb, type SkBuff } from './skbuff.js';
 import { OPTMEM_MAX_DEFAULT, type NetSysctl } from './sock.js';
@@ -57,6 +58,11 @@ export class Net {
   private readonly tcpBound = new Map<number, Set<TcpSock>>();
   private isn = 0x1000;
   private sleep: ((cycles: number) => Promise<void>) | null = null;
+  /** RX zero-copy bindings by id (a shared area is attached to by id). */
+  readonly zcrx = new Map<number, ZcrxIfq>();
+  private zcrxNext = 1;
+  /** Device work a synchronous call started (a binding's close restarts its queue): waited for by flush_work. */
+  private readonly work = new Set<Promise<void>>();
 
   constructor(readonly host: HostPlatform) {
     this.lo = new LoopbackDevice((dev, skb, meta) => this.netif_receive_skb(dev, skb, meta));
@@ -315,6 +321,22 @@ export class Net {
   /** The stack going down: incomplete reassemblies freed. */
   shutdown(): void {
     this.ipv4.flush();
+  }
+
+  /** An id for a new RX zero-copy binding. */
+  zcrx_id(): number {
+    return this.zcrxNext++;
+  }
+
+  /** Run `p` in the background (errors surface at flush_work). */
+  queue_work(p: Promise<void>): void {
+    const w = p.finally(() => this.work.delete(w));
+    this.work.add(w);
+  }
+
+  /** Wait for background work, including what it queues. */
+  async flush_work(): Promise<void> {
+    while (this.work.size) await Promise.all([...this.work]);
   }
 }
 

@@ -6,7 +6,8 @@
 //
 // Deliberate differences (see docs/net-core.md): BIAS_MAX is 2^52-1, not LONG_MAX>>1 (JS numbers
 // are exact only to 2^53; only differences against it matter); one NUMA node (page_to_nid() is
-// 0); no memory providers, no percpu pools, no pfmemalloc; the ptr_ring frees a slot as soon as
+// 0); memory providers reduced to struct pages a provider owns and maps (src/net/core/zcrx.ts:
+// alloc_netmems, release_netmem, destroy; no net_iov without a page); no percpu pools, no pfmemalloc; the ptr_ring frees a slot as soon as
 // it is consumed (the kernel's batched consumer may keep up to 16 slots busy a little longer).
 // The fast paths (cached alloc, direct recycle) allocate nothing and do no bigint arithmetic.
 
@@ -80,6 +81,21 @@ export interface PagePoolParams {
   /** slow.netdev: the interface name, when the pool is visible through netlink (no stall warning). */
   readonly netdev?: string | null;
   readonly queue_idx?: number;
+  /** rxq->mp_params.mp_ops: the queue's buffers come from a memory provider, not the page allocator. */
+  readonly mp_ops?: MemoryProviderOps | null;
+}
+
+/**
+ * struct memory_provider_ops (include/net/page_pool/memory_provider.h), reduced: the provider
+ * owns its buffers and their DMA mappings (page.dma_addr set, never in the pool's own map set).
+ */
+export interface MemoryProviderOps {
+  /** One buffer for the pool (called when its cache and ring are empty), or null. */
+  alloc_netmems(pool: PagePool, gfp: Gfp): Page | null;
+  /** A buffer leaves the pool; true if the pool should put_page it (false: the provider keeps it). */
+  release_netmem(pool: PagePool, page: Page): boolean;
+  /** The pool is freed (every buffer back). */
+  destroy(pool: PagePool): void;
 }
 
 export type PagePoolErrorCode =
@@ -185,6 +201,7 @@ export class PagePool {
   release_dw: DelayedWork | null = null;
   /** page_pool_use_xdp_mem's disconnect callback, run when the pool is freed. */
   disconnect: ((pool: PagePool) => void) | null = null;
+  readonly mp_ops: MemoryProviderOps | null;
 
   /** Scratch for the bulk allocation (pool->alloc.cache is filled in place in the kernel). */
   readonly bulk: (Page | null)[] = new Array<Page | null>(PP_ALLOC_CACHE_REFILL).fill(null);
@@ -215,6 +232,7 @@ export class PagePool {
     this.ring_qsize = this.p.pool_size ? Math.min(this.p.pool_size, PP_RING_MAX) : PP_RING_DEFAULT;
     this.ring = new Array<Page | null>(this.ring_qsize).fill(null);
     this.offset_dma = BigInt(this.p.offset);
+    this.mp_ops = params.mp_ops ?? null;
   }
 
   /** Where messages about this pool come from. */
@@ -362,12 +380,14 @@ function __page_pool_release_page_dma(pool: PagePool, page: Page): void {
   page.dma_addr = 0n;
 }
 
-/** page_pool_return_netmem(): the page leaves the pool: unmap, count, put_page. */
+/** page_pool_return_netmem(): the page leaves the pool: unmap (or back to its provider), count, put_page. */
 function page_pool_return_page(pool: PagePool, page: Page): void {
-  __page_pool_release_page_dma(pool, page);
+  let put = true;
+  if (pool.mp_ops) put = pool.mp_ops.release_netmem(pool, page);
+  else __page_pool_release_page_dma(pool, page);
   pool.pages_state_release_cnt = (pool.pages_state_release_cnt + 1) >>> 0;
   page_pool_clear_pp_info(page);
-  pool.host.pages.put_page(page);
+  if (put) pool.host.pages.put_page(page);
 }
 
 /** page_pool_dma_sync_for_cpu(): the driver's job before the CPU reads what the device wrote. */
@@ -451,7 +471,32 @@ export function page_pool_alloc_pages(pool: PagePool, gfp: Gfp): Page | null {
     pool.alloc_stats.fast++;
     return pool.alloc_cache[--pool.alloc_count]!;
   }
-  return page_pool_refill_alloc_cache(pool) ?? __page_pool_alloc_pages_slow(pool, gfp);
+  return page_pool_refill_alloc_cache(pool) ?? (pool.mp_ops ? page_pool_mp_alloc(pool, gfp) : __page_pool_alloc_pages_slow(pool, gfp));
+}
+
+/** The provider's alloc_netmems, with net_mp_niov_set_page_pool's accounting. */
+function page_pool_mp_alloc(pool: PagePool, gfp: Gfp): Page | null {
+  const page = pool.mp_ops!.alloc_netmems(pool, gfp);
+  if (page === null) return null;
+  if (page.pp !== pool) net_mp_niov_set_page_pool(pool, page);
+  return page;
+}
+
+/** net_mp_niov_set_page_pool(): a provider's buffer joins the pool (hold_cnt++). */
+export function net_mp_niov_set_page_pool(pool: PagePool, page: Page): void {
+  page_pool_set_pp_info(pool, page);
+  pool.pages_state_hold_cnt = (pool.pages_state_hold_cnt + 1) >>> 0;
+}
+
+/**
+ * net_mp_netmem_place_in_cache(): a provider hands a buffer (already the pool's, last pp
+ * reference dropped) straight to the alloc cache; false if the cache is full.
+ */
+export function net_mp_netmem_place_in_cache(pool: PagePool, page: Page): boolean {
+  if (pool.alloc_count >= PP_ALLOC_CACHE_SIZE) return false;
+  page_pool_dma_sync_for_device(pool, page, -1);
+  pool.alloc_cache[pool.alloc_count++] = page;
+  return true;
 }
 
 /** page_pool_dev_alloc_pages(): GFP_ATOMIC | __GFP_NOWARN, as from NAPI. */
@@ -784,6 +829,7 @@ function page_pool_scrub(pool: PagePool): void {
 }
 
 function __page_pool_destroy(pool: PagePool): void {
+  pool.mp_ops?.destroy(pool);
   pool.disconnect?.(pool);
   pool.state = 'freed';
 }

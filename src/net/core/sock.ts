@@ -65,6 +65,8 @@ export class Sock {
   sk_zckey = 0;
   /** SOCK_ZEROCOPY (SO_ZEROCOPY on). */
   sock_zerocopy = false;
+  /** The trust domain of the process that made it (RX zero copy maps pages only within one). */
+  domain = 0;
   /** SOCK_DEAD: closed; zero-copy completions for it are dropped silently. */
   dead = false;
   /** sk_err: a pending error (SO_ERROR reads and clears it). */

@@ -29,6 +29,8 @@ import {
   type Msghdr, type SockaddrIn,
 } from '../socket/uapi.js';
 import { iov_total, ip_recv_error } from '../socket/common.js';
+import { zcrx_sk_check } from '../core/zcrx.js';
+import type { ZcChunk } from './udp.js';
 import { IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, ip_build_header, type InetPacket } from './ip.js';
 import { IP_DF } from '../proto.js';
 
@@ -240,6 +242,35 @@ export class TcpSock extends Sock {
     else this.tx.copied_bytes += copied;
     this.push();
     return copied;
+  }
+
+  /** RX zero copy: the in-order bytes at the head of the receive queue (one segment's). */
+  zc_next(): ZcChunk | null {
+    const c = this.rxq[0];
+    if (!c) return null;
+    const sg = c.pkt.segs[0]!;
+    return { skb: sg.skb, off: sg.off + c.off, len: c.end - c.off, eor: false };
+  }
+
+  /** RX zero copy took `len` bytes: tcp_recvmsg's consume, and the window update. */
+  zc_consume(len: number): void {
+    const c = this.rxq[0]!;
+    c.off += len;
+    this.rx_bytes -= len;
+    if (c.off === c.end) {
+      this.rxq.shift();
+      this.sk_rmem_alloc -= c.pkt.truesize;
+      inet_packet_free(c.pkt);
+    }
+    if (this.state === 'ESTABLISHED' || this.state === 'FIN_WAIT1' || this.state === 'FIN_WAIT2') this.send_ack();
+  }
+
+  /** What zcrx_recv waits on: 0 when data is queued, 1 at end of stream, or -errno. */
+  zc_ready(): number {
+    if (this.rxq.length) return 0;
+    if (this.sk_err) return -this.takeErr();
+    if (this.state === 'LISTEN') return -ENOTCONN;
+    return this.fin_rcvd || this.state === 'CLOSED' ? 1 : -EAGAIN;
   }
 
   /** tcp_recvmsg(); bytes copied, 0 at end of stream, or -errno. */
@@ -582,6 +613,10 @@ export class TcpSock extends Sock {
             this.send_ack();
             return;
           }
+        } else if (!zcrx_sk_check(this.domain, p.skbs)) {
+          inet_packet_free(p);
+          this.send_ack();
+          return;
         } else {
           this.rxq.push({ pkt: p, off: payOff, end: payOff + payLen });
           this.sk_rmem_alloc += p.truesize;

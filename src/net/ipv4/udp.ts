@@ -10,6 +10,7 @@ import { get_page, type Page } from '../../mem/page_alloc.js';
 import type { ZcPool } from '../socket/zc_pool.js';
 import { zc_check_areas, zc_check_data, type ZcPair } from '../socket/zc.js';
 import { netmem_get_pp } from '../core/page_pool.js';
+import { zcrx_sk_check } from '../core/zcrx.js';
 import { get_user_pages, put_user_page_ref } from '../../mm/gup.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
 import { ETH_HLEN, IPPROTO_UDP, IP_DF, be16, csum_fold, csum_partial, put16 } from '../proto.js';
@@ -38,6 +39,15 @@ export const UDP_MAX_PAYLOAD = 0xffff - IPV4_HLEN - UDP_HLEN;
 interface Datagram {
   readonly pkt: InetPacket;
   readonly from: SockaddrIn;
+}
+
+/** A piece of received payload RX zero copy hands over: bytes [off, off + len) of `skb`. */
+export interface ZcChunk {
+  readonly skb: SkBuff;
+  readonly off: number;
+  readonly len: number;
+  /** The last piece of its record (datagram). */
+  readonly eor: boolean;
 }
 
 /** A corked datagram: its route and destination, the data so far, the one uarg of its calls. */
@@ -467,6 +477,44 @@ export class UdpSock extends Sock {
     return { base, len };
   }
 
+  /** RX zero copy: the next piece of payload to hand over (the head datagram's next IP fragment). */
+  zc_next(): ZcChunk | null {
+    const d = this.rxq[0];
+    if (!d) return null;
+    const pos = UDP_HLEN + this.zcDone;
+    let at = 0;
+    for (const [i, sg] of d.pkt.segs.entries()) {
+      if (pos < at + sg.len) return { skb: sg.skb, off: sg.off + (pos - at), len: at + sg.len - pos, eor: i === d.pkt.segs.length - 1 };
+      at += sg.len;
+    }
+    return { skb: d.pkt.segs[0]!.skb, off: 0, len: 0, eor: true };
+  }
+
+  /** What zcrx_recv waits on: 0 when a datagram is queued, or -errno (EAGAIN: nothing yet). */
+  zc_ready(): number {
+    if (this.rxq.length) return 0;
+    if (this.sk_err) {
+      const e = this.sk_err;
+      this.sk_err = 0;
+      return -e;
+    }
+    return -EAGAIN;
+  }
+
+  /** RX zero copy took `len` bytes of zc_next's piece; a datagram taken whole leaves the queue. */
+  zc_consume(len: number): void {
+    const d = this.rxq[0]!;
+    this.zcDone += len;
+    if (UDP_HLEN + this.zcDone < d.pkt.len) return;
+    this.zcDone = 0;
+    this.rxq.shift();
+    this.sk_rmem_alloc -= d.pkt.truesize;
+    inet_packet_free(d.pkt);
+  }
+
+  /** Bytes of the head datagram's payload RX zero copy has handed over. */
+  private zcDone = 0;
+
   /** udp_queue_rcv_skb(): checksum, then the receive queue if SO_RCVBUF allows. */
   queue_rcv(p: InetPacket, uh: Uint8Array): void {
     if (!p.csum_unnecessary && be16(uh, 6) !== 0) {
@@ -479,6 +527,10 @@ export class UdpSock extends Sock {
     }
     if (this.sk_rmem_alloc + p.truesize > this.sk_rcvbuf) {
       this.mib.RcvbufErrors++;
+      inet_packet_free(p);
+      return;
+    }
+    if (!zcrx_sk_check(this.domain, p.skbs)) {
       inet_packet_free(p);
       return;
     }

@@ -11,8 +11,12 @@ import { TcpSock } from '../ipv4/tcp.js';
 import { ZcnicNetDevice } from '../core/dev.js';
 import { zc_pool_create, type ZcPool } from './zc_pool.js';
 import { zc_check_count, type ZcPair } from './zc.js';
+import { ZCRX_AREA_MAX, ZCRX_RQ_MAX, ZcrxIfq, type ZcrxCqe, type ZcrxFlow, type ZcrxMode, type ZcrxRqe } from '../core/zcrx.js';
+import { ZcnicEthtool } from '../../driver/ethtool.js';
+import { skb_copy_bits } from '../core/skbuff.js';
+import { PAGE_SIZE } from '../../mem/phys.js';
 import {
-  AF_INET, EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ENXIO, EMFILE, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
+  AF_INET, EAFNOSUPPORT, EAGAIN, EBADF, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENXIO, EMFILE, EPERM, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
   POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SHUT_RD, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SOL_UDP, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY, UDP_CORK,
   type Iovec, type Msghdr, type SockaddrIn,
 } from './uapi.js';
@@ -34,6 +38,36 @@ class SocketFile {
     this.sk.release();
     this.pool?.release();
   }
+}
+
+/** An RX zero-copy binding as a file: its owner's close unbinds the queue (devmem's netlink-socket rule). */
+class ZcrxFile {
+  constructor(
+    readonly net: Net,
+    readonly dev: ZcnicNetDevice,
+    readonly ifq: ZcrxIfq,
+    readonly proc: Process,
+  ) {}
+  release(): void {
+    this.ifq.detach(this.proc);
+    if (this.proc !== this.ifq.owner) return;
+    this.ifq.unbind();
+    this.net.zcrx.delete(this.ifq.id);
+    this.net.queue_work(this.dev.mp_close_rxq(this.ifq.queue));
+  }
+}
+
+/** What zcrx_register asks for (io_uring_zcrx_ifq_reg, with the steering it implies). */
+export interface ZcrxRegister {
+  /** if_rxq: the RX queue to bind. */
+  readonly rxq: number;
+  readonly mode: ZcrxMode;
+  /** The area's bytes (whole pages). */
+  readonly area_size: number;
+  /** Refill ring entries (rounded up to a power of two). */
+  readonly rq_entries: number;
+  /** The flow the NIC's filter steers to the queue. */
+  readonly flow: ZcrxFlow;
 }
 
 export interface PollFd {
@@ -64,6 +98,7 @@ export class SocketApi {
     if (base === SOCK_DGRAM && (protocol === IPPROTO_IP || protocol === IPPROTO_UDP)) sk = new UdpSock(this.net);
     else if (base === SOCK_STREAM && (protocol === IPPROTO_IP || protocol === IPPROTO_TCP)) sk = new TcpSock(this.net);
     else return -EPROTONOSUPPORT;
+    sk.domain = this.proc.domain;
     const f = new SocketFile(this.net, sk, (type & SOCK_NONBLOCK) !== 0);
     const fd = this.proc.fd_install(f);
     return fd < 0 ? -EMFILE : fd;
@@ -327,6 +362,126 @@ export class SocketApi {
     if (!f.pool) return -ENXIO;
     if (!(f.sk instanceof UdpSock)) return -EOPNOTSUPP;
     return { f, sk: f.sk, pool: f.pool };
+  }
+
+  /**
+   * Register RX zero copy on one RX queue of the NIC (src/net/core/zcrx.ts): an area of
+   * area_size bytes, cleared as it enters the queue's page_pool, a refill ring, the flow steered
+   * to the queue and everything else steered away. Returns a descriptor for the binding (its
+   * close unbinds) or -errno: EPERM (shared or single without CAP_NET_ADMIN), EINVAL (a bad mode,
+   * size, ring or flow; header split off), ERANGE (no such queue), EEXIST (queue already bound),
+   * ENOSPC (no filter slot left), ENOMEM (RLIMIT_MEMLOCK), EOPNOTSUPP (no queue left for the rest,
+   * or pages the 32-bit NIC could only reach through bounce buffers), ENODEV (no NIC).
+   */
+  async zcrx_register(o: ZcrxRegister): Promise<number> {
+    const proc = this.proc;
+    if (o.mode !== 'shared' && o.mode !== 'single' && o.mode !== 'exclusive') return -EINVAL;
+    if (o.mode !== 'exclusive' && !proc.cap_net_admin) return -EPERM;
+    if (!Number.isInteger(o.rq_entries) || o.rq_entries <= 0 || o.rq_entries > ZCRX_RQ_MAX) return -EINVAL;
+    if (!Number.isInteger(o.area_size) || o.area_size <= 0 || o.area_size % PAGE_SIZE || o.area_size > ZCRX_AREA_MAX) return -EINVAL;
+    const f = o.flow;
+    if ((f.protocol !== IPPROTO_UDP && f.protocol !== IPPROTO_TCP) || !Number.isInteger(f.dport) || f.dport <= 0 || f.dport > 0xffff) return -EINVAL;
+    const dev = this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+    if (!dev) return -ENODEV;
+    const c = dev.mp_check_rxq(o.rxq);
+    if (c) return c;
+    const used = new Set([...dev.mp_bound.values()].map((b) => b.filterLocation));
+    const { filters } = await new ZcnicEthtool(dev.nd).steeringLimits();
+    let loc = 0;
+    while (loc < filters && used.has(loc)) loc++;
+    if (loc === filters) return -ENOSPC;
+    const ifq = ZcrxIfq.create(this.net.host, dev.nd.pdev, {
+      id: this.net.zcrx_id(), queue: o.rxq, mode: o.mode, owner: proc, flow: f,
+      pages: o.area_size / PAGE_SIZE, rq_entries: 2 ** Math.ceil(Math.log2(o.rq_entries)), filterLocation: loc,
+    });
+    if (typeof ifq === 'number') return ifq;
+    const e = await dev.mp_open_rxq(o.rxq, ifq);
+    if (e) {
+      ifq.unbind();
+      return e;
+    }
+    this.net.zcrx.set(ifq.id, ifq);
+    const fd = proc.fd_install(new ZcrxFile(this.net, dev, ifq, proc));
+    if (fd < 0) {
+      ifq.unbind();
+      this.net.zcrx.delete(ifq.id);
+      await dev.mp_close_rxq(o.rxq);
+      return -EMFILE;
+    }
+    return fd;
+  }
+
+  /** Open another process's shared binding by id: a descriptor, or -ENOENT / the attach rules' errno. */
+  zcrx_open(id: number): number {
+    const ifq = this.net.zcrx.get(id);
+    const dev = this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+    if (!ifq || !dev) return -ENOENT;
+    const va = ifq.attach(this.proc);
+    if (va < 0) return va;
+    const fd = this.proc.fd_install(new ZcrxFile(this.net, dev, ifq, this.proc));
+    return fd < 0 ? -EMFILE : fd;
+  }
+
+  /** mmap of the binding: the process's read-only view of the area (the address), or -errno. */
+  zcrx_mmap(fd: number): number {
+    const z = this.zcrxFile(fd);
+    return typeof z === 'number' ? z : z.ifq.attach(this.proc);
+  }
+
+  /** The binding behind a descriptor (for figures and tests). */
+  zcrx_ifq(fd: number): ZcrxIfq | null {
+    const z = this.zcrxFile(fd);
+    return typeof z === 'number' ? null : z.ifq;
+  }
+
+  /**
+   * IORING_OP_RECV_ZC: up to `max` received buffers of socket `fd` through the binding `zfd`, by
+   * reference where the payload lies in the area, copied into a free area buffer otherwise.
+   * Blocks like recv unless non-blocking (EAGAIN). The CQEs, and ret = how many, 0 at the end of
+   * a TCP stream, or -errno: EBADF/ENOTSOCK, EINVAL (the area not mapped by this process),
+   * EPERM (a socket of another trust domain), ENOMEM (no free buffer for a copy).
+   */
+  async zcrx_recv(fd: number, zfd: number, max = 64): Promise<{ ret: number; cqes: ZcrxCqe[] }> {
+    const f = this.file(fd);
+    if (typeof f === 'number') return { ret: f, cqes: [] };
+    const z = this.zcrxFile(zfd);
+    if (typeof z === 'number') return { ret: z, cqes: [] };
+    const ifq = z.ifq;
+    if (ifq.view(this.proc) === null || !Number.isInteger(max) || max <= 0) return { ret: -EINVAL, cqes: [] };
+    const sk = f.sk;
+    if (sk.domain !== ifq.domain) return { ret: -EPERM, cqes: [] };
+    for (;;) {
+      const r = sk.zc_ready();
+      if (r === 0) break;
+      if (r > 0) return { ret: 0, cqes: [] };
+      if (r !== -EAGAIN || f.nonblock) return { ret: r, cqes: [] };
+      await sk.wq.wait();
+    }
+    const cqes: ZcrxCqe[] = [];
+    while (cqes.length < max) {
+      const c = sk.zc_next();
+      if (!c) break;
+      const got = c.len === 0 ? [{ off: 0, len: 0, eor: true }] : ifq.deliver(this.proc, c.skb, c.off, c.len) ?? ifq.deliver_copy(this.proc, skb_copy_bits(c.skb, c.off, c.len)!);
+      if (!got) {
+        if (!cqes.length) return { ret: -ENOMEM, cqes };
+        break;
+      }
+      cqes.push(...got);
+      sk.zc_consume(c.len);
+    }
+    return { ret: cqes.length, cqes };
+  }
+
+  /** Publish buffers back on the binding's refill ring: how many fit, or -errno. */
+  zcrx_refill(zfd: number, rqes: readonly ZcrxRqe[]): number {
+    const z = this.zcrxFile(zfd);
+    return typeof z === 'number' ? z : z.ifq.refill(this.proc, rqes);
+  }
+
+  private zcrxFile(fd: number): ZcrxFile | number {
+    const f = this.proc.fget(fd);
+    if (f === undefined) return -EBADF;
+    return f instanceof ZcrxFile ? f : -EINVAL;
   }
 
   /** The pool a socket has mapped (for the zero-copy calls and tests). */
