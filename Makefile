@@ -18,7 +18,7 @@ VITEST := node_modules/.bin/vitest
 .PHONY: help setup waves-deps build-deps sim sim-dut test test-report soak lint gen gen-check bench clean
 
 help:
-	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1; PORT=dpi|python; BACKEND=rtl|model|mixed; two-hosts: WIRE_FAULTS=drop=P,corrupt=P,duplicate=P,reorder=P; msg-zerocopy: PROTO=udp|tcp ZEROCOPY=0|1 PAYLOAD=N LOOPBACK=1)"
+	@echo "make sim    run the default co-simulation scenario (SCENARIO=$(SCENARIO) SEED=$(SEED) WAVES=$(WAVES); traffic: FRAMES= IOMMU=strict|lazy|passthrough|off POOL=normal|dma32 FAULTS=1; PORT=dpi|python; BACKEND=rtl|model|mixed; two-hosts: WIRE_FAULTS=drop=P,corrupt=P,duplicate=P,reorder=P; msg-zerocopy: PROTO=udp|tcp ZEROCOPY=0|1 PAYLOAD=N LOOPBACK=1; rx-zerocopy: MODE=shared|single|exclusive FRAMES=N PAYLOAD=N)"
 	@echo "make test   run every test (vitest + cocotb, side by side on the cores) and print 'N passed, N failed'; SHARD=i/N runs a 1/N share"
 	@echo "make test-report  add up the shards' results under sim/out/test/"
 	@echo "make soak   the long runs: every block configuration, traffic, two-hosts (rtl, mixed) and diff under SEEDS=8 seeds (FRAMES=5000 each), the model at MODEL_FRAMES=100000"
@@ -68,7 +68,8 @@ sim: setup gen-check build-deps $(if $(filter 1,$(WAVES)),waves-deps)
 	  $(if $(FRAMES),--frames $(FRAMES)) $(if $(IOMMU),--iommu $(IOMMU)) $(if $(POOL),--pool $(POOL)) \
 	  $(if $(SWIOTLB),--swiotlb $(SWIOTLB)) $(if $(filter 1,$(FAULTS)),--faults) $(if $(PORT),--port $(PORT)) \
 	  $(if $(BACKEND),--backend $(BACKEND)) $(if $(WIRE_FAULTS),--wire-faults $(WIRE_FAULTS)) \
-	  $(if $(ZEROCOPY),--zerocopy $(ZEROCOPY)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(LOOPBACK),--loopback $(LOOPBACK)) $(if $(PROTO),--proto $(PROTO))
+	  $(if $(ZEROCOPY),--zerocopy $(ZEROCOPY)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(LOOPBACK),--loopback $(LOOPBACK)) $(if $(PROTO),--proto $(PROTO)) \
+	  $(if $(MODE),--mode $(MODE))
 
 # The simulator half on its own, for a host started elsewhere with --listen.
 sim-dut: setup $(if $(filter 1,$(WAVES)),waves-deps)

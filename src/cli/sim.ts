@@ -78,14 +78,14 @@ function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: 
     o.frames !== undefined ? ` FRAMES=${o.frames}` : '', o.iommu ? ` IOMMU=${o.iommu}` : '', o.pool ? ` POOL=${o.pool}` : '',
     o.swiotlb ? ` SWIOTLB=${o.swiotlb}` : '', o.faults ? ' FAULTS=1' : '', port !== 'dpi' ? ` PORT=${port}` : '',
     o.zerocopy !== undefined ? ` ZEROCOPY=${o.zerocopy ? 1 : 0}` : '', o.payload !== undefined ? ` PAYLOAD=${o.payload}` : '',
-    o.loopback !== undefined ? ` LOOPBACK=${o.loopback ? 1 : 0}` : '', o.proto ? ` PROTO=${o.proto}` : '',
+    o.loopback !== undefined ? ` LOOPBACK=${o.loopback ? 1 : 0}` : '', o.proto ? ` PROTO=${o.proto}` : '', o.mode ? ` MODE=${o.mode}` : '',
   ].join('');
   const cli = [
     backend !== 'rtl' ? ` --backend ${backend}` : '',
     o.frames !== undefined ? ` --frames ${o.frames}` : '', o.iommu ? ` --iommu ${o.iommu}` : '', o.pool ? ` --pool ${o.pool}` : '',
     o.swiotlb ? ` --swiotlb ${o.swiotlb}` : '', o.faults ? ' --faults' : '', port !== 'dpi' ? ` --port ${port}` : '',
     o.zerocopy !== undefined ? ` --zerocopy ${o.zerocopy ? 1 : 0}` : '', o.payload !== undefined ? ` --payload ${o.payload}` : '',
-    o.loopback !== undefined ? ` --loopback ${o.loopback ? 1 : 0}` : '', o.proto ? ` --proto ${o.proto}` : '',
+    o.loopback !== undefined ? ` --loopback ${o.loopback ? 1 : 0}` : '', o.proto ? ` --proto ${o.proto}` : '', o.mode ? ` --mode ${o.mode}` : '',
   ].join('');
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -100,6 +100,7 @@ function scenarioOptions(
   a: {
     frames?: string | undefined; iommu?: string | undefined; pool?: string | undefined; faults?: boolean | undefined; swiotlb?: string | undefined;
     zerocopy?: string | undefined; payload?: string | undefined; loopback?: string | undefined; proto?: string | undefined;
+    mode?: string | undefined;
   },
   takes: readonly (keyof ScenarioOptions)[],
 ): ScenarioOptions {
@@ -124,6 +125,8 @@ function scenarioOptions(
   if (a.payload !== undefined && a.payload !== '') o.payload = intArg(a.payload, 'payload', 0);
   const proto = pick('proto', a.proto, ['udp', 'tcp'] as const);
   if (proto) o.proto = proto;
+  const mode = pick('mode', a.mode, ['shared', 'single', 'exclusive'] as const);
+  if (mode) o.mode = mode;
   for (const k of Object.keys(o) as (keyof ScenarioOptions)[]) {
     if (!takes.includes(k)) fail(`this scenario takes no --${k} option`);
   }
@@ -150,6 +153,7 @@ async function main(): Promise<number> {
         payload: { type: 'string' },
         loopback: { type: 'string' },
         proto: { type: 'string' },
+        mode: { type: 'string' },
         seed: { type: 'string' },
         waves: { type: 'boolean', default: false },
         port: { type: 'string' },

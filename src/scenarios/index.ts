@@ -45,6 +45,8 @@ export interface ScenarioOptions {
   readonly payload?: number;
   readonly loopback?: boolean;
   readonly proto?: 'udp' | 'tcp';
+  /** rx-zerocopy: the binding's mode. */
+  readonly mode?: 'shared' | 'single' | 'exclusive';
   /** Pair scenarios: seeded faults of the wire between the two NICs (all off by default). */
   readonly wireFaults?: WireFaults;
 }
@@ -65,6 +67,7 @@ import { probeScenario } from './probe.js';
 import { trafficScenario } from './traffic.js';
 import { twoHostsScenario, type PairScenario } from './two_hosts.js';
 import { msgZerocopyScenario } from './msg_zerocopy.js';
+import { rxZerocopyScenario } from './rx_zerocopy.js';
 
 /** The default of `make sim`. */
 export const DEFAULT_SCENARIO = 'traffic';
@@ -80,6 +83,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
 export const PAIR_SCENARIOS: Readonly<Record<string, PairScenario>> = {
   [twoHostsScenario.name]: twoHostsScenario,
   [msgZerocopyScenario.name]: msgZerocopyScenario,
+  [rxZerocopyScenario.name]: rxZerocopyScenario,
 };
 
 export function scenarioNames(): string[] {
