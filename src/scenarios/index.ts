@@ -68,6 +68,7 @@ import { trafficScenario } from './traffic.js';
 import { twoHostsScenario, type PairScenario } from './two_hosts.js';
 import { msgZerocopyScenario } from './msg_zerocopy.js';
 import { rxZerocopyScenario } from './rx_zerocopy.js';
+import { zcRwScenario } from './zc_rw.js';
 
 /** The default of `make sim`. */
 export const DEFAULT_SCENARIO = 'traffic';
@@ -84,6 +85,7 @@ export const PAIR_SCENARIOS: Readonly<Record<string, PairScenario>> = {
   [twoHostsScenario.name]: twoHostsScenario,
   [msgZerocopyScenario.name]: msgZerocopyScenario,
   [rxZerocopyScenario.name]: rxZerocopyScenario,
+  [zcRwScenario.name]: zcRwScenario,
 };
 
 export function scenarioNames(): string[] {

@@ -3,11 +3,7 @@
 // with 0 dma-debug reports and no user page held (NetHost.down() fails the run otherwise).
 
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from '../../src/abi/gen.js';
-import { scratchDir } from '../scratch.js';
+import { runScenario } from './run_scenario.js';
 
 interface Summary {
   result: string;
@@ -17,14 +13,7 @@ interface Summary {
   host: { selftest: string; rx: string; txc: number; zerocopy_notifications: number; copied_notifications: number; bytes_copied_per_byte_sent: number; hosts: { dma_debug_errors: number }[] };
 }
 
-function run(backend: string, extra: string[]): { code: number | null; s: Summary; stdout: string; stderr: string } {
-  const out = scratchDir('zcnic-msg-zerocopy');
-  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/sim.ts', '--scenario', 'msg-zerocopy', '--backend', backend, '--out', out, ...extra], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 280_000,
-  });
-  const dir = join(out, readlinkSync(join(out, 'latest')));
-  return { code: r.status, s: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (backend: string, extra: string[]) => runScenario<Summary>('msg-zerocopy', backend, extra);
 
 describe('msg-zerocopy scenario over the bridge', () => {
   it('RTL + RTL: 8,000-byte UDP sends complete zero-copy, every byte checked, nothing held at the end', () => {
