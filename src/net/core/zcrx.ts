@@ -197,6 +197,11 @@ export class ZcrxIfq implements MemoryProviderOps {
     return this.pages[k]!;
   }
 
+  /** Buffer k's bus address (where the device writes it). */
+  bus_addr(k: number): bigint {
+    return this.dma[k]!;
+  }
+
   /** True if `page` is one of this area's. */
   owns(page: Page): boolean {
     return this.index.has(page);

@@ -350,3 +350,40 @@ describe('zc_readv', () => {
     expect(back).toEqual([pattern(1200, 5)]);
   });
 });
+
+describe('the lazy-unmap window, on a closed pool', () => {
+  for (const iommu of ['lazy', 'strict'] as const) {
+    it(`${iommu}: a device write to a pool page's old bus address after close ${iommu === 'lazy' ? 'lands in the process\'s page (the IOTLB still maps it)' : 'faults: strict invalidation closes the window'}`, async () => {
+      const out = { ok: false, landed: false, faults: 0, reports: [] as string[], where: '' };
+      const got: Uint8Array[] = [];
+      await pair([async (h) => {
+        const p = h.spawn();
+        const { fd, pool } = await poolSocket(p, 4 * PAGE_SIZE);
+        expect(p.proc.mm.copy_to_user(pool.base + 64, pattern(500, 1))).toBe(true);
+        const iova = pool.bus_addr(pool.base);
+        // the NIC reads the page (its IOTLB now holds the translation), and completes
+        expect(await p.sys.zc_writev(fd, [[{ base: pool.base, len: PAGE_SIZE }, { base: pool.base + 64, len: 500 }]])).toBe(500);
+        await h.quiesce();
+        expect(p.sys.close(fd)).toBe(0);
+        // the device, late: a write to the page's old bus address
+        const r = h.h.dma.write(iova, new Uint8Array(64).fill(0x5a), h.dev.clock.cycle);
+        out.ok = r.ok;
+        const mine = p.proc.mm.copy_from_user(pool.base, 64)!;
+        out.landed = mine.every((b) => b === 0x5a);
+        out.where = `pfn 0x${p.proc.mm.follow_page(pool.base)!.page.pfn.toString(16)}, the process's page at 0x${pool.base.toString(16)}`;
+        out.faults = h.h.host.faults.length;
+        out.reports = h.h.host.debug!.consume('device_access_unmapped').map((x) => x.message);
+      }, receiver(1, got)], iommu);
+      expect(got).toEqual([pattern(500, 1)]);
+      if (iommu === 'lazy') {
+        expect([out.ok, out.landed, out.faults]).toEqual([true, true, 0]);
+        expect(out.where).toMatch(/^pfn 0x[0-9a-f]+, the process's page at 0x[0-9a-f]+$/);
+        // dma-debug names it: a device write outside any live mapping, where one was unmapped
+        expect(out.reports.length).toBe(1);
+        expect(out.reports[0]).toMatch(/device wrote .* outside any live mapping .*stale: last mapping here was unmapped at cycle \d+/);
+      } else {
+        expect([out.ok, out.landed, out.faults]).toEqual([false, false, 1]);
+      }
+    });
+  }
+});
