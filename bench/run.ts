@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { runHostBench } from './host.js';
 import { runPagePoolBench } from './page_pool.js';
 import { runZerocopyBench } from './zerocopy.js';
+import { runZcRwBench } from './zc_rw.js';
 import { repoRoot } from '../src/abi/gen.js';
 import { venvPython } from '../src/bridge/launch.js';
 import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
@@ -316,6 +317,9 @@ async function main(): Promise<void> {
 
   process.stdout.write('\nMSG_ZEROCOPY against copy on the model (TCP, two hosts; no simulated CPU time is charged for a copy)\n');
   for (const f of await runZerocopyBench()) put(f.label, f.value, f.unit);
+
+  process.stdout.write('\nzc_writev, RX zero copy and clearing on the model (UDP, two hosts, 9000-byte MTU)\n');
+  for (const f of await runZcRwBench()) put(f.label, f.value, f.unit);
 
   writeFileSync(join(OUT, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nfigures in ${join('sim', 'out', 'bench', 'bench.json')}\n`);
