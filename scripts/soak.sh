@@ -2,8 +2,8 @@
 # The long runs `make test` keeps a short version of: every block configuration under SEEDS seeds,
 # and the traffic scenario under SEEDS seeds of FRAMES frames each, with IOMMU faults in every
 # other run; traffic on the reference model at MODEL_FRAMES (100,000); two-hosts on the RTL and
-# mixed, and diff, under the same seeds; RX zero copy's leak check over ZCRX_FRAMES (1,000,000)
-# deliveries on the model in each mode and ZCRX_RTL_FRAMES (5,000) on the RTL; zc-rw on the RTL.
+# mixed, and diff, under the same seeds; RX zero copy's leak check over ZCRX_FRAMES (1,300,000) frames,
+# over 1,000,000 deliveries, on the model in each mode and ZCRX_RTL_FRAMES (5,000) on the RTL; zc-rw on the RTL.
 # Prints a rerun command or log for each failure and ends with 'N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -57,10 +57,10 @@ echo "== diff (RTL against the model), $frames frames, seeds $first..$((first + 
 for ((s = first; s < first + seeds; s++)); do
   soak_run "diff seed $s" "$out/diff-$s.log" node_modules/.bin/tsx src/cli/sim.ts --scenario diff --seed "$s" --frames "$frames" --out "$out/diff"
 done
-echo "== RX zero copy: the leak check over ${ZCRX_FRAMES:-1000000} deliveries on the model (each mode), ${ZCRX_RTL_FRAMES:-5000} on the RTL =="
+echo "== RX zero copy: the leak check over ${ZCRX_FRAMES:-1300000} frames on the model (each mode), ${ZCRX_RTL_FRAMES:-5000} on the RTL =="
 for m in single shared exclusive; do
-  soak_run "rx-zerocopy model $m ${ZCRX_FRAMES:-1000000} frames" "$out/rx-zerocopy-model-$m.log" \
-    node_modules/.bin/tsx src/cli/sim.ts --scenario rx-zerocopy --backend model --mode "$m" --seed "$first" --frames "${ZCRX_FRAMES:-1000000}" --out "$out/rx-zerocopy"
+  soak_run "rx-zerocopy model $m ${ZCRX_FRAMES:-1300000} frames" "$out/rx-zerocopy-model-$m.log" \
+    node_modules/.bin/tsx src/cli/sim.ts --scenario rx-zerocopy --backend model --mode "$m" --seed "$first" --frames "${ZCRX_FRAMES:-1300000}" --out "$out/rx-zerocopy"
 done
 soak_run "rx-zerocopy rtl single ${ZCRX_RTL_FRAMES:-5000} frames" "$out/rx-zerocopy-rtl.log" \
   node_modules/.bin/tsx src/cli/sim.ts --scenario rx-zerocopy --backend rtl --mode single --seed "$first" --frames "${ZCRX_RTL_FRAMES:-5000}" --out "$out/rx-zerocopy"

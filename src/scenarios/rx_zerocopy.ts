@@ -30,8 +30,8 @@ type Dom = keyof typeof DOMAINS;
 const DOMS: readonly Dom[] = ['A', 'B', 'C'];
 /** The canary nibble base of each domain: its payload bytes are 0x10 * (index + 1) + nibble. */
 const BASE: Record<Dom, number> = { A: 0x10, B: 0x20, C: 0x30 };
-/** Bytes of sequence number at the head of each payload (five nibbles: 2^20 datagrams). */
-const SEQ_BYTES = 5;
+/** Bytes of sequence number at the head of each payload (six nibbles: 2^24 datagrams). */
+const SEQ_BYTES = 6;
 /** Page poisoning's freed-page byte (PAGE_POISON). */
 const FREED = 0xaa;
 /** Seed 004's measured cost of clearing a 4 KiB page. */

@@ -684,6 +684,7 @@ export class TcpSock extends Sock {
     c.daddr = p.saddr;
     c.dport = be16(th, 0);
     c.sock_zerocopy = listener.sock_zerocopy;
+    c.domain = listener.domain; // sk_clone_lock: the child is the listener's
     c.sk_sndbuf = listener.sk_sndbuf;
     c.sk_rcvbuf = listener.sk_rcvbuf;
     const rt = c.route();
