@@ -3,7 +3,7 @@
 // calls. `down()` is the orderly end every stack test and scenario runs: processes exit, the
 // NIC finishes what it was given, the driver unloads, and then nothing may be held: no
 // page_pool page in flight, no user page referenced or pinned, no locked memory charged, no
-// dma-debug report.
+// dma-debug report, no IOMMU fault a test did not provoke.
 
 import type { Device } from '../device/device.js';
 import { DEFAULT_NETDEV_CONFIG, type NetdevConfig } from '../driver/netdev.js';
@@ -38,6 +38,8 @@ export interface NetProcess {
 export class NetHost {
   readonly procs: Process[] = [];
   private nextPid = 100;
+  /** IOMMU faults a test provokes on purpose; down() fails on any other (no access to a freed or stale mapping). */
+  expectedFaults = 0;
 
   private constructor(
     readonly index: number,
@@ -109,6 +111,10 @@ export class NetHost {
     if (inflight) throw new Error(`${name}: ${inflight} page_pool pages in flight after remove`);
     if (held.refs || held.pins) throw new Error(`${name}: ${held.refs} user page references and ${held.pins} pins still held at the end`);
     if (held.locked_vm) throw new Error(`${name}: ${held.locked_vm} pages still charged to locked memory at the end`);
+    const faults = this.h.host.faults;
+    if (faults.length !== this.expectedFaults) {
+      throw new Error(`${name}: ${faults.length} IOMMU fault(s), ${this.expectedFaults} expected${faults[0] ? `; first: ${faults[0].message}` : ''}`);
+    }
     this.h.host.driverUnbind(this.h.pdev);
     this.h.host.debug?.assertClean(true);
     return { inflight_after_remove: inflight };

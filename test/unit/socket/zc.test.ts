@@ -372,6 +372,7 @@ describe('the lazy-unmap window, on a closed pool', () => {
         out.landed = mine.every((b) => b === 0x5a);
         out.where = `pfn 0x${p.proc.mm.follow_page(pool.base)!.page.pfn.toString(16)}, the process's page at 0x${pool.base.toString(16)}`;
         out.faults = h.h.host.faults.length;
+        h.expectedFaults = out.faults;
         out.reports = h.h.host.debug!.consume('device_access_unmapped').map((x) => x.message);
       }, receiver(1, got)], iommu);
       expect(got).toEqual([pattern(500, 1)]);
