@@ -12,7 +12,7 @@ import type { Transcript } from './transcript.js';
 import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { DeviceArgError, MmioError, checkEthRx, type Device, type EthTxHandler, type IrqHandler, type MmioResp } from '../device/device.js';
-import { traceArgProblem, type TraceRecord } from '../debug/events.js';
+import { traceArgProblem, traceRecord, type TraceRecord } from '../debug/events.js';
 
 const AXI_OKAY = 0;
 
@@ -189,7 +189,7 @@ export class HostSession implements Device {
     const cycle = this.stamp();
     const problem = traceArgProblem(kind, queue, index);
     if (problem !== undefined) throw new DeviceArgError('trace', problem.field, problem.detail, cycle);
-    this.events.push({ cycle, hostCycle: this.now, kind, queue, index });
+    traceRecord(this.events, { cycle, hostCycle: this.now, kind, queue, index });
     this.stats.traceEvents++;
     if (!this.marks) return;
     this.stats.marks++;

@@ -85,6 +85,25 @@ export function describeTrace(e: Pick<TraceRecord, 'kind' | 'queue' | 'index'>):
 /** The kinds that are faults and so get one of GTKWave's 26 named markers. */
 export const FAULT_KINDS: ReadonlySet<number> = new Set([TRACE_EVENT.QUEUE_ERROR]);
 
+/** Driver events a run keeps: every fault event, and this many of the most recent others. */
+export const TRACE_KEEP = 1 << 17;
+
+/**
+ * Record a driver event in `log`. A long run (millions of frames) keeps every fault event (the
+ * waveform's markers) and the most recent TRACE_KEEP others, so memory stays bounded; returns
+ * how many old events were let go.
+ */
+export function traceRecord(log: TraceRecord[], r: TraceRecord): number {
+  log.push(r);
+  if (log.length < 2 * TRACE_KEEP) return 0;
+  const cut = log.length - TRACE_KEEP;
+  const kept = log.filter((e, i) => i >= cut || FAULT_KINDS.has(e.kind));
+  const dropped = log.length - kept.length;
+  log.length = 0;
+  for (const e of kept) log.push(e);
+  return dropped;
+}
+
 /**
  * GTKWave translate filter file for tb_evt_kind (shown in decimal): one `value name` line per
  * kind, GTKWave's "Translate Filter File" format. Deterministic; the text of `waves.events.txt`.

@@ -11,7 +11,7 @@ import {
 import type { Msg } from '../bridge/codec.js';
 import { ETH, LINK_DEFAULTS } from '../bridge/protocol.js';
 import { newSessionStats, type SessionStats, type FaultEvent } from '../bridge/session.js';
-import { traceArgProblem, type TraceRecord } from '../debug/events.js';
+import { traceArgProblem, traceRecord, type TraceRecord } from '../debug/events.js';
 import { DeviceArgError, MmioError, checkEthRx, type Device, type EthTxHandler, type IrqHandler } from '../device/device.js';
 import type { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
@@ -254,7 +254,7 @@ export class ZcnicModel implements Device {
     const cycle = this.sched.now + this.p.latency;
     const problem = traceArgProblem(kind, queue, index);
     if (problem !== undefined) throw new DeviceArgError('trace', problem.field, problem.detail, cycle);
-    this.events.push({ cycle, hostCycle: this.sched.now, kind, queue, index });
+    traceRecord(this.events, { cycle, hostCycle: this.sched.now, kind, queue, index });
     this.stats.traceEvents++;
   }
 

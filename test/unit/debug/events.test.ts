@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  TRACE_EVENT, TRACE_QUEUE_RX, describeTrace, eventFilterFile, traceArgProblem, traceEventName, traceQueue,
+  TRACE_EVENT, TRACE_KEEP, TRACE_QUEUE_RX, describeTrace, eventFilterFile, traceArgProblem, traceEventName, traceQueue, traceRecord, type TraceRecord,
 } from '../../../src/debug/events.js';
 
 describe('driver event kinds', () => {
@@ -33,5 +33,24 @@ describe('driver event kinds', () => {
     expect(traceArgProblem(0, 0, 0)).toEqual({ field: 'kind', detail: 'kind must be an integer in 1..255, got 0' });
     expect(traceArgProblem(1, -1, 0)).toEqual({ field: 'queue', detail: 'queue must be an integer in 0..255, got -1' });
     expect(traceArgProblem(1, 0, 65536)).toEqual({ field: 'index', detail: 'index must be an integer in 0..65535, got 65536' });
+  });
+});
+
+describe('traceRecord: a long run keeps memory bounded', () => {
+  it('keeps every fault event and the most recent TRACE_KEEP others', () => {
+    const log: TraceRecord[] = [];
+    let dropped = 0;
+    const n = 2 * TRACE_KEEP + 10;
+    for (let i = 0; i < n; i++) {
+      const kind = i === 5 ? TRACE_EVENT.QUEUE_ERROR : TRACE_EVENT.NAPI_POLL;
+      dropped += traceRecord(log, { cycle: i, hostCycle: i, kind, queue: 0, index: i & 0xffff });
+    }
+    expect(log.length).toBeLessThan(2 * TRACE_KEEP);
+    expect(log[0]!.kind).toBe(TRACE_EVENT.QUEUE_ERROR);
+    expect(log.at(-1)!.cycle).toBe(n - 1);
+    expect(log.length + dropped).toBe(n);
+    // the kept ones are in order, and the newest TRACE_KEEP are all there
+    expect(log.every((e, i) => i === 0 || e.cycle > log[i - 1]!.cycle)).toBe(true);
+    expect(log.slice(-TRACE_KEEP).map((e) => e.cycle)).toEqual(Array.from({ length: TRACE_KEEP }, (_, i) => n - TRACE_KEEP + i));
   });
 });
