@@ -36,10 +36,15 @@ export function formatMsg(m: Msg): string {
   return `${m.cycle} ${m.type} ${fields.join(' ')}`.trimEnd();
 }
 
+/** Lines a transcript keeps for transcript.txt; past them it only hashes (a long run's memory stays bounded). */
+export const TRANSCRIPT_KEEP_LINES = 500_000;
+
 export class Transcript {
   private readonly lines: string[] = [];
   private readonly hash = createHash('sha256');
   private count = 0;
+  /** Lines hashed but not kept. */
+  private unkept = 0;
 
   constructor(params: LinkParams) {
     this.add(
@@ -49,7 +54,8 @@ export class Transcript {
   }
 
   private add(line: string): void {
-    this.lines.push(line);
+    if (this.lines.length < TRANSCRIPT_KEEP_LINES) this.lines.push(line);
+    else this.unkept++;
     this.hash.update(line + '\n');
   }
 
@@ -87,11 +93,13 @@ export class Transcript {
     return this.count;
   }
 
+  /** The lines kept; a run longer than TRANSCRIPT_KEEP_LINES ends with a line saying how many more were hashed. */
   text(): string {
-    return this.lines.length ? this.lines.join('\n') + '\n' : '';
+    const more = this.unkept ? `# ${this.unkept} more lines, not kept (sha256 covers them)\n` : '';
+    return (this.lines.length ? this.lines.join('\n') + '\n' : '') + more;
   }
 
-  /** sha256 of text(), computed incrementally. */
+  /** sha256 of every line (text() itself, when nothing was left out), computed incrementally. */
   sha256(): string {
     return this.hash.copy().digest('hex');
   }
