@@ -14,9 +14,9 @@ import { PAGE_SIZE } from '../src/mem/phys.js';
 import { IPPROTO_UDP } from '../src/net/proto.js';
 import type { UdpSock } from '../src/net/ipv4/udp.js';
 import type { ZcPair } from '../src/net/socket/zc.js';
-import { AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EBUSY, MSG_ERRQUEUE, MSG_ZEROCOPY, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_ZEROCOPY, sockaddr_in, type Msghdr } from '../src/net/socket/uapi.js';
+import { AF_INET, EBUSY, MSG_ZEROCOPY, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_ZEROCOPY, sockaddr_in } from '../src/net/socket/uapi.js';
 import { scenarioHost } from '../src/scenarios/host.js';
-import { hostAddr, stackPair, type NetHost, type NetProcess } from '../src/scenarios/net_host.js';
+import { drainErrqueue, hostAddr, stackPair, type NetHost } from '../src/scenarios/net_host.js';
 import { runPair } from '../src/wire/pair.js';
 import type { ZcFigure } from './zerocopy.js';
 
@@ -33,13 +33,6 @@ async function pairRun(parts: readonly [(h: NetHost) => Promise<void>, (h: NetHo
   const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 20_000_000_000 });
   if (r.scenarioError !== undefined) throw r.scenarioError instanceof Error ? r.scenarioError : new Error(String(r.scenarioError));
   return { simS: (r.cycles * LINK_DEFAULTS.clockPeriodPs) / 1e12, wallS: (performance.now() - t0) / 1000 };
-}
-
-async function drainErrq(p: NetProcess, fd: number): Promise<void> {
-  for (;;) {
-    const msg: Msghdr = { iov: [], controllen: CMSG_SPACE_RECVERR };
-    if ((await p.sys.recvmsg(fd, msg, MSG_ERRQUEUE)) === -EAGAIN) return;
-  }
 }
 
 /** Send BYTES in calls of `perCall` bytes (datagrams of at most 8 KiB) by `method`; the receiver counts them. */
@@ -72,12 +65,12 @@ async function sendBench(method: Method, perCall: number): Promise<{ simBps: num
         if (r === -EBUSY) {
           // that slot's previous call is still in flight
           await h.dev.sleep(500);
-          await drainErrq(p, fd);
+          await drainErrqueue(p, fd);
           continue;
         }
         if (r !== perCall) throw new Error(`zc_writev: ${r}`);
         c++;
-        if (c % RING === 0) await drainErrq(p, fd);
+        if (c % RING === 0) await drainErrqueue(p, fd);
       }
     } else {
       if (method === 'msg_zerocopy') p.sys.setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, 1);
@@ -87,11 +80,11 @@ async function sendBench(method: Method, perCall: number): Promise<{ simBps: num
           const r = await p.sys.send(fd, buf + j * dgram, dgram, method === 'msg_zerocopy' ? MSG_ZEROCOPY : 0);
           if (r !== dgram) throw new Error(`send: ${r}`);
         }
-        if (method === 'msg_zerocopy' && c % 8 === 7) await drainErrq(p, fd);
+        if (method === 'msg_zerocopy' && c % 8 === 7) await drainErrqueue(p, fd);
       }
     }
     await h.quiesce();
-    await drainErrq(p, fd);
+    await drainErrqueue(p, fd);
     maps = h.eth.nd.txq.reduce((a, q) => a + q.stats.maps, 0) - maps0;
     const sk = (p.proc.fget(fd) as unknown as { sk: UdpSock }).sk;
     copied = sk.tx.copied_bytes;

@@ -150,6 +150,25 @@ export function dma_map_page(dev: Device, page: Page | bigint, offset: number, s
   return dma_map_page_attrs(dev, page, offset, size, dir, 0);
 }
 
+/**
+ * Model helper for memory mapped once and kept (a socket's pool, an RX zero-copy area): map a
+ * whole page so the device reaches the page itself, through the IOMMU or dma-direct, never a
+ * swiotlb slot (that would hold a copy, not the page). 'unreachable' when only a bounce would
+ * do, 'nomap' on a mapping error; nothing stays mapped then.
+ */
+export function dma_map_page_unbounced(dev: Device, page: Page, dir: DmaDataDirection): dma_addr_t | 'nomap' | 'unreachable' {
+  const size = PAGE_SIZE << page.order;
+  if (!dev.usesIommuDma && page.phys + BigInt(size) - 1n > dma_get_mask(dev)) return 'unreachable';
+  const a = dma_map_page(dev, page, 0, size, dir);
+  if (dma_mapping_error(dev, a)) return 'nomap';
+  if (!dev.usesIommuDma && a !== page.phys) {
+    // swiotlb=force bounces even what the device could reach
+    dma_unmap_page(dev, a, size, dir);
+    return 'unreachable';
+  }
+  return a;
+}
+
 /** dma_map_single: the kernel takes a virtual address; the model has none, so it takes a physical one. */
 export function dma_map_single_attrs(dev: Device, pa: bigint, size: number, dir: DmaDataDirection, attrs = 0): dma_addr_t {
   return dma_map_page_attrs(dev, pa, 0, size, dir, attrs);

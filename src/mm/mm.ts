@@ -92,10 +92,7 @@ export class MmStruct {
       }
       pages.push(p);
     }
-    const start = this.nextVa;
-    this.nextVa += (n + 1) * PAGE_SIZE; // a guard page between mappings
-    this.vmas.push({ start, len: n * PAGE_SIZE, pages, wp: new Set() });
-    return start;
+    return this.add_vma(pages, false);
   }
 
   /**
@@ -104,9 +101,14 @@ export class MmStruct {
    */
   insert_pages(pages: readonly Page[]): number {
     for (const p of pages) p.refcount++;
+    return this.add_vma([...pages], false);
+  }
+
+  /** A new mapping of `pages` (their references already taken), a guard page after it; its address. */
+  private add_vma(pages: Page[], readonly: boolean): number {
     const start = this.nextVa;
     this.nextVa += (pages.length + 1) * PAGE_SIZE;
-    this.vmas.push({ start, len: pages.length * PAGE_SIZE, pages: [...pages], wp: new Set() });
+    this.vmas.push({ start, len: pages.length * PAGE_SIZE, pages, wp: new Set(readonly ? pages.keys() : []) });
     return start;
   }
 
@@ -114,10 +116,7 @@ export class MmStruct {
   map_zero_pages(n: number): number {
     const z = zero_page(this.host);
     z.refcount += n;
-    const start = this.nextVa;
-    this.nextVa += (n + 1) * PAGE_SIZE;
-    this.vmas.push({ start, len: n * PAGE_SIZE, pages: new Array<Page>(n).fill(z), wp: new Set(Array.from({ length: n }, (_, i) => i)) });
-    return start;
+    return this.add_vma(new Array<Page>(n).fill(z), true);
   }
 
   /**

@@ -12,11 +12,11 @@ import type { UbufInfoMsgzc } from '../net/core/msg_zerocopy.js';
 import type { UdpSock } from '../net/ipv4/udp.js';
 import { TcpSock } from '../net/ipv4/tcp.js';
 import {
-  AF_INET, CMSG_SPACE_RECVERR, EAGAIN, INADDR_LOOPBACK, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_ZEROCOPY, POLLERR, POLLOUT,
-  SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, SO_ZEROCOPY, errnoName, sockaddr_in, type Msghdr,
+  AF_INET, EAGAIN, INADDR_LOOPBACK, MSG_DONTWAIT, MSG_ZEROCOPY, POLLERR, POLLOUT,
+  SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, SO_ZEROCOPY, errnoName, sockaddr_in,
 } from '../net/socket/uapi.js';
 import type { NetHost, NetProcess } from './net_host.js';
-import { hostAddr, stackPair } from './net_host.js';
+import { drainErrqueue, hostAddr, stackPair } from './net_host.js';
 import { scenarioHost, hostReport } from './host.js';
 import { WIRE_LATENCY, type PairScenario } from './two_hosts.js';
 
@@ -101,13 +101,7 @@ export const msgZerocopyScenario: PairScenario = {
     };
 
     const drain = async (p: NetProcess, fd: number): Promise<void> => {
-      for (;;) {
-        const msg: Msghdr = { iov: [], controllen: CMSG_SPACE_RECVERR };
-        const r = await p.sys.recvmsg(fd, msg, MSG_ERRQUEUE);
-        if (r === -EAGAIN) return;
-        const c = msg.control?.[0];
-        if (!c) throw new Error('cmsg: no cmsg');
-        const e = c.data;
+      for (const e of await drainErrqueue(p, fd)) {
         if (e.ee_origin !== SO_EE_ORIGIN_ZEROCOPY) throw new Error(`serr: wrong origin: ${e.ee_origin}`);
         if (e.ee_errno !== 0) throw new Error(`serr: wrong error code: ${e.ee_errno}`);
         rep.notifications++;

@@ -14,6 +14,7 @@ import { page_pool_inflight } from '../net/core/page_pool.js';
 import { Net, net_zcnic_up } from '../net/core/net.js';
 import type { ZcnicNetDevice } from '../net/core/dev.js';
 import { SocketApi } from '../net/socket/socket.js';
+import { CMSG_SPACE_RECVERR, EAGAIN, MSG_ERRQUEUE, errnoName, type Msghdr, type SockExtendedErr } from '../net/socket/uapi.js';
 import type { ScenarioHost } from './host.js';
 import type { PairInstance } from './two_hosts.js';
 import type { WireFaults } from '../wire/wire.js';
@@ -118,6 +119,22 @@ export class NetHost {
     this.h.host.driverUnbind(this.h.pdev);
     this.h.host.debug?.assertClean(true);
     return { inflight_after_remove: inflight };
+  }
+}
+
+/**
+ * Read a socket's error queue to the end (recvmsg(MSG_ERRQUEUE) until EAGAIN, as the
+ * msg_zerocopy selftest's do_recv_completions does): each notification's sock_extended_err.
+ */
+export async function drainErrqueue(p: NetProcess, fd: number): Promise<SockExtendedErr[]> {
+  const out: SockExtendedErr[] = [];
+  for (;;) {
+    const msg: Msghdr = { iov: [], controllen: CMSG_SPACE_RECVERR };
+    const r = await p.sys.recvmsg(fd, msg, MSG_ERRQUEUE);
+    if (r === -EAGAIN) return out;
+    const c = msg.control?.[0];
+    if (r !== 0 || !c) throw new Error(`recvmsg(MSG_ERRQUEUE): ${r < 0 ? errnoName(r) : 'no cmsg'}`);
+    out.push(c.data);
   }
 }
 

@@ -9,9 +9,9 @@
 import { PAGE_SIZE } from '../mem/phys.js';
 import type { UdpSock } from '../net/ipv4/udp.js';
 import type { ZcPair } from '../net/socket/zc.js';
-import { AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EBUSY, MSG_ERRQUEUE, SOCK_DGRAM, errnoName, sockaddr_in, type Iovec, type Msghdr } from '../net/socket/uapi.js';
+import { AF_INET, EBUSY, SOCK_DGRAM, errnoName, sockaddr_in, type Iovec } from '../net/socket/uapi.js';
 import { Rng } from '../util/rng.js';
-import { hostAddr, stackPair, type NetHost, type NetProcess } from './net_host.js';
+import { drainErrqueue, hostAddr, stackPair, type NetHost, type NetProcess } from './net_host.js';
 import { hostReport, scenarioHost } from './host.js';
 import { WIRE_LATENCY, type PairScenario } from './two_hosts.js';
 
@@ -41,10 +41,7 @@ export const zcRwScenario: PairScenario = {
     })();
 
     const drain = async (p: NetProcess, fd: number): Promise<void> => {
-      for (;;) {
-        const msg: Msghdr = { iov: [], controllen: CMSG_SPACE_RECVERR };
-        if ((await p.sys.recvmsg(fd, msg, MSG_ERRQUEUE)) === -EAGAIN) return;
-        const e = msg.control![0]!.data;
+      for (const e of await drainErrqueue(p, fd)) {
         rep.notifications++;
         rep.ids += ((e.ee_data - e.ee_info) >>> 0) + 1;
       }

@@ -160,6 +160,12 @@ export class ZcnicNetDevice extends NetDevice {
 
   /** RX queues bound to a memory provider (RX zero copy), by queue. */
   readonly mp_bound = new Map<number, RxBinding>();
+  private et: ZcnicEthtool | null = null;
+
+  /** The driver's ethtool ops, one instance: it reads the steering limits once. */
+  get ethtool(): ZcnicEthtool {
+    return (this.et ??= new ZcnicEthtool(this.nd));
+  }
 
   /**
    * net_mp_open_rxq() and the steering RX zero copy needs: the flow's filter (slot
@@ -174,7 +180,7 @@ export class ZcnicNetDevice extends NetDevice {
     const c = this.mp_check_rxq(q);
     if (c) return c;
     this.mp_bound.set(q, b);
-    const et = new ZcnicEthtool(nd);
+    const et = this.ethtool;
     const e = await this.steer_away();
     if (e) {
       this.mp_bound.delete(q);
@@ -210,7 +216,7 @@ export class ZcnicNetDevice extends NetDevice {
     const b = this.mp_bound.get(q);
     if (!b) return;
     const nd = this.nd;
-    await new ZcnicEthtool(nd).set_rxnfc_delete(b.filterLocation);
+    await this.ethtool.set_rxnfc_delete(b.filterLocation);
     this.mp_bound.delete(q);
     b.kick = null;
     await this.steer_away();
@@ -220,7 +226,7 @@ export class ZcnicNetDevice extends NetDevice {
 
   /** RSS indirection and the default queue over the queues no provider holds. */
   private async steer_away(): Promise<number> {
-    const et = new ZcnicEthtool(this.nd);
+    const et = this.ethtool;
     const free = this.nd.rxq.map((_, i) => i).filter((i) => !this.mp_bound.has(i));
     const n = await et.get_rxfh_indir_size();
     const e = await et.set_rxfh({ indir: Array.from({ length: n }, (_, i) => free[i % free.length]!) });

@@ -81,6 +81,13 @@ export class Sock {
     readonly sysctl: NetSysctl,
   ) {}
 
+  /** sock_error(): the pending error, cleared as it is read (0 if none). */
+  sock_error(): number {
+    const e = this.sk_err;
+    this.sk_err = 0;
+    return e;
+  }
+
   /** sock_omalloc(sk, size): charge option memory; false when optmem_max would be passed. */
   sock_omalloc(size: number): boolean {
     if (this.sk_omem_alloc + size > this.sysctl.optmem_max) return false;

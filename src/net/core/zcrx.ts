@@ -33,16 +33,16 @@
 
 import type { Page } from '../../mem/page_alloc.js';
 import { GFP_KERNEL, __GFP_DMA32 } from '../../mem/page_alloc.js';
-import { PAGE_SHIFT, PAGE_SIZE, SZ_4G } from '../../mem/phys.js';
+import { PAGE_SHIFT, PAGE_SIZE } from '../../mem/phys.js';
 import { account_locked_vm, unaccount_locked_vm, zero_page, type MmStruct } from '../../mm/mm.js';
 import type { Process } from '../../mm/process.js';
 import {
-  DMA_FROM_DEVICE, dma_map_page, dma_mapping_error, dma_unmap_page, type Device as DmaDevice, type HostPlatform,
+  DMA_FROM_DEVICE, dma_map_page_unbounced, dma_unmap_page, type Device as DmaDevice, type HostPlatform,
 } from '../../platform/host.js';
 import { ETH_HLEN, ETH_P_IP, IP_OFFSET, be16, be32 } from '../proto.js';
 import { EBUSY, EINVAL, ENOMEM, EOPNOTSUPP, EPERM } from '../socket/uapi.js';
 import {
-  net_mp_netmem_place_in_cache, page_pool_put_full_page, page_pool_ref_page, page_pool_unref_page, type MemoryProviderOps, type PagePool,
+  net_mp_netmem_place_in_cache, page_pool_put_full_page, page_pool_put_unrefed_page, page_pool_ref_page, page_pool_unref_page, type MemoryProviderOps, type PagePool,
 } from './page_pool.js';
 import { kfree_skb, skb_copy_bits, skb_headlen, type SkBuff } from './skbuff.js';
 
@@ -156,17 +156,15 @@ export class ZcrxIfq implements MemoryProviderOps {
     const gfp = pdev.usesIommuDma ? GFP_KERNEL : __GFP_DMA32;
     for (let k = 0; k < o.pages; k++) {
       const p = host.pages.alloc_pages(gfp, 0);
-      const a = p === null ? null : dma_map_page(pdev, p, 0, PAGE_SIZE, DMA_FROM_DEVICE);
-      const bad = p === null || a === null || dma_mapping_error(pdev, a) || a + BigInt(PAGE_SIZE) > SZ_4G || (!pdev.usesIommuDma && a !== p.phys);
-      if (bad) {
-        if (p !== null && a !== null && !dma_mapping_error(pdev, a)) dma_unmap_page(pdev, a, PAGE_SIZE, DMA_FROM_DEVICE);
+      const a = p === null ? 'nomap' : dma_map_page_unbounced(pdev, p, DMA_FROM_DEVICE);
+      if (p === null || typeof a !== 'bigint') {
         if (p !== null) host.pages.put_page(p);
         ifq.free_area();
         unaccount_locked_vm(mm, o.pages - k);
         return p === null ? -ENOMEM : -EOPNOTSUPP;
       }
       ifq.pages.push(p);
-      ifq.dma.push(a!);
+      ifq.dma.push(a);
       ifq.index.set(p, k);
       ifq.user_refs.push(0);
       ifq.holder.push(null);
@@ -264,28 +262,30 @@ export class ZcrxIfq implements MemoryProviderOps {
         continue;
       }
       this.stats.returned++;
-      this.put_user_ref(k, pool);
+      this.put_user_ref(k);
       if (pool.alloc_count >= 64) break; // PP_ALLOC_CACHE_REFILL per call
     }
   }
 
-  /** A process's reference on buffer k goes; at the last, the page is unmapped and back to the pool or the freelist. */
-  private put_user_ref(k: number, pool: PagePool | null): void {
+  /**
+   * A process's reference on buffer k goes; at the last, the page is unmapped and its pp reference
+   * goes back to the pool it belongs to (straight to the cache of the live one; a detached pool
+   * after the binding was closed takes it the usual way), or to the freelist if it never joined one.
+   */
+  private put_user_ref(k: number): void {
     if (--this.user_refs[k]! > 0) return;
     this.holder[k] = null;
     const p = this.pages[k]!;
     this.unmap_everywhere(k);
-    if (p.pp === null) {
-      // a copy-fallback buffer never joined the pool
+    const pool = p.pp as PagePool | null;
+    if (pool === null) {
+      // a copy-fallback buffer
       this.freelist.push(k);
       return;
     }
-    if (pool !== null && p.pp === pool && page_pool_unref_page(p, 1) === 0) {
-      if (!net_mp_netmem_place_in_cache(pool, p)) page_pool_put_full_page(pool, p, false);
-      return;
-    }
-    // the pool the page belonged to is detached (the binding was closed): give its reference back there
-    if (p.pp !== null) page_pool_put_full_page(p.pp as PagePool, p, false);
+    if (page_pool_unref_page(p, 1) !== 0) return;
+    if (pool === this.pool && net_mp_netmem_place_in_cache(pool, p)) return;
+    page_pool_put_unrefed_page(pool, p, -1, false);
   }
 
   // ---- the process's side ------------------------------------------------------------------------
@@ -319,7 +319,7 @@ export class ZcrxIfq implements MemoryProviderOps {
       if (this.holder[k] !== proc) continue;
       this.stats.scrubbed++;
       this.user_refs[k] = 1;
-      this.put_user_ref(k, this.pool);
+      this.put_user_ref(k);
     }
     this.views.delete(proc);
   }

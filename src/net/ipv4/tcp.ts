@@ -171,7 +171,7 @@ export class TcpSock extends Sock {
     const len = iov_total(msg.iov);
     if (len < 0) return -EINVAL;
     while (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') await this.wq.wait();
-    if (this.sk_err) return -this.takeErr();
+    if (this.sk_err) return -this.sock_error();
     if (this.fin_queued || (this.state === 'CLOSED' && this.snd_nxt !== 0)) return -EPIPE;
     // sk_stream_wait_connect: any state but a handshake in progress is EPIPE
     if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT') return -EPIPE;
@@ -233,7 +233,7 @@ export class TcpSock extends Sock {
     }
     if (copied === 0) {
       uarg?.put_abort(true);
-      if (this.sk_err) return -this.takeErr();
+      if (this.sk_err) return -this.sock_error();
       return -EAGAIN;
     }
     uarg?.put();
@@ -268,7 +268,7 @@ export class TcpSock extends Sock {
   /** What zcrx_recv waits on: 0 when data is queued, 1 at end of stream, or -errno. */
   zc_ready(): number {
     if (this.rxq.length) return 0;
-    if (this.sk_err) return -this.takeErr();
+    if (this.sk_err) return -this.sock_error();
     if (this.state === 'LISTEN') return -ENOTCONN;
     return this.fin_rcvd || this.state === 'CLOSED' ? 1 : -EAGAIN;
   }
@@ -280,7 +280,7 @@ export class TcpSock extends Sock {
     const room = iov_total(msg.iov);
     if (room < 0) return -EINVAL;
     while (!this.rxq.length) {
-      if (this.sk_err) return -this.takeErr();
+      if (this.sk_err) return -this.sock_error();
       if (this.fin_rcvd || this.state === 'CLOSED') return 0;
       if (nonblock || flags & MSG_DONTWAIT) return -EAGAIN;
       await this.wq.wait();
@@ -386,12 +386,6 @@ export class TcpSock extends Sock {
     this.fin_queued = true;
     this.queue(TCPHDR_ACK | TCPHDR_FIN, [], 0, null);
     this.push();
-  }
-
-  private takeErr(): number {
-    const e = this.sk_err;
-    this.sk_err = 0;
-    return e;
   }
 
   // ---- output ---------------------------------------------------------------------------------
@@ -613,7 +607,7 @@ export class TcpSock extends Sock {
             this.send_ack();
             return;
           }
-        } else if (!zcrx_sk_check(this.domain, p.skbs)) {
+        } else if (this.net.zcrx.size && !zcrx_sk_check(this.domain, p.skbs)) {
           inet_packet_free(p);
           this.send_ack();
           return;

@@ -285,15 +285,8 @@ export class UdpSock extends Sock {
   /** udp_recvmsg(); bytes copied (or the datagram's length with MSG_TRUNC) or -errno. */
   async recvmsg(mm: MmStruct, msg: Msghdr, flags: number, nonblock: boolean): Promise<number> {
     if (flags & MSG_ERRQUEUE) return ip_recv_error(this, msg);
-    while (!this.rxq.length) {
-      if (this.sk_err) {
-        const e = this.sk_err;
-        this.sk_err = 0;
-        return -e;
-      }
-      if (nonblock || flags & MSG_DONTWAIT) return -EAGAIN;
-      await this.wq.wait();
-    }
+    const w = await this.wait_datagram(nonblock || (flags & MSG_DONTWAIT) !== 0);
+    if (w) return w;
     const d = this.rxq[0]!;
     const ulen = d.pkt.len - UDP_HLEN;
     const room = iov_total(msg.iov);
@@ -309,11 +302,7 @@ export class UdpSock extends Sock {
     }
     msg.name = d.from;
     msg.flags = n < ulen ? MSG_TRUNC : 0;
-    if (!(flags & MSG_PEEK)) {
-      this.rxq.shift();
-      this.sk_rmem_alloc -= d.pkt.truesize;
-      inet_packet_free(d.pkt);
-    }
+    if (!(flags & MSG_PEEK)) inet_packet_free(this.dequeue().pkt);
     return flags & MSG_TRUNC ? ulen : n;
   }
 
@@ -370,19 +359,16 @@ export class UdpSock extends Sock {
       hdr.set(eth_build_header(rt.neigh, rt.dev.dev_addr), 0);
       hdr.set(ip_build_header({ tot_len: IPV4_HLEN + UDP_HLEN + d.len, id: this.net.ip_select_ident(), frag_off: IP_DF, protocol: IPPROTO_UDP, saddr, daddr: this.daddr }), ETH_HLEN);
       hdr.set(uh, ETH_HLEN + IPV4_HLEN);
-      pool_write(pool, start, hdr);
+      pool.write(start, hdr);
       const len = UDP_ZC_HEADROOM + d.len;
-      let i = 0;
-      for (let va = start; va < start + len; ) {
-        const n = Math.min(start + len - va, PAGE_SIZE - ((va - pool.base) % PAGE_SIZE));
-        const page = pool.page(pool.slot(va));
+      pool.pieces(start, len).forEach((pc, i) => {
+        const page = pool.page(pc.k);
         get_page(page);
-        skb_fill_premapped_desc(skb, i++, page, (va - pool.base) % PAGE_SIZE, n, pool.bus_addr(va));
-        skb.len += n;
-        skb.data_len += n;
+        skb_fill_premapped_desc(skb, i, page, pc.off, pc.n, pool.bus_addr(pc.va));
+        skb.len += pc.n;
+        skb.data_len += pc.n;
         skb.truesize += PAGE_SIZE;
-        va += n;
-      }
+      });
       pool.sync_for_device(start, len);
       // the NIC fills in the UDP checksum: SG implies a checksum offload (netdev_fix_features)
       skb.ip_summed = CHECKSUM_PARTIAL;
@@ -418,18 +404,9 @@ export class UdpSock extends Sock {
     if (e) return e;
     const need = Math.ceil((ETH_HLEN + mtu) / PAGE_SIZE) * PAGE_SIZE;
     if (iov.some((a) => a.len < need)) return -ENOSPC;
-    while (!this.rxq.length) {
-      if (this.sk_err) {
-        const err = this.sk_err;
-        this.sk_err = 0;
-        return -err;
-      }
-      if (nonblock) return -EAGAIN;
-      await this.wq.wait();
-      // the areas may have been lent meanwhile (by another thread's zc_writev)
-      const again = zc_check_areas(pool, iov);
-      if (again) return again;
-    }
+    // the areas may have been lent while it waited (by another thread's zc_writev)
+    const w = await this.wait_datagram(nonblock, () => zc_check_areas(pool, iov));
+    if (w) return w;
     let n = 0;
     while (n < iov.length && this.rxq.length) {
       const d = this.rxq[0]!;
@@ -439,9 +416,7 @@ export class UdpSock extends Sock {
         if (n === 0) return -EMSGSIZE;
         break;
       }
-      this.rxq.shift();
-      this.sk_rmem_alloc -= d.pkt.truesize;
-      iov[n++] = this.zc_place(pool, area.base, d.pkt, len);
+      iov[n++] = this.zc_place(pool, area.base, this.dequeue().pkt, len);
     }
     return n;
   }
@@ -463,16 +438,16 @@ export class UdpSock extends Sock {
         return { base: base + f.off, len };
       }
       // the pool cannot take it (a page it could reach only by bouncing): copy, then let it go
-      pool_write(pool, base, host.cpuRead(f.page.phys + BigInt(f.off), len));
+      pool.write(base, host.cpuRead(f.page.phys + BigInt(f.off), len));
       host.pages.put_page(f.page);
     } else {
       const bytes = inet_copy_bits(pkt, UDP_HLEN, len)!;
       inet_packet_free(pkt);
-      pool_write(pool, base, bytes);
+      pool.write(base, bytes);
     }
     // a copy fills whole pages too: the rest of the last one is zeroed
     const used = Math.max(PAGE_SIZE, Math.ceil(len / PAGE_SIZE) * PAGE_SIZE);
-    pool_write(pool, base + len, new Uint8Array(used - len));
+    pool.zero(base + len, used - len);
     this.zc.rx_copied++;
     return { base, len };
   }
@@ -490,15 +465,32 @@ export class UdpSock extends Sock {
     return { skb: d.pkt.segs[0]!.skb, off: 0, len: 0, eor: true };
   }
 
-  /** What zcrx_recv waits on: 0 when a datagram is queued, or -errno (EAGAIN: nothing yet). */
+  /** What the receive calls wait on: 0 when a datagram is queued, or -errno (EAGAIN: nothing yet). */
   zc_ready(): number {
     if (this.rxq.length) return 0;
-    if (this.sk_err) {
-      const e = this.sk_err;
-      this.sk_err = 0;
-      return -e;
+    const e = this.sock_error();
+    return e ? -e : -EAGAIN;
+  }
+
+  /**
+   * __skb_wait_for_more_packets(): 0 once a datagram is queued, or -errno (the pending error,
+   * EAGAIN when non-blocking, or what `recheck` finds after a wait).
+   */
+  private async wait_datagram(nonblock: boolean, recheck: () => number = () => 0): Promise<number> {
+    for (;;) {
+      const r = this.zc_ready();
+      if (r !== -EAGAIN || nonblock) return r;
+      await this.wq.wait();
+      const e = recheck();
+      if (e) return e;
     }
-    return -EAGAIN;
+  }
+
+  /** The head datagram leaves the queue (and its charge against SO_RCVBUF); the caller frees it. */
+  private dequeue(): Datagram {
+    const d = this.rxq.shift()!;
+    this.sk_rmem_alloc -= d.pkt.truesize;
+    return d;
   }
 
   /** RX zero copy took `len` bytes of zc_next's piece; a datagram taken whole leaves the queue. */
@@ -507,9 +499,7 @@ export class UdpSock extends Sock {
     this.zcDone += len;
     if (UDP_HLEN + this.zcDone < d.pkt.len) return;
     this.zcDone = 0;
-    this.rxq.shift();
-    this.sk_rmem_alloc -= d.pkt.truesize;
-    inet_packet_free(d.pkt);
+    inet_packet_free(this.dequeue().pkt);
   }
 
   /** Bytes of the head datagram's payload RX zero copy has handed over. */
@@ -530,7 +520,7 @@ export class UdpSock extends Sock {
       inet_packet_free(p);
       return;
     }
-    if (!zcrx_sk_check(this.domain, p.skbs)) {
+    if (this.net.zcrx.size && !zcrx_sk_check(this.domain, p.skbs)) {
       inet_packet_free(p);
       return;
     }
@@ -573,15 +563,6 @@ function payload_page(p: InetPacket, off: number, len: number): { page: Page; of
     at += fr.size;
   }
   return null;
-}
-
-/** Kernel write into pool memory (through the pool's own pages, whatever the process maps). */
-function pool_write(pool: ZcPool, va: number, bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length; ) {
-    const n = Math.min(bytes.length - at, PAGE_SIZE - ((va + at - pool.base) % PAGE_SIZE));
-    pool.mm.host.cpuWrite(pool.phys(va + at), bytes.subarray(at, at + n));
-    at += n;
-  }
 }
 
 /** truesize of a datagram's skb: its head, plus the data (copied, or the user pages it spans). */

@@ -12,7 +12,6 @@ import { ZcnicNetDevice } from '../core/dev.js';
 import { zc_pool_create, type ZcPool } from './zc_pool.js';
 import { zc_check_count, type ZcPair } from './zc.js';
 import { ZCRX_AREA_MAX, ZCRX_RQ_MAX, ZcrxIfq, type ZcrxCqe, type ZcrxFlow, type ZcrxMode, type ZcrxRqe } from '../core/zcrx.js';
-import { ZcnicEthtool } from '../../driver/ethtool.js';
 import { skb_copy_bits } from '../core/skbuff.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
 import {
@@ -83,6 +82,11 @@ export class SocketApi {
     /** Sleep on simulated time (the host's device clock), for poll's timeout. */
     private readonly sleep: (cycles: number) => Promise<void>,
   ) {}
+
+  /** The host's zcnic netdev (the device pools and RX zero copy are made for), if any. */
+  private nic(): ZcnicNetDevice | undefined {
+    return this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+  }
 
   private file(fd: number): SocketFile | number {
     const f = this.proc.fget(fd);
@@ -260,11 +264,8 @@ export class SocketApi {
         return sk.sk_sndbuf;
       case SO_RCVBUF:
         return sk.sk_rcvbuf;
-      case SO_ERROR: {
-        const e = sk.sk_err;
-        sk.sk_err = 0;
-        return e;
-      }
+      case SO_ERROR:
+        return sk.sock_error();
       default:
         return -ENOPROTOOPT;
     }
@@ -320,7 +321,7 @@ export class SocketApi {
     const f = this.file(fd);
     if (typeof f === 'number') return f;
     if (f.pool) return -EINVAL;
-    const dev = this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+    const dev = this.nic();
     if (!dev) return -ENODEV;
     const p = zc_pool_create(this.proc.mm, dev.nd.pdev, size);
     if (typeof p === 'number') return p;
@@ -381,12 +382,12 @@ export class SocketApi {
     if (!Number.isInteger(o.area_size) || o.area_size <= 0 || o.area_size % PAGE_SIZE || o.area_size > ZCRX_AREA_MAX) return -EINVAL;
     const f = o.flow;
     if ((f.protocol !== IPPROTO_UDP && f.protocol !== IPPROTO_TCP) || !Number.isInteger(f.dport) || f.dport <= 0 || f.dport > 0xffff) return -EINVAL;
-    const dev = this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+    const dev = this.nic();
     if (!dev) return -ENODEV;
     const c = dev.mp_check_rxq(o.rxq);
     if (c) return c;
     const used = new Set([...dev.mp_bound.values()].map((b) => b.filterLocation));
-    const { filters } = await new ZcnicEthtool(dev.nd).steeringLimits();
+    const { filters } = await dev.ethtool.steeringLimits();
     let loc = 0;
     while (loc < filters && used.has(loc)) loc++;
     if (loc === filters) return -ENOSPC;
@@ -414,7 +415,7 @@ export class SocketApi {
   /** Open another process's shared binding by id: a descriptor, or -ENOENT / the attach rules' errno. */
   zcrx_open(id: number): number {
     const ifq = this.net.zcrx.get(id);
-    const dev = this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+    const dev = this.nic();
     if (!ifq || !dev) return -ENOENT;
     const va = ifq.attach(this.proc);
     if (va < 0) return va;

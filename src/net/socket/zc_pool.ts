@@ -17,12 +17,12 @@
 // The pool lives until the socket is released and, after that, until its last lent slot is back:
 // the device may still be reading it.
 
-import { SZ_4G, PAGE_SIZE } from '../../mem/phys.js';
+import { PAGE_SIZE } from '../../mem/phys.js';
 import { GFP_KERNEL, __GFP_DMA32, __GFP_ZERO, type Page } from '../../mem/page_alloc.js';
 import { account_locked_vm, unaccount_locked_vm, zero_page, type MmStruct } from '../../mm/mm.js';
 import { FOLL_LONGTERM, pin_user_pages, unpin_user_page } from '../../mm/gup.js';
 import {
-  DMA_BIDIRECTIONAL, dma_map_page, dma_mapping_error, dma_sync_single_for_device, dma_unmap_page, type Device as DmaDevice,
+  DMA_BIDIRECTIONAL, dma_map_page_unbounced, dma_sync_single_for_device, dma_unmap_page, type Device as DmaDevice,
 } from '../../platform/host.js';
 import { EINVAL, ENOMEM, EOPNOTSUPP } from './uapi.js';
 
@@ -77,9 +77,7 @@ export class ZcPool {
 
   /** Slots [first, last] that [va, va + len) touches. */
   slots(va: number, len: number): number[] {
-    const out: number[] = [];
-    for (let k = this.slot(va); k <= this.slot(va + len - 1); k++) out.push(k);
-    return out;
+    return this.pieces(va, len).map((pc) => pc.k);
   }
 
   isLent(k: number): boolean {
@@ -101,13 +99,35 @@ export class ZcPool {
     return this.pages[this.slot(va)]!.phys + BigInt((va - this.base) % PAGE_SIZE);
   }
 
-  /** The CPU wrote [va, va + len) for the device to read: dma_sync_single_for_device, page by page. */
-  sync_for_device(va: number, len: number): void {
+  /** [va, va + len) of the pool split at page boundaries: each piece's slot, offset in it, length. */
+  pieces(va: number, len: number): { readonly va: number; readonly k: number; readonly off: number; readonly n: number }[] {
+    const out = [];
     for (let at = va; at < va + len; ) {
-      const n = Math.min(va + len - at, PAGE_SIZE - ((at - this.base) % PAGE_SIZE));
-      dma_sync_single_for_device(this.pdev, this.bus_addr(at), n, DMA_BIDIRECTIONAL);
+      const off = (at - this.base) % PAGE_SIZE;
+      const n = Math.min(va + len - at, PAGE_SIZE - off);
+      out.push({ va: at, k: this.slot(at), off, n });
       at += n;
     }
+    return out;
+  }
+
+  /** Kernel write into the pool, through its own pages (whatever the process maps there now). */
+  write(va: number, bytes: Uint8Array): void {
+    let at = 0;
+    for (const pc of this.pieces(va, bytes.length)) {
+      this.mm.host.cpuWrite(this.phys(pc.va), bytes.subarray(at, at + pc.n));
+      at += pc.n;
+    }
+  }
+
+  /** Kernel clear of [va, va + len) of the pool. */
+  zero(va: number, len: number): void {
+    for (const pc of this.pieces(va, len)) this.mm.host.cpuFill(this.phys(pc.va), pc.n, 0);
+  }
+
+  /** The CPU wrote [va, va + len) for the device to read: dma_sync_single_for_device, page by page. */
+  sync_for_device(va: number, len: number): void {
+    for (const pc of this.pieces(va, len)) dma_sync_single_for_device(this.pdev, this.bus_addr(pc.va), pc.n, DMA_BIDIRECTIONAL);
   }
 
   /** zc_writev: slot k goes to the device; the process sees the zero page there until give_back. */
@@ -139,13 +159,8 @@ export class ZcPool {
    */
   flip(k: number, page: Page): boolean {
     if (this.lentSlots.has(k) || this.mm.dead || page.order !== 0) return false;
-    if (this.reach === 'dma32' && page.phys + BigInt(PAGE_SIZE) > SZ_4G) return false;
-    const a = dma_map_page(this.pdev, page, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
-    if (dma_mapping_error(this.pdev, a)) return false;
-    if (a + BigInt(PAGE_SIZE) > SZ_4G || (this.reach === 'dma32' && a !== page.phys)) {
-      dma_unmap_page(this.pdev, a, PAGE_SIZE, DMA_BIDIRECTIONAL);
-      return false;
-    }
+    const a = dma_map_page_unbounced(this.pdev, page, DMA_BIDIRECTIONAL);
+    if (typeof a !== 'bigint') return false;
     const host = this.mm.host;
     const va = this.base + k * PAGE_SIZE;
     const old = this.pages[k]!;
@@ -205,11 +220,10 @@ export function zc_pool_create(mm: MmStruct, pdev: DmaDevice, size: number): ZcP
     const p = host.pages.alloc_pages((reach === 'dma32' ? __GFP_DMA32 : GFP_KERNEL) | __GFP_ZERO, 0);
     if (p === null) return unwind(-ENOMEM);
     pages.push(p);
-    const a = dma_map_page(pdev, p, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
-    if (dma_mapping_error(pdev, a)) return unwind(-ENOMEM);
+    // never silently bounced
+    const a = dma_map_page_unbounced(pdev, p, DMA_BIDIRECTIONAL);
+    if (typeof a !== 'bigint') return unwind(a === 'nomap' ? -ENOMEM : -EOPNOTSUPP);
     dma.push(a);
-    // never silently bounced: a direct mapping must be the page itself, and below 4 GiB
-    if (a + BigInt(PAGE_SIZE) > SZ_4G || (reach === 'dma32' && a !== p.phys)) return unwind(-EOPNOTSUPP);
   }
   const base = mm.insert_pages(pages);
   if (pin_user_pages(mm, base, size, FOLL_LONGTERM) === null) throw new RangeError('zc_pool_create: the new mapping cannot be pinned');
