@@ -17,7 +17,7 @@ import type { ZcPair } from '../src/net/socket/zc.js';
 import { AF_INET, EBUSY, MSG_ZEROCOPY, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_ZEROCOPY, sockaddr_in } from '../src/net/socket/uapi.js';
 import { scenarioHost } from '../src/scenarios/host.js';
 import { drainErrqueue, hostAddr, stackPair, type NetHost } from '../src/scenarios/net_host.js';
-import { runPair } from '../src/wire/pair.js';
+import { runPair, throwIfFailed } from '../src/harness/index.js';
 import type { ZcFigure } from './zerocopy.js';
 
 const MTU = 9000;
@@ -31,7 +31,7 @@ async function pairRun(parts: readonly [(h: NetHost) => Promise<void>, (h: NetHo
   const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, options: [{ mtu: MTU }, { mtu: MTU }] });
   const t0 = performance.now();
   const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 20_000_000_000 });
-  if (r.scenarioError !== undefined) throw r.scenarioError instanceof Error ? r.scenarioError : new Error(String(r.scenarioError));
+  throwIfFailed(r.errors);
   return { simS: (r.cycles * LINK_DEFAULTS.clockPeriodPs) / 1e12, wallS: (performance.now() - t0) / 1000 };
 }
 

@@ -7,7 +7,7 @@
 
 import { msgZerocopyScenario } from '../src/scenarios/msg_zerocopy.js';
 import type { ScenarioOptions } from '../src/scenarios/index.js';
-import { runPair } from '../src/wire/pair.js';
+import { runPair, throwIfFailed } from '../src/harness/index.js';
 import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
 
 /** Bytes per configuration: enough sends for a steady figure, few enough for a short bench. */
@@ -23,7 +23,7 @@ async function one(opts: ScenarioOptions): Promise<{ simBytesPerS: number; wallS
   const inst = msgZerocopyScenario.setup(1, opts);
   const t0 = performance.now();
   const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: msgZerocopyScenario.maxCycles });
-  if (r.scenarioError !== undefined) throw r.scenarioError instanceof Error ? r.scenarioError : new Error(String(r.scenarioError));
+  throwIfFailed(r.errors);
   const rep = inst.report() as { tx_bytes: number; bytes_copied_per_byte_sent: number };
   const simS = (r.cycles * LINK_DEFAULTS.clockPeriodPs) / 1e12;
   return { simBytesPerS: rep.tx_bytes / simS, wallS: (performance.now() - t0) / 1000, copied: rep.bytes_copied_per_byte_sent };

@@ -3,13 +3,14 @@
 # side across the machine's cores. SHARD=i/N runs a deterministic 1/N share of both (vitest's
 # --shard; run_blocks.py --shard). Results go to sim/out/test/shard-i-of-N/ (JUnit XML, vitest's
 # JSON, the blocks' summary, each suite's log); `make test-report` adds up every shard found there.
-# Ends with the line 'N passed, N failed'.
+# Ends with the line 'N passed, N failed, N skipped' (scripts/test_report.py). Fails when a test
+# failed, and when one was skipped that scripts/skip-allowed.txt does not list with its reason.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 shard=${SHARD:-1/1}
 if [[ ! $shard =~ ^([0-9]+)/([0-9]+)$ ]] || (( BASH_REMATCH[1] < 1 || BASH_REMATCH[1] > BASH_REMATCH[2] )); then
   echo "SHARD=$shard: expected i/N with 1 <= i <= N" >&2
-  echo "0 passed, 1 failed"
+  echo "0 passed, 1 failed, 0 skipped"
   exit 2
 fi
 i=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]}
@@ -40,7 +41,9 @@ wait $blocks_pid; blocks_rc=$?
 echo "== cocotb block tests, shard $i/$n: exit $blocks_rc after $((SECONDS - started)) s (each configuration's log: $out/blocks/<module>/<config>/run.log) =="
 cat "$out/blocks.log"
 echo "== make test: $((SECONDS - started)) s on $jobs cores =="
+# the per-suite lines are above; the skipped tests it names (and why they may skip) go to stderr
 .venv/bin/python scripts/test_report.py "$out" | tail -1 > "$out/count.txt"
+report_rc=${PIPESTATUS[0]}
 line=$(cat "$out/count.txt")
 echo "$line"
-[[ $vitest_rc -eq 0 && $blocks_rc -eq 0 && $line == *" 0 failed" ]]
+[[ $vitest_rc -eq 0 && $blocks_rc -eq 0 && $report_rc -eq 0 && $line == *" 0 failed, "* ]]

@@ -52,13 +52,24 @@ export function simulatorArgs(o: Omit<LaunchOptions, 'onProgress'>): string[] {
   ];
 }
 
+/** The simulator's environment: this one's, less WAVES, with the testbench on PYTHONPATH. */
+export function simulatorEnv(): NodeJS.ProcessEnv {
+  const { WAVES: _waves, ...env } = process.env;
+  return { ...env, PYTHONPATH: join(repoRoot, 'tb'), PYTHONUNBUFFERED: '1' };
+}
+
 export function launchSimulator(o: LaunchOptions): ChildProcess {
   const log = createWriteStream(join(o.runDir, 'sim.log'));
+  // Its own process group: the cocotb runner starts the Verilated simulator as a child, and
+  // killing the group leaves neither behind. WAVES stays out of its environment: cocotb's runner
+  // reads it and would trace the shared non-waves build (waves are asked for by --waves only).
   const child = spawn(venvPython(), simulatorArgs(o), {
     cwd: repoRoot,
-    env: { ...process.env, PYTHONPATH: join(repoRoot, 'tb'), PYTHONUNBUFFERED: '1' },
+    env: simulatorEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  track(child);
   let partial = '';
   const onData = (chunk: Buffer): void => {
     log.write(chunk);
@@ -73,16 +84,46 @@ export function launchSimulator(o: LaunchOptions): ChildProcess {
   return child;
 }
 
-/** Wait for a child to exit; after `graceMs` send SIGTERM, then SIGKILL. Resolves with its code. */
+/** Simulators launched by this process and not yet reaped: killed, group and all, if it exits first. */
+const live = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  if (live.size === 0) process.once('exit', killAll);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+function killAll(): void {
+  for (const c of live) signalGroup(c, 'SIGKILL');
+}
+
+/** Signal a launched simulator's whole process group (the cocotb runner and the simulator under it). */
+export function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/**
+ * Wait for a child to exit; after `graceMs` send its group SIGTERM, then SIGKILL 1 s later.
+ * Resolves with its code. Whatever is left of the group then is killed too.
+ */
 export function reap(child: ChildProcess, graceMs: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  const done = (code: number | null): number | null => {
+    signalGroup(child, 'SIGKILL');
+    return code;
+  };
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(done(child.exitCode));
   return new Promise((resolve) => {
-    const term = setTimeout(() => child.kill('SIGTERM'), graceMs);
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + 2000);
+    const term = setTimeout(() => signalGroup(child, 'SIGTERM'), graceMs);
+    const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs + 1000);
     child.once('exit', (code) => {
       clearTimeout(term);
       clearTimeout(kill);
-      resolve(code);
+      resolve(done(code));
     });
   });
 }

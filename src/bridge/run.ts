@@ -2,7 +2,9 @@
 // the end, reap the child. Used by the `make sim` CLI and by the co-simulation tests.
 
 import type { ChildProcess } from 'node:child_process';
-import { launchSimulator, reap, type SimPort } from './launch.js';
+import { launchSimulator, reap, signalGroup, type SimPort } from './launch.js';
+import { BridgeError } from './errors.js';
+import { ERR } from './protocol.js';
 import { HostBridge, type HostRunOptions, type HostRunResult } from './server.js';
 
 export interface CosimOptions extends HostRunOptions {
@@ -14,7 +16,15 @@ export interface CosimOptions extends HostRunOptions {
   readonly external?: boolean;
   /** Simulator progress lines. */
   readonly onSimProgress?: (line: string) => void;
+  /**
+   * Stop the run early (another host of the run failed): an orderly FINISH, and the simulator's
+   * process group is killed if it is not gone within ABORT_GRACE_MS.
+   */
+  readonly signal?: AbortSignal;
 }
+
+/** How long an aborted simulator may take to finish (waveform flushed) before it is killed. */
+export const ABORT_GRACE_MS = 1500;
 
 export interface CosimResult extends HostRunResult {
   readonly url: string;
@@ -26,6 +36,8 @@ export interface CosimResult extends HostRunResult {
   readonly simSeconds: number;
   /** The launched simulator's exit code (null when external or killed). */
   readonly simExitCode: number | null;
+  /** Why the run was stopped early (CosimOptions.signal), if it was. */
+  readonly aborted?: string;
 }
 
 export async function runCosim(o: CosimOptions): Promise<CosimResult> {
@@ -47,11 +59,22 @@ export async function runCosim(o: CosimOptions): Promise<CosimResult> {
     });
     child.once('exit', (code, signal) => bridge.peerExited(code, signal));
   }
+  const onAbort = (): void => {
+    bridge.abort(String(o.signal?.reason ?? 'aborted'));
+    // a simulator that does not answer FINISH in time is not waited for
+    setTimeout(() => {
+      bridge.fail(new BridgeError(ERR.TIMEOUT, `the simulator did not stop within ${ABORT_GRACE_MS} ms of being told to (${bridge.aborted})`), false);
+      if (child) signalGroup(child, 'SIGKILL');
+    }, ABORT_GRACE_MS).unref();
+  };
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
   const r = await bridge.done;
+  o.signal?.removeEventListener('abort', onAbort);
   const hello = r.handshakeAt ?? r.endedAt;
-  const simExitCode = child ? await reap(child, 5000) : null;
+  const simExitCode = child ? await reap(child, bridge.aborted !== undefined ? 500 : 5000) : null;
   return {
-    ...r, url, simExitCode,
+    ...r, url, simExitCode, ...(bridge.aborted !== undefined ? { aborted: bridge.aborted } : {}),
     wallSeconds: (r.endedAt - t0) / 1000,
     startupSeconds: (hello - t0) / 1000,
     simSeconds: (r.endedAt - hello) / 1000,

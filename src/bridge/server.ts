@@ -276,6 +276,26 @@ export class HostBridge {
     }
   }
 
+  /**
+   * Stop the run because of something outside it (another host of the run failed): an orderly
+   * FINISH while the simulator runs (its waveform is closed as on any finish), else a fault.
+   * Resolves `done` as usual; `aborted` says why it ended early.
+   */
+  abort(reason: string): void {
+    if (this.state === 'done' || this.aborted !== undefined) return;
+    this.aborted = reason;
+    const session = this.session;
+    if (this.state === 'running' && session && session.finishCycle === undefined) {
+      this.transcript?.note(`stopped at cycle ${session.clock.cycle}: ${reason}`);
+      session.finish(1);
+      return;
+    }
+    if (this.state !== 'running') this.fail(new BridgeError(ERR.SCENARIO, `stopped before the run began: ${reason}`));
+  }
+
+  /** Why abort() stopped the run, if it did. */
+  aborted: string | undefined;
+
   /** End the run with a fault: tell the peer (if it can still hear), close, resolve. */
   fail(e: unknown, tellPeer = true): void {
     if (this.state === 'done') return;

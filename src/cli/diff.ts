@@ -7,13 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../abi/gen.js';
 import { EXIT, type LinkParams } from '../bridge/protocol.js';
-import { runCosim } from '../bridge/run.js';
 import type { SimPort } from '../bridge/launch.js';
-import { runModel } from '../model/run.js';
 import { firstDifference, type Delivery, type DiffSide } from '../scenarios/diff.js';
 import type { ScenarioOptions } from '../scenarios/index.js';
 import { trafficScenario } from '../scenarios/traffic.js';
-import { scenarioErrorText } from './errors.js';
+import { runHosts, type Backend } from '../harness/run.js';
 
 export interface DiffCliOptions {
   readonly seed: number;
@@ -21,6 +19,7 @@ export interface DiffCliOptions {
   readonly runDir: string;
   readonly params: LinkParams;
   readonly maxCycles: number;
+  readonly stuckCycles?: number;
   readonly timeoutS: number;
   readonly simPort: SimPort;
   readonly reproduce: string;
@@ -37,41 +36,35 @@ interface SideRun {
 }
 
 export async function runDiffCli(o: DiffCliOptions): Promise<number> {
-  const opts = (deliveries: Delivery[]): ScenarioOptions => ({ ...o.opts, deliveries, scoreboard: 'record' });
   const ethtool = (rep: Record<string, unknown>): Record<string, number> => (rep['ethtool_stats'] ?? {}) as Record<string, number>;
 
-  process.stderr.write('zcnic: diff: traffic on the RTL\n');
-  const dRtl: Delivery[] = [];
-  const iRtl = trafficScenario.setup(o.seed, opts(dRtl));
-  const rtlDir = join(o.runDir, 'rtl');
-  mkdirSync(rtlDir, { recursive: true });
-  const r = await runCosim({
-    params: o.params, dma: iRtl.dma, clock: iRtl.clock, onTime: (c) => iRtl.onTime?.(c), main: (dev) => iRtl.main(dev),
-    maxCycles: o.maxCycles, runDir: rtlDir, timeoutS: o.timeoutS, simPort: o.simPort,
-  });
-  writeFileSync(join(o.runDir, 'transcript.rtl.txt'), r.transcript?.text() ?? '');
-  const repRtl = iRtl.report?.() ?? {};
-  const rtl: SideRun = {
-    side: { label: 'rtl', deliveries: dRtl, stats: ethtool(repRtl) },
-    errors: [...(r.error ? [r.error.describe()] : []), ...(r.scenarioError !== undefined ? [scenarioErrorText(r.scenarioError)] : [])],
-    mismatches: (repRtl['scoreboard_mismatches'] ?? []) as string[], cycles: r.cycles, transcriptSha: r.transcript?.sha256() ?? null,
+  /** The traffic scenario on one backend, its deliveries recorded (the diff is the judge). */
+  const side = async (backend: Backend): Promise<SideRun> => {
+    process.stderr.write(`zcnic: diff: traffic on the ${backend === 'rtl' ? 'RTL' : 'model'}\n`);
+    const deliveries: Delivery[] = [];
+    const inst = trafficScenario.setup(o.seed, { ...o.opts, deliveries, scoreboard: 'record' });
+    const dir = join(o.runDir, backend);
+    mkdirSync(dir, { recursive: true });
+    const r = await runHosts({
+      hosts: [{
+        clock: inst.clock, dma: inst.dma, onTime: (c) => inst.onTime?.(c), main: (dev) => inst.main(dev), ...(inst.platform ? { platform: inst.platform } : {}),
+        ...(backend === 'model' && o.misSteer !== undefined ? { configureModel: (m) => m.misSteer(o.misSteer!) } : {}),
+      }],
+      backends: [backend], seed: o.seed, maxCycles: o.maxCycles, params: o.params, runDir: dir, timeoutS: o.timeoutS, simPort: o.simPort, transcript: true,
+      ...(o.stuckCycles !== undefined ? { stuckCycles: o.stuckCycles } : {}),
+    });
+    const t = r.hosts[0]!.transcript;
+    writeFileSync(join(o.runDir, `transcript.${backend}.txt`), t?.text() ?? '');
+    const rep = inst.report?.() ?? {};
+    return {
+      side: { label: backend, deliveries, stats: ethtool(rep) }, errors: r.errors.map((e) => e.text()),
+      mismatches: (rep['scoreboard_mismatches'] ?? []) as string[], cycles: r.cycles, transcriptSha: t?.sha256() ?? null,
+    };
   };
-
-  process.stderr.write('zcnic: diff: traffic on the model\n');
-  const dModel: Delivery[] = [];
-  const iModel = trafficScenario.setup(o.seed, opts(dModel));
-  const m = await runModel({
-    clock: iModel.clock, dma: iModel.dma, onTime: (c) => iModel.onTime?.(c), main: (dev) => iModel.main(dev),
-    params: { dataBytes: o.params.nic.data_bytes, latency: o.params.link_latency }, maxCycles: o.maxCycles, seed: o.seed, transcript: true,
-    ...(o.misSteer !== undefined ? { configure: (dev) => dev.misSteer(o.misSteer!) } : {}),
-  });
-  writeFileSync(join(o.runDir, 'transcript.model.txt'), m.transcript?.text() ?? '');
-  const repModel = iModel.report?.() ?? {};
-  const model: SideRun = {
-    side: { label: 'model', deliveries: dModel, stats: ethtool(repModel) },
-    errors: m.scenarioError !== undefined ? [scenarioErrorText(m.scenarioError)] : [],
-    mismatches: (repModel['scoreboard_mismatches'] ?? []) as string[], cycles: m.cycles, transcriptSha: m.transcript?.sha256() ?? null,
-  };
+  const rtl = await side('rtl');
+  const model = await side('model');
+  const dRtl = rtl.side.deliveries;
+  const dModel = model.side.deliveries;
 
   const diff = firstDifference(rtl.side, model.side);
   const errors = [

@@ -5,56 +5,32 @@
 //                                                                        simulator elsewhere
 // Exit code: 0 when the scenario passed, else the code of the fault (docs/bridge-protocol.md).
 
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../abi/gen.js';
 import { BridgeError } from '../bridge/errors.js';
-import { runCosim, type CosimResult } from '../bridge/run.js';
-import { SIM_PORTS, WAVE_TOP, type SimPort } from '../bridge/launch.js';
+import { SIM_PORTS, type SimPort } from '../bridge/launch.js';
 import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';
 import { defaultParams, isLoopback } from '../bridge/server.js';
-import { DEFAULT_SCENARIO, PAIR_SCENARIOS, SCENARIOS, scenarioNames, type Scenario, type ScenarioOptions } from '../scenarios/index.js';
-import { parseWireFaults, runPairCli } from './pair.js';
+import { DEFAULT_SCENARIO, PAIR_SCENARIOS, SCENARIOS, scenarioNames, type ScenarioOptions } from '../scenarios/index.js';
 import { runDiffCli } from './diff.js';
-import { scenarioErrorText } from './errors.js';
-import type { Backend as HostBackend } from '../testing/fixture.js';
-import type { WireFaults } from '../wire/wire.js';
-import { faultMarkers, gtkwSave } from '../debug/gtkw.js';
-import { DEFAULT_BUILD } from '../abi/regs.js';
-import { eventFilterFile, type TraceRecord } from '../debug/events.js';
-import { runModel } from '../model/run.js';
-import { PcapWriter } from '../wire/pcap.js';
-import type { Device } from '../device/device.js';
-import type { FaultEvent, SessionStats } from '../bridge/session.js';
-import type { Transcript } from '../bridge/transcript.js';
+import { reportErrors } from './errors.js';
+import { WIRE_FAULT_NAMES, type WireFaults } from '../wire/wire.js';
+import { newRunFolder, runJob } from '../harness/bundle.js';
+import { DEFAULT_STUCK_CYCLES, type Backend } from '../harness/run.js';
+import { scenarioJob } from '../harness/scenario.js';
 
-const BACKENDS = ['rtl', 'model', 'mixed'] as const;
-type Backend = (typeof BACKENDS)[number];
-
-/** What either backend's run leaves for the summary. */
-interface Outcome {
-  readonly cycles: number;
-  readonly errors: string[];
-  readonly exitCode: number;
-  readonly transcript: Transcript | undefined;
-  readonly stats: SessionStats | null;
-  readonly faults: readonly FaultEvent[];
-  readonly events: readonly TraceRecord[];
-  readonly frames: CosimResult['frames'];
-  readonly startupSeconds: number;
-  readonly simSeconds: number;
-  readonly wallSeconds: number;
-  readonly simExitCode: number | null;
-}
+const RUN_BACKENDS = ['rtl', 'model', 'mixed'] as const;
+type RunBackend = (typeof RUN_BACKENDS)[number];
 
 const USAGE = `usage: tsx src/cli/sim.ts [--scenario NAME] [--seed N] [--backend rtl|model|mixed] [--waves] [--port dpi|python] [--data-width 64..512] [--listen HOST:PORT] [--token T]
+                          [--frames N] [--iommu strict|lazy|passthrough|off] [--pool normal|dma32] [--swiotlb auto|off] [--faults]
+                          [--zerocopy 0|1] [--payload N] [--loopback 0|1] [--proto udp|tcp] [--mode shared|single|exclusive]
                           [--wire-faults drop=P,corrupt=P,duplicate=P,reorder=P]
-                          [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--max-frame BYTES] [--out DIR]
-scenarios: ${scenarioNames().join(', ')}`;
-
-/** The GTKWave translate filter for tb_evt_kind, next to waves.gtkw. */
-const WAVES_EVENTS = 'waves.events.txt';
+                          [--sync-window W] [--link-latency L] [--timeout S] [--max-cycles N] [--stuck-cycles N] [--rerun-waves 0|1] [--max-frame BYTES] [--out DIR]
+scenarios: ${scenarioNames().join(', ')}
+make sim variables: SCENARIO= SEED= BACKEND=rtl|model|mixed WAVES=0|1 PORT=dpi|python FRAMES= IOMMU= POOL= SWIOTLB= FAULTS=1
+                    ZEROCOPY= PAYLOAD= LOOPBACK= PROTO= MODE= WIRE_FAULTS= STUCK_CYCLES= RERUN_WAVES=0|1 (make help lists each scenario's)`;
 
 function fail(msg: string, code: number = EXIT.USAGE): never {
   process.stderr.write(`zcnic: ${msg}\n${code === EXIT.USAGE ? USAGE + '\n' : ''}`);
@@ -68,10 +44,10 @@ function intArg(v: string | undefined, name: string, dflt: number): number {
 }
 
 /** Options that change what a run does (not where its output goes or how it connects). */
-const BEHAVIOUR_OPTIONS = ['--sync-window', '--link-latency', '--max-cycles', '--max-frame', '--timeout', '--data-width'];
+const BEHAVIOUR_OPTIONS = ['--sync-window', '--link-latency', '--max-cycles', '--stuck-cycles', '--max-frame', '--timeout', '--data-width'];
 
 /** The command that reproduces this run: `make sim ...`, or the CLI when other options were given. */
-function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[], o: ScenarioOptions = {}, port: SimPort = 'dpi', backend: Backend = 'rtl'): string {
+function reproduceCommand(scenario: string, seed: number, waves: boolean, argv: readonly string[], o: ScenarioOptions = {}, port: SimPort = 'dpi', backend: RunBackend = 'rtl'): string {
   const extra: string[] = [];
   const make = [
     backend !== 'rtl' ? ` BACKEND=${backend}` : '',
@@ -110,7 +86,10 @@ function scenarioOptions(
     if (!(allowed as readonly string[]).includes(v)) fail(`--${name} must be one of ${allowed.join('|')}, got '${v}'`);
     return v as T;
   };
-  if (a.frames !== undefined && a.frames !== '') o.frames = intArg(a.frames, 'frames', 0);
+  if (a.frames !== undefined && a.frames !== '') {
+    o.frames = intArg(a.frames, 'frames', 0);
+    if (o.frames === 0) fail('--frames 0 would test nothing: give at least 1');
+  }
   const iommu = pick('iommu', a.iommu, ['strict', 'lazy', 'passthrough', 'off'] as const);
   if (iommu) o.iommu = iommu;
   const pool = pick('pool', a.pool, ['normal', 'dma32'] as const);
@@ -133,9 +112,17 @@ function scenarioOptions(
   return o;
 }
 
-function stampName(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+/** `drop=0.01,corrupt=0.01,duplicate=0,reorder=0.02` (make sim WIRE_FAULTS=...). */
+export function parseWireFaults(v: string): WireFaults | string {
+  const out: Record<string, number> = {};
+  for (const part of v.split(',').filter(Boolean)) {
+    const m = /^([a-z]+)=([0-9.]+)$/.exec(part);
+    if (!m || !(WIRE_FAULT_NAMES as readonly string[]).includes(m[1]!)) return `'${part}': expected ${WIRE_FAULT_NAMES.join('|')}=P`;
+    const p = Number(m[2]);
+    if (!(p >= 0 && p <= 1)) return `'${part}': a probability in 0..1`;
+    out[m[1]!] = p;
+  }
+  return out;
 }
 
 async function main(): Promise<number> {
@@ -167,6 +154,8 @@ async function main(): Promise<number> {
         'link-latency': { type: 'string' },
         timeout: { type: 'string' },
         'max-cycles': { type: 'string' },
+        'stuck-cycles': { type: 'string' },
+        'rerun-waves': { type: 'string' },
         'max-frame': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -195,8 +184,8 @@ async function main(): Promise<number> {
   const seed = intArg(args.seed, 'seed', 1);
   const simPort = (args.port ?? 'dpi') as SimPort;
   if (!SIM_PORTS.includes(simPort)) fail(`--port ${args.port}: expected ${SIM_PORTS.join(' or ')}`);
-  const backend = (args.backend ?? 'rtl') as Backend;
-  if (!BACKENDS.includes(backend)) fail(`--backend ${args.backend}: expected ${BACKENDS.join(' or ')}`);
+  const backend = (args.backend ?? 'rtl') as RunBackend;
+  if (!RUN_BACKENDS.includes(backend)) fail(`--backend ${args.backend}: expected ${RUN_BACKENDS.join(' or ')}`);
   if (backend === 'mixed' && !pair) fail('--backend mixed (one RTL NIC, one model NIC) is for the two-host scenarios');
   if (backend === 'model') {
     // the model is in this process: no simulator, no bus port, no waveform
@@ -230,197 +219,85 @@ async function main(): Promise<number> {
   }
 
   const outRoot = args.out ?? join(repoRoot, 'sim', 'out');
-  const runDir = join(outRoot, `${stampName(new Date())}-${isDiff ? 'diff' : scenario.name}-s${seed}`);
-  mkdirSync(runDir, { recursive: true });
-  const latest = join(outRoot, 'latest');
-  rmSync(latest, { force: true });
-  symlinkSync(relative(outRoot, runDir), latest);
+  const runDir = newRunFolder(outRoot, isDiff ? 'diff' : scenario.name, seed);
+  const maxCycles = intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles);
+  const stuckArg = args['stuck-cycles'];
+  const stuckCycles = stuckArg !== undefined && stuckArg !== '' ? intArg(stuckArg, 'stuck-cycles', DEFAULT_STUCK_CYCLES) : undefined;
+  const rerun = (args['rerun-waves'] ?? '1') !== '0';
 
   if (args['test-model-missteer'] !== undefined && !isDiff) fail('--test-model-missteer is for the diff scenario');
   if (isDiff) {
     if (backend !== 'rtl' || args.listen !== undefined || args.waves) fail('the diff scenario launches the RTL and runs the model itself: no --backend, --listen or --waves');
     const miss = args['test-model-missteer'];
     return runDiffCli({
-      seed, opts: sopts, runDir, params, timeoutS, simPort,
-      maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
+      seed, opts: sopts, runDir, params, timeoutS, simPort, maxCycles,
+      ...(stuckCycles !== undefined ? { stuckCycles } : {}),
       reproduce: reproduceCommand('diff', seed, false, process.argv.slice(2), sopts, simPort),
       ...(miss !== undefined ? { misSteer: intArg(miss, 'test-model-missteer', 0) } : {}),
     });
   }
-  if (pair) {
-    const one = backend as HostBackend;
-    const backends: [HostBackend, HostBackend] = backend === 'mixed' ? ['rtl', 'model'] : [one, one];
-    const wf = wireFaults ? ` WIRE_FAULTS=${args['wire-faults']}` : '';
-    if (args.listen !== undefined && backend === 'model') fail('--listen needs an RTL NIC (--backend rtl or mixed)');
-    return runPairCli({
-      ...(args.listen !== undefined ? { listen: { host, port, ...(token ? { token } : {}) } } : {}),
-      timeoutS,
-      scenario: pair, seed, backends, opts: { ...sopts, ...(wireFaults ? { wireFaults } : {}) }, runDir,
-      maxCycles: intArg(args['max-cycles'], 'max-cycles', pair.maxCycles),
-      reproduce: reproduceCommand(pair.name, seed, false, process.argv.slice(2), sopts, 'dpi', backend).replace(/^(make sim .*)$/, `$1${wf}`),
-    });
-  }
-  const instance = (scenario as Scenario).setup(seed, { ...sopts, ...(params.nic.data_bytes !== DEFAULT_BUILD.DATA_BYTES ? { dataBytes: params.nic.data_bytes } : {}) });
+  const backends: Backend[] = pair ? (backend === 'mixed' ? ['rtl', 'model'] : [backend, backend]) : [backend as Backend];
+  if (pair && args.listen !== undefined && backend === 'model') fail('--listen needs an RTL NIC (--backend rtl or mixed)');
+  const external = args.listen !== undefined;
+  const wf = wireFaults ? ` WIRE_FAULTS=${args['wire-faults']}` : '';
+  const reproduce = reproduceCommand(scenario.name, seed, false, process.argv.slice(2), sopts, simPort, backend).replace(/^(make sim .*)$/, `$1${wf}`);
+  process.stderr.write(`zcnic: scenario ${scenario.name} (seed ${seed}), run folder ${relative(repoRoot, runDir)}\n`);
   // Progress figures count from the handshake: the build and the simulator's start-up come first.
   let simStart = performance.now();
   let lastReport = simStart;
-  const external = args.listen !== undefined;
-  process.stderr.write(`zcnic: scenario ${scenario.name} (seed ${seed}), run folder ${relative(repoRoot, runDir)}\n`);
-  // Captures: frames out of the MAC port (both backends), and MAC loopback (the model's tap)
-  const captures = {
-    mac: new PcapWriter(join(runDir, 'mac.pcap'), params.clock_period_ps),
-    loopback: new PcapWriter(join(runDir, 'loopback.pcap'), params.clock_period_ps),
-  };
-  const captured = (dev: Device): Promise<void> => {
-    dev.onEthTx((f) => captures.mac.write(f.cycle, f.frame));
-    return instance.main(dev);
-  };
-  let out: Outcome;
-  if (backend === 'model') {
-    const r = await runModel({
-      clock: instance.clock,
-      dma: instance.dma,
-      onTime: (c) => instance.onTime?.(c),
-      main: (dev) => {
-        dev.onLoopback((f, c) => captures.loopback.write(c, f));
-        return captured(dev);
+  let progress: (() => string) | undefined;
+  const job = scenarioJob({
+    scenario: scenario.name, seed, backends, opts: { ...sopts, ...(wireFaults ? { wireFaults } : {}) }, params, reproduce,
+    waves: args.waves ?? false, rerunWithWaves: rerun && !external, maxCycles, simPort, timeoutS, transcript: true,
+    ...(stuckCycles !== undefined ? { stuckCycles } : {}),
+    onBuild: (p) => (progress = p),
+    spec: {
+      ...(external
+        ? {
+            listen: {
+              host, port, ...(token ? { token } : {}),
+              onListening: (nic: number, url: string) =>
+                process.stderr.write(`zcnic: ${pair ? `NIC ${nic} ` : ''}listening on ${url}; start ${pair ? 'its' : 'the'} simulator with: make sim-dut URL=${url} SEED=${seed}${token ? ' TOKEN=...' : ''}\n`),
+            },
+          }
+        : {}),
+      onLaunch: (i) => process.stderr.write(`zcnic: building and starting the simulator${pair ? ` of nic${i}` : ''} (log: ${relative(repoRoot, join(runDir, pair ? `nic${i}` : '', 'sim.log'))})\n`),
+      onSimProgress: (l) => process.stderr.write(`${l}\n`),
+      onHandshake: () => {
+        simStart = lastReport = performance.now();
       },
-      params: { dataBytes: params.nic.data_bytes, latency: params.link_latency },
-      transcript: true,
-      seed,
-      maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
-      onProgress: ([dev]) => {
+      onProgress: (_i, cycle) => {
         const now = performance.now();
         if (now - lastReport < 2000) return;
         lastReport = now;
-        process.stderr.write(`zcnic: cycle ${dev!.sched.now}${instance.progress ? `, ${instance.progress()}` : ''}\n`);
+        const cps = Math.round(cycle / Math.max((now - simStart) / 1000, 1e-3));
+        process.stderr.write(`zcnic: cycle ${cycle} (${cps} cycles/s)${progress ? `, ${progress()}` : ''}\n`);
       },
-    });
-    const errors = r.scenarioError !== undefined ? [scenarioErrorText(r.scenarioError)] : [];
-    const st = r.device.stats;
-    out = {
-      cycles: r.cycles, errors, exitCode: errors.length ? EXIT.E_SCENARIO : EXIT.OK, transcript: r.transcript, stats: { ...st },
-      faults: r.device.faults, events: r.device.events,
-      frames: { in: 0, out: 0, bytesIn: 0, bytesOut: 0 },
-      startupSeconds: 0, simSeconds: r.wallSeconds, wallSeconds: (performance.now() - simStart) / 1000, simExitCode: null,
-    };
-  } else {
-    let r: CosimResult;
-    try {
-      r = await runCosim({
-        params,
-        dma: instance.dma,
-        clock: instance.clock,
-        onTime: (c) => instance.onTime?.(c),
-        main: (dev) => instance.main(dev),
-        host,
-        port,
-        ...(token ? { token } : {}),
-        timeoutS,
-        maxCycles: intArg(args['max-cycles'], 'max-cycles', scenario.maxCycles),
-        runDir,
-        waves: args.waves ?? false,
-        simPort,
-        external,
-        onListening: (url) => {
-          if (external) {
-            process.stderr.write(`zcnic: listening on ${url}; start the simulator with: make sim-dut URL=${url} SEED=${seed}${token ? ' TOKEN=...' : ''}\n`);
-          } else {
-            process.stderr.write(`zcnic: building and starting the simulator (log: ${relative(repoRoot, join(runDir, 'sim.log'))})\n`);
-          }
-        },
-        onSimProgress: (l) => process.stderr.write(`${l}\n`),
-        onHandshake: () => {
-          simStart = lastReport = performance.now();
-        },
-        onBatch: (s) => {
-          const now = performance.now();
-          if (now - lastReport < 2000) return;
-          lastReport = now;
-          const cps = Math.round(s.clock.cycle / ((now - simStart) / 1000));
-          process.stderr.write(`zcnic: cycle ${s.clock.cycle}, ${s.stats.batches} batches, ${cps} cycles/s${instance.progress ? `, ${instance.progress()}` : ''}\n`);
-        },
-      });
-    } catch (e) {
-      if (e instanceof BridgeError) fail(e.describe(), e.exitCode);
-      fail(`cannot listen on ${host}:${port}: ${(e as Error).message}`, EXIT.E_PEER_GONE);
-    }
-    const errors: string[] = [];
-    if (r.error) errors.push(r.error.describe());
-    if (r.scenarioError !== undefined) {
-      errors.push(scenarioErrorText(r.scenarioError));
-    }
-    out = {
-      cycles: r.cycles, errors, exitCode: r.error ? r.error.exitCode : r.scenarioError !== undefined ? EXIT.E_SCENARIO : EXIT.OK,
-      transcript: r.transcript, stats: r.session ? { ...r.session.stats } : null, faults: r.session?.faults ?? [], events: r.session?.events ?? [],
-      frames: r.frames, startupSeconds: r.startupSeconds, simSeconds: r.simSeconds, wallSeconds: r.wallSeconds, simExitCode: r.simExitCode,
-    };
-  }
-  const r = out;
-  captures.mac.close();
-  captures.loopback.close();
-  if (backend !== 'model') rmSync(join(runDir, 'loopback.pcap'), { force: true });
-  const pcaps = [
-    { file: 'mac.pcap', frames: captures.mac.frames, what: 'frames out of the MAC port' },
-    ...(backend === 'model' ? [{ file: 'loopback.pcap', frames: captures.loopback.frames, what: 'frames MAC loopback carried (the model only: the RTL keeps them inside the NIC)' }] : []),
-  ];
-  const { errors, exitCode } = r;
-  const wallS = r.wallSeconds;
-  const simS = r.simSeconds;
-  const simExit = r.simExitCode;
-  const transcript = r.transcript?.text() ?? '';
-  writeFileSync(join(runDir, 'transcript.txt'), transcript);
-  const markers = faultMarkers([...r.faults], [...r.events]);
-  if (args.waves) {
-    // Groups the NIC's interfaces, the driver events (tb_evt_kind named by waves.events.txt) and
-    // the queue engines; named markers at faults only.
-    writeFileSync(join(runDir, WAVES_EVENTS), eventFilterFile());
-    writeFileSync(join(runDir, 'waves.gtkw'), gtkwSave({
-      dumpFile: 'waves.fst', periodPs: params.clock_period_ps, dataBytes: params.nic.data_bytes,
-      markers, eventFilter: WAVES_EVENTS, endCycle: r.cycles, top: WAVE_TOP[simPort],
-    }));
-  }
-  const summary = {
-    scenario: scenario.name,
-    seed,
-    result: exitCode === 0 ? 'pass' : 'fail',
-    exit_code: exitCode,
-    reproduce: reproduceCommand(scenario.name, seed, args.waves ?? false, process.argv.slice(2), sopts, simPort, backend),
-    backend,
-    port: backend === 'rtl' ? simPort : null,
-    simulated_cycles: r.cycles,
-    simulated_ns: (r.cycles * params.clock_period_ps) / 1000,
-    // launch until the simulator's HELLO (Verilator build, simulator start-up), then the run itself
-    startup_seconds: Number(r.startupSeconds.toFixed(3)),
-    sim_seconds: Number(simS.toFixed(3)),
-    wall_seconds: Number(wallS.toFixed(3)),
-    cycles_per_second: simS > 0 ? Math.round(r.cycles / simS) : 0,
-    bridge: {
-      messages: r.transcript?.messages ?? 0,
-      frames_in: r.frames.in,
-      frames_out: r.frames.out,
-      bytes_in: r.frames.bytesIn,
-      bytes_out: r.frames.bytesOut,
     },
-    link: { sync_window: params.sync_window, link_latency: params.link_latency, clock_period_ps: params.clock_period_ps },
-    device: r.stats,
-    faults: markers,
-    host: instance.report?.() ?? null,
-    errors,
-    simulator_exit_code: simExit,
-    transcript_sha256: r.transcript?.sha256() ?? null,
-    pcap: pcaps,
-    waves: args.waves ? { dump: 'waves.fst', gtkwave_save: 'waves.gtkw', event_names: WAVES_EVENTS, open: `gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}` } : null,
-  };
-  writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  for (const e of errors) process.stderr.write(`zcnic: ${e}\n`);
+  });
+  let out;
+  try {
+    out = await runJob(job, runDir);
+  } catch (e) {
+    if (e instanceof BridgeError) fail(e.describe(), e.exitCode);
+    throw e;
+  }
+  const { result: r, summary, lines } = out;
+  for (const l of lines) process.stdout.write(`${l}\n`);
+  reportErrors(r.errors);
+  const w = summary['waves'] as { from: string; nics: { open: string }[] } | null;
+  const h0 = r.hosts[0]!;
   process.stderr.write(
-    `zcnic: ${summary.result.toUpperCase()} ${scenario.name} seed=${seed}: ${r.cycles} cycles in ${simS.toFixed(2)} s ` +
-      `(${summary.cycles_per_second} cycles/s; start-up ${r.startupSeconds.toFixed(2)} s, wall ${wallS.toFixed(2)} s), ${summary.bridge.messages} bridge messages, transcript sha256 ${summary.transcript_sha256?.slice(0, 16) ?? '-'}\n` +
-      `zcnic: run folder ${relative(repoRoot, runDir)} (also sim/out/latest)\n` +
-      (args.waves ? `zcnic: waves: gtkwave ${relative(repoRoot, join(runDir, 'waves.gtkw'))}\n` : ''),
+    `zcnic: ${r.ok ? 'PASS' : 'FAIL'} ${scenario.name} seed=${seed}: ${r.cycles} cycles in ` +
+      (r.hosts.length === 1
+        ? `${h0.simSeconds.toFixed(2)} s (${summary['cycles_per_second']} cycles/s; start-up ${h0.startupSeconds.toFixed(2)} s, wall ${h0.wallSeconds.toFixed(2)} s)`
+        : `${r.wallSeconds.toFixed(2)} s`) +
+      `, transcript sha256 ${r.hosts.map((h) => h.transcript?.sha256().slice(0, 16) ?? '-').join(' ')}\n` +
+      (r.ok ? '' : `zcnic: reproduce: ${reproduce}\n`) +
+      `zcnic: run folder ${relative(repoRoot, runDir)} (also ${relative(repoRoot, join(outRoot, 'latest'))})\n` +
+      (w ? w.nics.map((n) => `zcnic: waves${w.from === 'rerun' ? ' (re-run of the same seed)' : ''}: ${n.open}\n`).join('') : ''),
   );
-  return exitCode;
+  return r.exitCode;
 }
 
 main().then(

@@ -48,7 +48,15 @@ export interface GtkwOptions {
   readonly rxQueues?: number;
   /** Last simulated cycle: the initial zoom fits [0, endCycle]; default: just past the last marker. */
   readonly endCycle?: number;
+  /**
+   * Open here (a failed run's first error): the primary marker at this cycle and the view around
+   * it, FOCUS_SPAN_CYCLES wide, instead of the whole run.
+   */
+  readonly focusCycle?: number;
 }
+
+/** How much of the run a view opened at a focus cycle shows (most of it before the cycle). */
+export const FOCUS_SPAN_CYCLES = 20_000;
 
 /** Named markers GTKWave 3.3 keeps in a save file (A..Z). */
 export const GTKW_NAMED_MARKERS = 26;
@@ -229,6 +237,7 @@ export function gtkwSave(o: GtkwOptions): string {
     checkInt('marker time (cycle * periodPs)', m.cycle * periodPs, 0);
   }
   if (o.endCycle !== undefined) checkInt('endCycle', o.endCycle, 0);
+  if (o.focusCycle !== undefined) checkInt('focusCycle', o.focusCycle, 0);
 
   // first 26 markers in time order (stable for markers in the same cycle)
   const sorted = markers.map((m, i) => ({ m, i })).sort((a, b) => a.m.cycle - b.m.cycle || a.i - b.i).map((x) => x.m);
@@ -237,10 +246,12 @@ export function gtkwSave(o: GtkwOptions): string {
   const letter = (i: number): string => String.fromCharCode(65 + i);
 
   const last = sorted[sorted.length - 1];
-  const spanCycles = Math.max(
+  const focus = o.focusCycle;
+  const spanCycles = focus !== undefined ? FOCUS_SPAN_CYCLES : Math.max(
     o.endCycle ?? (last === undefined ? DEFAULT_SPAN_CYCLES : Math.ceil(last.cycle * 1.05) + 16),
     16,
   );
+  const startCycle = focus === undefined ? 0 : Math.max(0, focus - Math.floor((FOCUS_SPAN_CYCLES * 3) / 4));
   // GTKWave's zoom z shows 2^-z / 200 time units per pixel (its own "zoom best fit" formula)
   const zoom = -Math.log2(((spanCycles * periodPs + 1) * 200) / ZOOM_WIDTH_PX);
 
@@ -255,8 +266,8 @@ export function gtkwSave(o: GtkwOptions): string {
   // GTKWave resolves a relative [dumpfile] (and translate filter file) against the .gtkw's own
   // directory only when a [savefile] is present too; just its directory part is used.
   out.push(`[savefile] "${dumpFile.replace(/\.[^./\\]*$/, '')}.gtkw"`);
-  out.push('[timestart] 0');
-  out.push(`*${zoom.toFixed(6)} -1 ${markerTimes.join(' ')}`);
+  out.push(`[timestart] ${startCycle * periodPs}`);
+  out.push(`*${zoom.toFixed(6)} ${focus === undefined ? -1 : focus * periodPs} ${markerTimes.join(' ')}`);
   named.forEach((m, i) => {
     const name = oneLine(m.label);
     if (name !== '') out.push(`[markername] ${letter(i)}${name}`);

@@ -8,7 +8,7 @@ import { IRQ_VECTOR, REG, rxqVector, txqVector } from '../abi/regs.js';
 import { TRACE_EVENT, traceQueue } from '../debug/events.js';
 import type { Device } from '../device/device.js';
 import { hex } from '../mem/errors.js';
-import { NapiStruct } from '../net/core/napi.js';
+import { NapiStruct, netif_napi_add, netif_napi_del } from '../net/core/napi.js';
 import type { MemoryProviderOps } from '../net/core/page_pool.js';
 import { SKB_WITH_OVERHEAD } from '../net/core/skbuff.js';
 import { PAGE_SIZE } from '../mem/phys.js';
@@ -153,8 +153,10 @@ export class ZcnicNetdev {
     this.up = true;
   }
 
+  /** netif_napi_add: one NAPI instance per queue, with its id (SO_INCOMING_NAPI_ID, netdev_nl_queue_get). */
   private napiFor(x: QueueBase): NapiStruct {
     const n = new NapiStruct(`zcnic ${x.name}`, (napi, budget) => this.napiPoll(x, napi, budget));
+    netif_napi_add(this.host, n);
     this.napiByVector.set(x.vector, n);
     this.queueByVector.set(x.vector, x);
     return n;
@@ -328,6 +330,7 @@ export class ZcnicNetdev {
       t.freeRings();
     }
     for (const r of this.rxq) r.teardown();
+    for (const n of this.napiByVector.values()) netif_napi_del(this.host, n);
     this.txq.length = 0;
     this.rxq.length = 0;
     this.napiByVector.clear();

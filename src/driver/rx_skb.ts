@@ -4,7 +4,8 @@
 // their headers in the queue's header buffer; either way those are copied into the head.
 
 import type { PagePool } from '../net/core/page_pool.js';
-import { skb_build_readonly, skb_build_writable, skb_record_rx_queue, skb_set_hash, PKT_HASH_TYPE_L3, PKT_HASH_TYPE_L4, CHECKSUM_UNNECESSARY, type RxPagePiece, type SkBuff } from '../net/core/skbuff.js';
+import type { NapiStruct } from '../net/core/napi.js';
+import { skb_build_readonly, skb_build_writable, skb_mark_napi_id, skb_record_rx_queue, skb_set_hash, PKT_HASH_TYPE_L3, PKT_HASH_TYPE_L4, CHECKSUM_UNNECESSARY, type RxPagePiece, type SkBuff } from '../net/core/skbuff.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import type { HostPlatform } from '../platform/host.js';
 import type { Page } from '../mem/page_alloc.js';
@@ -27,6 +28,10 @@ export interface RxSkbMeta {
   readonly rssHash: number;
   readonly hashValid: boolean;
   readonly l4: boolean;
+  /** The queue's NAPI instance (its id goes on the skb). */
+  readonly napi: NapiStruct;
+  /** RxMeta.cycle: when the driver took the frame's completion. */
+  readonly cycle: number;
 }
 
 export function buildRxSkb(
@@ -43,6 +48,9 @@ export function buildRxSkb(
   }
   if (!skb) throw new DriverError('E_NOMEM', 'no head for a received frame', { queue: `rxq${meta.queue}` });
   skb_record_rx_queue(skb, meta.queue);
+  // napi_gro_receive's skb_mark_napi_id: the socket learns which queue's NAPI took it
+  skb_mark_napi_id(skb, meta.napi);
+  skb.rx_cycle = meta.cycle;
   if (meta.hashValid) skb_set_hash(skb, meta.rssHash, meta.l4 ? PKT_HASH_TYPE_L4 : PKT_HASH_TYPE_L3);
   if (meta.csumOk) skb.ip_summed = CHECKSUM_UNNECESSARY;
   return skb;

@@ -278,6 +278,7 @@ export class RxQueue extends QueueBase {
     const hdrPa = this.hdr.cpu + BigInt(parts[0]!.slot * this.cfg.hdrSize);
     const skb = buildRxSkb(this.host, this.pool, this.cfg.memModel, { hdrPa, hdrLen }, pieces, {
       queue: this.q, csumOk: csumUnnecessary(csum), rssHash: meta.rssHash, hashValid: meta.hashValid, l4: (csum & (RX_CSUM.UDP | RX_CSUM.L4_PRESENT)) !== 0,
+      napi: this.napi, cycle: meta.cycle,
     });
     if (skb.len !== meta.frameLen) {
       throw new DriverError('E_COMPLETION', `frame of ${meta.frameLen} bytes built into ${skb.len}`, { queue: this.name, index: parts[0]!.slot });

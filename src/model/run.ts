@@ -30,6 +30,8 @@ interface RunCommon {
   readonly timerWindow?: number;
   /** Called every 65,536 events (for a progress line). */
   readonly onProgress?: (devs: readonly ZcnicModel[]) => void;
+  /** Stop at the next event (another host of the run failed); the result says `aborted`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ModelRunOptions extends ModelHost, RunCommon {
@@ -66,6 +68,10 @@ export interface ModelsRunResult {
   readonly transcripts?: readonly Transcript[];
   readonly events: number;
   readonly wallSeconds: number;
+  /** The run was stopped by its signal before the host software finished. */
+  readonly aborted?: boolean;
+  /** It ended because no event was left with the host software unfinished (a deadlock). */
+  readonly idle?: boolean;
 }
 
 export interface ModelRunResult extends Omit<ModelsRunResult, 'devices' | 'transcripts'> {
@@ -118,17 +124,21 @@ export async function runModels(o: ModelsRunOptions): Promise<ModelsRunResult> {
   await settle();
   const waits = (): string => devs.map((d) => `${d.name}: ${d.describePending()}`).join('; ');
   const peers = o.peers;
-  while (!done) {
+  const signal = o.signal;
+  const aborted = signal ? new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true })) : undefined;
+  let idle = false;
+  while (!done && !signal?.aborted) {
     const next = sched.next;
     if (peers) {
       const h = peers.horizon();
       peers.reached(Math.min(next ?? h, h));
       if ((next === undefined || next >= h) && !peers.ended()) {
-        await peers.changed();
+        await (aborted ? Promise.race([peers.changed(), aborted]) : peers.changed());
         continue;
       }
     }
     if (next === undefined) {
+      idle = true;
       scenarioError = new Error(`the model went idle at cycle ${sched.now} with the scenario unfinished; it waits for ${waits()}`);
       break;
     }
@@ -151,6 +161,7 @@ export async function runModels(o: ModelsRunOptions): Promise<ModelsRunResult> {
   }
   return {
     cycles: sched.now, devices: devs, events, wallSeconds: (performance.now() - t0) / 1000,
+    ...(!done && signal?.aborted ? { aborted: true } : {}), ...(idle ? { idle } : {}),
     ...(scenarioError !== undefined ? { scenarioError } : {}), ...(transcripts ? { transcripts } : {}),
   };
 }

@@ -8,6 +8,7 @@
 
 import type { DmaFault, DmaFaultReason, DmaReadResult, DmaResp, DmaWriteResult, DeviceDmaPort } from './dma_port.js';
 import type { SimClock } from './clock.js';
+import { HostWatch } from './watch.js';
 import { DmaDebug, type DmaDebugOptions } from '../dma/debug.js';
 import { Device, type DmaHost } from '../dma/device.js';
 import { Swiotlb, swiotlbAdjustNslabs, swiotlbPoolBytes, IO_TLB_DEFAULT_SIZE, IO_TLB_SHIFT, type SwiotlbOptions } from '../dma/swiotlb.js';
@@ -115,6 +116,8 @@ export class HostPlatform implements DmaHost {
   readonly debug: DmaDebug | null;
   readonly devices: Device[] = [];
   readonly faults: DeviceFault[] = [];
+  /** Progress and what the host waits on, for the run harness's stuck check. */
+  readonly watch: HostWatch;
   private readonly ports = new Map<Device, DeviceDmaPort>();
   /** Delayed work sorted by due time; ties stay in queueing order. */
   private readonly works: QueuedWork[] = [];
@@ -125,6 +128,7 @@ export class HostPlatform implements DmaHost {
 
   constructor(opts: HostPlatformOptions) {
     this.clock = opts.clock;
+    this.watch = new HostWatch(opts.clock);
     this.klog = new KernelLog(opts.clock);
     this.mem = new PhysMem(opts.memory ?? {});
 

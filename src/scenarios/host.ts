@@ -8,7 +8,8 @@ import { LINK_DEFAULTS } from '../bridge/protocol.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
 import type { ScenarioInstance } from './index.js';
 
-export type IommuChoice = 'strict' | 'lazy' | 'passthrough' | 'none';
+/** The IOMMU's mode, or 'off': no IOMMU (dma-direct, swiotlb). The same names as make sim IOMMU=. */
+export type IommuChoice = 'strict' | 'lazy' | 'passthrough' | 'off';
 
 export interface ScenarioHost {
   readonly clock: ManualClock;
@@ -24,7 +25,7 @@ export const NIC_DATA_BYTES = DEFAULT_BUILD.DATA_BYTES;
 
 export function scenarioHost(iommu: IommuChoice, opts: { readonly swiotlb?: 'auto' | 'off'; readonly dataBytes?: number } = {}): ScenarioHost {
   const clock = new ManualClock(LINK_DEFAULTS.clockPeriodPs);
-  const host = new HostPlatform({ clock, iommu: iommu === 'none' ? false : { mode: iommu }, swiotlb: opts.swiotlb ?? 'auto' });
+  const host = new HostPlatform({ clock, iommu: iommu === 'off' ? false : { mode: iommu }, swiotlb: opts.swiotlb ?? 'auto' });
   const pdev = host.createDevice({ name: '0000:01:00.0', driver: 'zcnic' });
   return {
     clock,
@@ -36,8 +37,8 @@ export function scenarioHost(iommu: IommuChoice, opts: { readonly swiotlb?: 'aut
 }
 
 /** The parts of a ScenarioInstance that come from the host: its clock, DMA port and timers. */
-export function hostInstance(h: ScenarioHost): Pick<ScenarioInstance, 'clock' | 'dma' | 'onTime'> {
-  return { clock: h.clock, dma: h.dma, onTime: (c) => h.onTime(c) };
+export function hostInstance(h: ScenarioHost): Pick<ScenarioInstance, 'clock' | 'dma' | 'onTime' | 'platform'> {
+  return { clock: h.clock, dma: h.dma, onTime: (c) => h.onTime(c), platform: h.host };
 }
 
 /** Platform figures for summary.json. */

@@ -4,6 +4,7 @@
 import type { Device } from '../device/device.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import type { ManualClock } from '../platform/clock.js';
+import type { HostPlatform } from '../platform/host.js';
 import type { WireFaults } from '../wire/wire.js';
 import type { Delivery } from './diff.js';
 
@@ -12,6 +13,8 @@ export interface ScenarioInstance {
   readonly clock: ManualClock;
   /** What the device's DMA reaches (IOMMU, memory). */
   readonly dma: DeviceDmaPort;
+  /** The host platform (what it waits on, for a stuck run's report). */
+  readonly platform?: HostPlatform;
   /** Run time-driven host work (IOMMU flush-queue timers) once the host is told `cycle`. */
   onTime?(cycle: number): void;
   /** The host's software; throwing fails the scenario. */
@@ -40,6 +43,8 @@ export interface ScenarioOptions {
    * 'record' lists such frames in the report and goes on (the diff scenario is the judge then).
    */
   readonly scoreboard?: 'fail' | 'record';
+  /** traffic, test-only: the scoreboard expects the frame of this sequence number on the wrong RX queue. */
+  readonly testWrongQueue?: number;
   /** msg-zerocopy: SO_ZEROCOPY + MSG_ZEROCOPY (default on), payload bytes, to a local socket. */
   readonly zerocopy?: boolean;
   readonly payload?: number;

@@ -1,5 +1,6 @@
-// The msg-zerocopy scenario, after the kernel's tools/testing/selftests/net/msg_zerocopy.c
-// (kernel-semantics.md §3.6), UDP for now: host 0 sends FRAMES datagrams of PAYLOAD bytes from
+// The msg-zerocopy scenario, after the kernel's tools/testing/selftests/net/msg_zerocopy.c (its
+// sender and receiver, and its closing lines `tx=%lu (%lu MB) txc=%lu zc=%c` and `rx=%lu (%lu MB)`),
+// over UDP or, with PROTO=tcp, TCP: host 0 sends FRAMES datagrams of PAYLOAD bytes from
 // one buffer, with SO_ZEROCOPY + MSG_ZEROCOPY when ZEROCOPY=1, non-blocking, draining the error
 // queue when the socket is not writable and at the end; host 1 (or a local socket with
 // LOOPBACK=1) receives them and checks every byte. It prints the selftest's figures (tx, txc,
@@ -53,7 +54,7 @@ export const msgZerocopyScenario: PairScenario = {
     const payload = opts.payload ?? 8000;
     const zc = opts.zerocopy ?? true;
     const loopback = opts.loopback ?? false;
-    const iommu = opts.iommu === 'off' ? 'none' : (opts.iommu ?? 'strict');
+    const iommu = opts.iommu ?? 'strict';
     const hosts = [scenarioHost(iommu, { swiotlb: opts.swiotlb ?? 'auto' }), scenarioHost(iommu, { swiotlb: opts.swiotlb ?? 'auto' })] as const;
     const rep: SenderReport = {
       tx: 0, tx_bytes: 0, txc: 0, notifications: 0, zerocopy_notifications: 0, copied_notifications: 0, eagain: 0,

@@ -16,6 +16,7 @@ import type { ZcnicNetDevice } from '../net/core/dev.js';
 import { SocketApi } from '../net/socket/socket.js';
 import { CMSG_SPACE_RECVERR, EAGAIN, MSG_ERRQUEUE, errnoName, type Msghdr, type SockExtendedErr } from '../net/socket/uapi.js';
 import type { ScenarioHost } from './host.js';
+import { watchCalls } from '../platform/watch.js';
 import type { PairInstance } from './two_hosts.js';
 import type { WireFaults } from '../wire/wire.js';
 import type { Wire } from '../wire/wire.js';
@@ -70,7 +71,9 @@ export class NetHost {
   spawn(uid = 1000): NetProcess {
     const proc = new Process(this.h.host, this.nextPid++, uid);
     this.procs.push(proc);
-    return { proc, sys: new SocketApi(this.net, proc, (c) => this.dev.sleep(c)) };
+    const sys = new SocketApi(this.net, proc, (c) => this.dev.sleep(c));
+    // its calls are traced for the run harness: a stuck run names the call, the process and the socket
+    return { proc, sys: watchCalls(sys, this.h.host.watch, `pid ${proc.pid}`, (fd) => describeFd(proc, fd)) };
   }
 
   /** Wait until the NIC has completed every frame it was given (TX rings and qdiscs empty). */
@@ -122,6 +125,18 @@ export class NetHost {
   }
 }
 
+const ip = (a: number): string => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+
+/** A descriptor as a stuck run's report names it: `udp 10.0.0.2:8000 <- 10.0.0.1:0, 0 queued`. */
+function describeFd(proc: Process, fd: number): string | undefined {
+  const f = proc.fget(fd) as { sk?: unknown } | undefined;
+  const sk = f?.sk as ({ saddr: number; sport: number; daddr: number; dport: number; state?: string; rxq?: unknown[]; sk_err: number } | undefined);
+  if (!sk || typeof sk.sport !== 'number') return undefined;
+  const kind = sk.state !== undefined ? `tcp ${sk.state}` : 'udp';
+  const q = Array.isArray(sk.rxq) ? `, ${sk.rxq.length} queued` : '';
+  return `${kind} ${ip(sk.saddr)}:${sk.sport} <- ${ip(sk.daddr)}:${sk.dport}${q}${sk.sk_err ? `, error ${sk.sk_err}` : ''}`;
+}
+
 /**
  * Read a socket's error queue to the end (recvmsg(MSG_ERRQUEUE) until EAGAIN, as the
  * msg_zerocopy selftest's do_recv_completions does): each notification's sock_extended_err.
@@ -168,6 +183,8 @@ export function stackPair(o: {
   readonly faults?: WireFaults;
   readonly options?: readonly [NetHostOptions?, NetHostOptions?];
   readonly parts: readonly [(h: NetHost) => Promise<void>, (h: NetHost) => Promise<void>];
+  /** Runs on each host once its stack is up, before the first meeting (e.g. programming a filter). */
+  readonly setup?: (h: NetHost) => Promise<void>;
   readonly report?: () => Record<string, unknown>;
   readonly check?: (wire: Wire) => void;
 }): PairInstance & { readonly netHosts: (NetHost | undefined)[] } {
@@ -180,6 +197,7 @@ export function stackPair(o: {
     async start(me, dev) {
       const nh = await NetHost.up(me, o.hosts[me], dev, o.options?.[me] ?? {});
       netHosts[me] = nh;
+      await o.setup?.(nh);
       await b.barrier(me, dev, 0);
       await o.parts[me](nh);
       await b.barrier(me, dev, 1);

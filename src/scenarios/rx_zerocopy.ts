@@ -80,7 +80,7 @@ export const rxZerocopyScenario: PairScenario = {
     const frames = opts.frames ?? 2000;
     const mode: ZcrxMode = opts.mode ?? 'single';
     const maxPayload = Math.max(16, Math.min(opts.payload ?? 1472, 1472));
-    const iommu = opts.iommu === 'off' ? 'none' : (opts.iommu ?? 'strict');
+    const iommu = opts.iommu ?? 'strict';
     const hosts = [scenarioHost(iommu), scenarioHost(iommu)] as const;
     const AREA_PAGES = 64;
     const leak: LeakReport = { pages_delivered: 0, bytes_checked: 0, canaries_checked: 0, violations: 0, by_source: {}, first: null };

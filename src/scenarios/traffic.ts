@@ -67,7 +67,7 @@ export const trafficScenario: Scenario = {
   options: ['frames', 'iommu', 'pool', 'faults', 'swiotlb'],
   setup(seed: number, opts: ScenarioOptions = {}) {
     const frames = opts.frames ?? 500;
-    const iommu: IommuChoice = opts.iommu === 'off' ? 'none' : (opts.iommu ?? 'strict');
+    const iommu: IommuChoice = opts.iommu ?? 'strict';
     const h: ScenarioHost = scenarioHost(iommu, { swiotlb: opts.swiotlb ?? 'auto', ...(opts.dataBytes ? { dataBytes: opts.dataBytes } : {}) });
     const rng = new Rng(seed);
     // Each frame's buffer layout comes from its own stream, so it does not depend on when the
@@ -131,7 +131,10 @@ export const trafficScenario: Scenario = {
 
     return {
       ...hostInstance(h),
-      progress: () => `${rep.frames_checked}/${rep.frames_sent} frames checked of ${frames}`,
+      // e.g. "167 of 500 frames sent (9 of them to be dropped by the NIC's filters), 142 received and checked"
+      progress: () =>
+        `${rep.frames_sent} of ${frames} frames sent (${rep.frames_dropped_by_filter} of them to be dropped by the NIC's filters), ` +
+        `${rep.frames_checked} received and checked`,
       async main(dev: Device) {
         const drv = new ZcnicDriver(dev, h.host, h.pdev);
         const info = await drv.probe();
@@ -177,7 +180,8 @@ export const trafficScenario: Scenario = {
             const skb = txSkb(h, f, frameRng(f.seq));
             const exp = expectRx(f, tables, (q) => rxQueueLayout(cfg, q));
             if (exp.drop) rep.frames_dropped_by_filter++;
-            else pending.set(f.seq, { f, exp, wire: i + k >= half });
+            // test-only: a scoreboard that expects one frame on the wrong queue must fail the run
+            else pending.set(f.seq, { f, exp: f.seq === opts.testWrongQueue ? { ...exp, queue: (exp.queue + 1) % info.rxQueues } : exp, wire: i + k >= half });
             const rc = netdev.start_xmit(f.txq, skb, { csumIp: f.csumIp, csumL4: f.csumL4 }, more);
             if (rc === NETDEV_TX_BUSY) {
               pending.delete(f.seq);

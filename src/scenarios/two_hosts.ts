@@ -267,7 +267,7 @@ export const twoHostsScenario: PairScenario = {
   options: ['frames', 'iommu', 'pool', 'swiotlb', 'wireFaults'],
   setup(seed, opts = {}) {
     const frames = opts.frames ?? 1000;
-    const iommu = opts.iommu === 'off' ? 'none' : (opts.iommu ?? 'strict');
+    const iommu = opts.iommu ?? 'strict';
     const mk = (): ScenarioHost => scenarioHost(iommu, { swiotlb: opts.swiotlb ?? 'auto' });
     const hosts = [mk(), mk()] as const;
     // different traffic each way

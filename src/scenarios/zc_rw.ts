@@ -32,7 +32,7 @@ export const zcRwScenario: PairScenario = {
   setup(seed, opts = {}) {
     const frames = opts.frames ?? 400;
     const maxPayload = Math.max(1, Math.min(opts.payload ?? 1472, 1472));
-    const iommu = opts.iommu === 'off' ? 'none' : (opts.iommu ?? 'strict');
+    const iommu = opts.iommu ?? 'strict';
     const hosts = [scenarioHost(iommu), scenarioHost(iommu)] as const;
     const rep = { sent: 0, sent_bytes: 0, calls: 0, notifications: 0, ids: 0, driver_maps: 0, received: 0, received_bytes: 0, flipped: 0, copied: 0, zeroed_bytes: 0, bad: 0 };
     const sizes = ((): number[] => {

@@ -65,6 +65,14 @@ def failed_tests(results: Path) -> list[str]:
     return [c.get("name", "?") for c in ET.parse(results).iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
 
 
+def skipped_tests(results: Path | None) -> list[str]:
+    """Names of the skipped test cases in a cocotb results.xml (cocotb counts them as run, not failed)."""
+    try:
+        return [c.get("name", "?") for c in ET.parse(results).iter("testcase") if c.find("skipped") is not None] if results else []
+    except (OSError, ET.ParseError):
+        return []
+
+
 # Wall seconds of each configuration on a fresh clone (Verilator build included), 2 cores: the
 # order jobs start in and how shards are balanced. Only time depends on them, never a result.
 COST = {
@@ -172,7 +180,7 @@ def main() -> int:
             units.setdefault(build_dir_for(toplevel, params, args.waves), []).append((label, name, seed, test_dir))
     order = sorted(units.values(), key=lambda u: -sum(COST.get(j[1], COST_DEFAULT) for j in u))
 
-    totals: dict[str, tuple[int, int, float]] = {}
+    totals: dict[str, tuple[int, int, int, float]] = {}
     reruns: list[str] = []
 
     def do_unit(unit: list[tuple[str, str, int, Path]]) -> None:
@@ -183,12 +191,14 @@ def main() -> int:
                 n, failed, results, err = run_config(blocks, name, seed, test_dir, args.testcase, args.waves)
             else:
                 n, failed, results, err = run_child(name, seed, test_dir, args.testcase, args.waves)
-            totals[label] = (n, failed, time.monotonic() - t0)
+            skipped = skipped_tests(results) if n else []
+            totals[label] = (n, failed, len(skipped), time.monotonic() - t0)
             if err:
                 print(f"=== {label}: ERROR {err}" + (f" (log {test_dir / 'run.log'})" if args.jobs > 1 else ""), flush=True)
                 reruns.append(f"--config {name} --seed {seed}")
                 continue
-            print(f"=== {label}: {n - failed}/{n} passed ({results})", flush=True)
+            skips = f", {len(skipped)} skipped ({', '.join(skipped)})" if skipped else ""
+            print(f"=== {label}: {n - failed - len(skipped)}/{n} passed{skips} ({results})", flush=True)
             if failed:
                 reruns.append(f"--config {name} --testcase {','.join(failed_tests(results))} --seed {seed}")
                 if args.jobs > 1:
@@ -205,17 +215,19 @@ def main() -> int:
 
     bad = False
     rows = [(label, *totals[label]) for u in units.values() for label, *_ in u if label in totals]
-    for label, n, failed, secs in rows:
-        print(f"{label:24s} tests={n:3d} passed={n - failed:3d} failed={failed:3d} wall={secs:6.1f}s")
+    for label, n, failed, skipped, secs in rows:
+        print(f"{label:24s} tests={n:3d} passed={n - failed - skipped:3d} failed={failed:3d} skipped={skipped:3d} wall={secs:6.1f}s")
         bad |= failed > 0 or n == 0
     print(f"total wall time {time.monotonic() - started:.1f}s: {'FAIL' if bad else 'PASS'}")
     for r in reruns:
         print(f"rerun: .venv/bin/python tb/blocks/run_blocks.py {r} --waves")
-    # A configuration that did not build or produced no results counts as one failed test.
-    passed = sum(max(n - failed, 0) for _, n, failed, _ in rows)
-    failed = sum(failed if n else max(failed, 1) for _, n, failed, _ in rows)
+    # A configuration that did not build or produced no results counts as one failed test. A
+    # skipped test is neither passed nor failed: scripts/test_report.py decides whether it may skip.
+    passed = sum(max(n - failed - skipped, 0) for _, n, failed, skipped, _ in rows)
+    failed = sum(failed if n else max(failed, 1) for _, n, failed, _, _ in rows)
+    skipped = sum(skipped for _, _, _, skipped, _ in rows)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "summary.json").write_text(json.dumps({"passed": passed, "failed": failed}) + "\n")
+    (args.out / "summary.json").write_text(json.dumps({"passed": passed, "failed": failed, "skipped": skipped}) + "\n")
     return 1 if bad else 0
 
 

@@ -8,7 +8,7 @@ import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { eventFilterFile } from '../../src/debug/events.js';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/abi/gen.js';
-import { venvPython } from '../../src/bridge/launch.js';
+import { WAVE_TOP, venvPython } from '../../src/bridge/launch.js';
 import { scratchDir } from '../scratch.js';
 
 interface Summary {
@@ -42,10 +42,6 @@ function sim(scenario: string, seed: number, extra: string[] = []): { code: numb
   const dir = join(out, readlinkSync(join(out, 'latest')));
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
   return { code: r.status, summary, stderr: r.stderr, dir };
-}
-
-function hasTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 }
 
 let wavesDir = '';
@@ -134,18 +130,20 @@ describe('co-simulation: host + cocotb + Verilator', () => {
     wavesDir = dir;
   });
 
-  // GTKWave itself, headless, where it is installed (Debian: gtkwave, xvfb): every trace of the
-  // save file is found in the dump, the markers are set, and tb_evt_kind reads as names.
-  it.runIf(hasTool('gtkwave') && hasTool('xvfb-run'))('fault with waves: GTKWave loads every trace of waves.gtkw', () => {
+  // GTKWave itself, headless (Debian's gtkwave and xvfb, which make test installs): every trace of
+  // the save file is found in the dump, the markers are set, and tb_evt_kind reads as names.
+  it('fault with waves: GTKWave loads every trace of waves.gtkw', () => {
     expect(wavesDir).not.toBe('');
     const tcl = join(scratchDir('zcnic-gtkwave'), 'check.tcl');
     writeFileSync(tcl, [
       'foreach s [gtkwave::getDisplayedSignals] { puts "SIG $s" }',
-      'puts "KIND_FLAGS [gtkwave::getTraceFlagsFromName {zcnic_cosim_top.tb_evt_kind[7:0]}]"',
+      // the default port's scope (the run above has no --port)
+      `puts "KIND_FLAGS [gtkwave::getTraceFlagsFromName {${WAVE_TOP.dpi}.tb_evt_kind[7:0]}]"`,
       'gtkwave::/File/Quit',
     ].join('\n'));
     // from another directory: the dump and the filter file are found next to the save file
     const r = spawnSync('xvfb-run', ['-a', 'gtkwave', '-S', tcl, join(wavesDir, 'waves.gtkw')], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
+    expect(r.error, 'needs gtkwave and xvfb-run: make test installs them (make gtkwave-deps)').toBeUndefined();
     const shown = r.stdout.split('\n').filter((l) => l.startsWith('SIG ')).map((l) => l.slice(4)).sort();
     const wanted = readFileSync(join(wavesDir, 'waves.gtkw'), 'utf8').split('\n').filter((l) => /^[a-z]/.test(l)).sort();
     expect(wanted.length).toBeGreaterThan(80);
@@ -160,7 +158,7 @@ describe('co-simulation: host + cocotb + Verilator', () => {
       result: 'fail', exit_code: 1, simulator_exit_code: 0,
       reproduce: 'node_modules/.bin/tsx src/cli/sim.ts --scenario copy --seed 2 --max-cycles 3000',
     });
-    expect(summary.errors).toEqual([expect.stringMatching(/^E_SCENARIO: scenario did not finish within 3000 cycles; it waits for /)]);
+    expect(summary.errors).toEqual([expect.stringMatching(/^host0, cycle \d+: E_CYCLE_LIMIT: the run did not finish within 3000 cycles; host0 waits on /)]);
     expect(summary.simulated_cycles).toBeGreaterThanOrEqual(3000);
   });
 

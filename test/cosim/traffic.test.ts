@@ -131,7 +131,7 @@ describe('traffic: the TS driver against the RTL', () => {
   it('a refill that cannot map (IOMMU off, swiotlb off) is a located error and a non-zero exit', () => {
     const { code, s } = traffic(6, ['--frames', '10', '--iommu', 'off', '--swiotlb', 'off']);
     expect(code).toBe(1);
-    expect(s.errors.join('\n')).toMatch(/E_SCENARIO: .*no RX buffer could be allocated and mapped .*\(rxq0, cycle \d+\)/);
+    expect(s.errors.join('\n')).toMatch(/^host0, cycle \d+: E_MAP: .*no RX buffer could be allocated and mapped .*\(rxq0, cycle \d+\)/);
   });
 
   it('two runs with the same seed give the same transcript', () => {

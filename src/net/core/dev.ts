@@ -12,6 +12,7 @@ import { NETDEV_TX_BUSY, type XmitOffload } from '../../driver/txq.js';
 import type { RxMeta } from '../../driver/rxq.js';
 import { ZcnicEthtool } from '../../driver/ethtool.js';
 import type { MemoryProviderOps } from './page_pool.js';
+import type { NapiStruct } from './napi.js';
 import { EEXIST, EINVAL, EOPNOTSUPP, ERANGE } from '../socket/uapi.js';
 import { kfree_skb, skb_orphan_frags_rx, type SkBuff } from './skbuff.js';
 
@@ -59,6 +60,21 @@ export abstract class NetDevice {
     readonly num_tx_queues: number,
   ) {
     this.qdisc = Array.from({ length: num_tx_queues }, () => []);
+  }
+
+  /** IFF_UP. */
+  get if_up(): boolean {
+    return true;
+  }
+
+  /** real_num_rx_queues. */
+  get real_num_rx_queues(): number {
+    return 1;
+  }
+
+  /** What netif_queue_set_napi() recorded for RX (or TX) queue q: its NAPI instance, null if none. */
+  queue_napi(_rx: boolean, _q: number): NapiStruct | null {
+    return null;
   }
 
   /** ndo_start_xmit on queue q. */
@@ -146,6 +162,19 @@ export class ZcnicNetDevice extends NetDevice {
 
   protected start_xmit(q: number, skb: SkBuff, offload: XmitOffload, xmit_more: boolean): number {
     return this.nd.start_xmit(q, skb, offload, xmit_more);
+  }
+
+  override get if_up(): boolean {
+    return this.nd.isUp;
+  }
+
+  override get real_num_rx_queues(): number {
+    return this.nd.info.rxQueues;
+  }
+
+  /** The driver's queues each have their own NAPI instance while the device is up. */
+  override queue_napi(rx: boolean, q: number): NapiStruct | null {
+    return (rx ? this.nd.rxq[q] : this.nd.txq[q])?.napi ?? null;
   }
 
   protected override kick(txq: number): void {

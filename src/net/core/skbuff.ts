@@ -227,6 +227,16 @@ export class SkBuff {
   l4_hash = false;
   sw_hash = false;
   queue_mapping = 0;
+  /**
+   * skb->napi_id: the NAPI instance that received it (skb_mark_napi_id), 0 if none. (In the
+   * kernel it shares a union with TX's sender_cpu, hence the ids below MIN_NAPI_ID.)
+   */
+  napi_id = 0;
+  /**
+   * Model: the device cycle at which the driver took this frame's completion (RxMeta.cycle), -1
+   * for an skb no NIC queue received; what SO_ZCNIC_RXINFO reports.
+   */
+  rx_cycle = -1;
   dev: string | null = null;
   /** The owning socket's release hook (sock_wfree, sock_rfree), run before the data goes. */
   destructor: ((skb: SkBuff) => void) | null = null;
@@ -503,6 +513,11 @@ export function skb_get_rx_queue(skb: SkBuff): number {
 
 export function skb_rx_queue_recorded(skb: SkBuff): boolean {
   return skb.queue_mapping !== 0;
+}
+
+/** skb_mark_napi_id() (include/net/busy_poll.h): the receiving NAPI's id, for the socket to record. */
+export function skb_mark_napi_id(skb: SkBuff, napi: { readonly napi_id: number }): void {
+  skb.napi_id = napi.napi_id;
 }
 
 /** skb_get_queue_mapping() / skb_set_queue_mapping() (TX side). */

@@ -1,13 +1,15 @@
 // struct sock reduced to what the model's UDP and TCP need (net/core/sock.c): send and receive
 // buffer accounting by truesize (sk_wmem_alloc, sk_rmem_alloc against SO_SNDBUF/SO_RCVBUF),
 // option memory (sk_omem_alloc against net.core.optmem_max, which MSG_ZEROCOPY's notifications
-// are charged to), the error queue, the zero-copy key, and a wait queue that blocking calls
-// sleep on. Wake-ups run host code at the simulated time of the event that caused them (a TX
-// completion, a received frame), so a run stays a function of its seed.
+// are charged to), the error queue, the zero-copy key, where received packets came in
+// (sk_napi_id, sk_incoming_cpu), and a wait queue that blocking calls sleep on. Wake-ups run host
+// code at the simulated time of the event that caused them (a TX completion, a received frame), so
+// a run stays a function of its seed.
 
 import type { HostPlatform } from '../../platform/host.js';
 import type { SockExtendedErr } from '../socket/uapi.js';
 import { SKB_TRUESIZE, type SkBuff } from './skbuff.js';
+import { raw_smp_processor_id } from './napi.js';
 
 /** net.core.wmem_default / rmem_default (212,992 on Linux). */
 export const SK_WMEM_DEFAULT = 212_992;
@@ -69,6 +71,12 @@ export class Sock {
   domain = 0;
   /** SOCK_DEAD: closed; zero-copy completions for it are dropped silently. */
   dead = false;
+  /** sk_napi_id: the NAPI id of a received skb, as sk_mark_napi_id(_once) left it (SO_INCOMING_NAPI_ID). */
+  sk_napi_id = 0;
+  /** sk_incoming_cpu: -1 (sock_init_data) until a receive path records its CPU, or SO_INCOMING_CPU's value. */
+  sk_incoming_cpu = -1;
+  /** Model: SO_ZCNIC_RXINFO on (a test-only per-datagram control message: src/net/socket/common.ts). */
+  sock_zcnic_rxinfo = false;
   /** sk_err: a pending error (SO_ERROR reads and clears it). */
   sk_err = 0;
   readonly sk_error_queue: ErrQueueSkb[] = [];
@@ -134,6 +142,21 @@ export class Sock {
   /** sk_error_report(): POLLERR may have changed. */
   sk_error_report(): void {
     this.wq.wake_up();
+  }
+
+  /** sk_mark_napi_id() (include/net/busy_poll.h): the socket follows every skb it is given. */
+  sk_mark_napi_id(skb: SkBuff): void {
+    this.sk_napi_id = skb.napi_id;
+  }
+
+  /** sk_mark_napi_id_once(): only the first NAPI id sticks (an unconnected UDP socket). */
+  sk_mark_napi_id_once(skb: SkBuff): void {
+    if (!this.sk_napi_id) this.sk_napi_id = skb.napi_id;
+  }
+
+  /** sk_incoming_cpu_update() (include/net/sock.h): the CPU the receive path runs on. */
+  sk_incoming_cpu_update(): void {
+    this.sk_incoming_cpu = raw_smp_processor_id();
   }
 
   /** sock_queue_err_skb(). */

@@ -43,6 +43,14 @@ export interface InetPacket {
   readonly truesize: number;
 }
 
+/**
+ * The skb whose metadata the packet carries up (napi_id, rx queue, rx_cycle): the one holding its
+ * first bytes, as ip_frag_reasm keeps the offset-0 fragment's header fields for the whole datagram.
+ */
+export function inet_packet_skb(p: InetPacket): SkBuff {
+  return p.segs[0]!.skb;
+}
+
 /** Free every skb of a packet (consume_skb of its frag list). */
 export function inet_packet_free(p: InetPacket): void {
   for (const s of p.skbs) kfree_skb(s);

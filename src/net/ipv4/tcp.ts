@@ -26,12 +26,13 @@ import type { Net, Route } from '../core/net.js';
 import {
   EAGAIN, ECONNREFUSED, ECONNRESET, EFAULT, EINVAL, ENOBUFS, ENOTCONN, EPIPE, ETIMEDOUT, MSG_DONTWAIT, MSG_ERRQUEUE,
   MSG_PEEK, MSG_ZEROCOPY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, EISCONN, EALREADY, EINPROGRESS,
-  type Msghdr, type SockaddrIn,
+  type Cmsg, type Msghdr, type SockaddrIn,
 } from '../socket/uapi.js';
 import { iov_total, ip_recv_error } from '../socket/common.js';
 import { zcrx_sk_check } from '../core/zcrx.js';
+import { raw_smp_processor_id } from '../core/napi.js';
 import type { ZcChunk } from './udp.js';
-import { IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, ip_build_header, type InetPacket } from './ip.js';
+import { IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, inet_packet_skb, ip_build_header, type InetPacket } from './ip.js';
 import { IP_DF } from '../proto.js';
 
 export const TCP_HLEN = 20;
@@ -274,7 +275,7 @@ export class TcpSock extends Sock {
   }
 
   /** tcp_recvmsg(); bytes copied, 0 at end of stream, or -errno. */
-  async recvmsg(mm: MmStruct, msg: Msghdr, flags: number, nonblock: boolean): Promise<number> {
+  async recvmsg(mm: MmStruct, msg: Msghdr<Cmsg>, flags: number, nonblock: boolean): Promise<number> {
     if (flags & MSG_ERRQUEUE) return ip_recv_error(this, msg);
     if (this.state === 'LISTEN' || (this.state === 'CLOSED' && !this.rxq.length && !this.fin_rcvd && !this.sk_err)) return -ENOTCONN;
     const room = iov_total(msg.iov);
@@ -554,9 +555,17 @@ export class TcpSock extends Sock {
 
   // ---- input ----------------------------------------------------------------------------------
 
-  /** tcp_rcv_state_process for this socket's segment. */
+  /**
+   * tcp_rcv_state_process for this socket's segment. As tcp_v4_rcv, every segment records the
+   * receiving CPU; the NAPI id is recorded by an established socket's fast path (tcp_v4_do_rcv), by
+   * tcp_finish_connect and, for the passive side, by the ACK that completes the handshake
+   * (tcp_child_process).
+   */
   rcv(p: InetPacket, th: Uint8Array, payOff: number, payLen: number): void {
     this.mib.InSegs++;
+    this.sk_incoming_cpu_update();
+    const skb = inet_packet_skb(p);
+    if (this.state === 'ESTABLISHED') this.sk_mark_napi_id(skb);
     const flags = th[13]!;
     const seq = be32(th, 4);
     const ack = be32(th, 8);
@@ -568,8 +577,10 @@ export class TcpSock extends Sock {
       return;
     }
     if (this.state === 'SYN_SENT') {
+      const synack = (flags & TCPHDR_SYN) !== 0 && (flags & TCPHDR_ACK) !== 0 && ack === ((this.iss + 1) >>> 0);
+      if (synack) this.sk_mark_napi_id(skb); // tcp_finish_connect
       inet_packet_free(p);
-      if (!(flags & TCPHDR_SYN) || !(flags & TCPHDR_ACK) || ack !== ((this.iss + 1) >>> 0)) return;
+      if (!synack) return;
       this.mss = Math.min(this.mss, parseMss(th) ?? 536);
       this.rcv_nxt = (seq + 1) >>> 0;
       this.snd_wnd = be16(th, 14);
@@ -584,6 +595,7 @@ export class TcpSock extends Sock {
       this.ack(ack);
       if (this.state === 'SYN_RECV' && seqLeq((this.iss + 1) >>> 0, this.snd_una)) {
         this.state = 'ESTABLISHED';
+        this.sk_mark_napi_id(skb); // tcp_child_process
         if (this.parent && this.parent.state === 'LISTEN') {
           this.parent.accept_queue.push(this);
           this.parent.wq.wake_up();
@@ -678,6 +690,8 @@ export class TcpSock extends Sock {
     c.daddr = p.saddr;
     c.dport = be16(th, 0);
     c.sock_zerocopy = listener.sock_zerocopy;
+    c.sock_zcnic_rxinfo = listener.sock_zcnic_rxinfo;
+    c.sk_incoming_cpu = raw_smp_processor_id(); // sk_clone_lock
     c.domain = listener.domain; // sk_clone_lock: the child is the listener's
     c.sk_sndbuf = listener.sk_sndbuf;
     c.sk_rcvbuf = listener.sk_rcvbuf;

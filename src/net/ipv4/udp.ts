@@ -23,14 +23,14 @@ import { Sock } from '../core/sock.js';
 import { msg_zerocopy_alloc, msg_zerocopy_realloc, skb_zcopy_attach, type UbufInfoMsgzc } from '../core/msg_zerocopy.js';
 import {
   EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EFAULT, EINVAL, EMSGSIZE, ENOBUFS, ENOSPC, EOPNOTSUPP, EPIPE, AF_INET, MSG_DONTWAIT, MSG_ERRQUEUE,
-  MSG_MORE, MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Iovec, type Msghdr, type SockaddrIn,
+  MSG_MORE, MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type Cmsg, type Iovec, type Msghdr, type SockaddrIn,
 } from '../socket/uapi.js';
 import {
-  IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, ip_build_header,
+  IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, inet_packet_skb, ip_build_header,
   ip_fragment_plan, type InetPacket,
 } from './ip.js';
 import type { Net, Route } from '../core/net.js';
-import { ip_recv_error, iov_total } from '../socket/common.js';
+import { ip_recv_error, iov_total, sock_recv_cmsgs } from '../socket/common.js';
 
 export const UDP_HLEN = 8;
 /** The largest UDP payload: 65,535 - 20 - 8. */
@@ -282,8 +282,11 @@ export class UdpSock extends Sock {
     return skbs;
   }
 
-  /** udp_recvmsg(); bytes copied (or the datagram's length with MSG_TRUNC) or -errno. */
-  async recvmsg(mm: MmStruct, msg: Msghdr, flags: number, nonblock: boolean): Promise<number> {
+  /**
+   * udp_recvmsg(); bytes copied (or the datagram's length with MSG_TRUNC) or -errno. The
+   * socket-level control messages follow (sock_recv_cmsgs: SO_ZCNIC_RXINFO's).
+   */
+  async recvmsg(mm: MmStruct, msg: Msghdr<Cmsg>, flags: number, nonblock: boolean): Promise<number> {
     if (flags & MSG_ERRQUEUE) return ip_recv_error(this, msg);
     const w = await this.wait_datagram(nonblock || (flags & MSG_DONTWAIT) !== 0);
     if (w) return w;
@@ -302,6 +305,8 @@ export class UdpSock extends Sock {
     }
     msg.name = d.from;
     msg.flags = n < ulen ? MSG_TRUNC : 0;
+    msg.control = [];
+    sock_recv_cmsgs(msg, this, inet_packet_skb(d.pkt));
     if (!(flags & MSG_PEEK)) inet_packet_free(this.dequeue().pkt);
     return flags & MSG_TRUNC ? ulen : n;
   }
@@ -515,6 +520,13 @@ export class UdpSock extends Sock {
         return;
       }
     }
+    // __udp_queue_rcv_skb, before the receive buffer's verdict: a connected socket follows every
+    // packet (and records its CPU), an unconnected one keeps the first NAPI id it saw
+    const skb = inet_packet_skb(p);
+    if (this.daddr) {
+      this.sk_mark_napi_id(skb);
+      this.sk_incoming_cpu_update();
+    } else this.sk_mark_napi_id_once(skb);
     if (this.sk_rmem_alloc + p.truesize > this.sk_rcvbuf) {
       this.mib.RcvbufErrors++;
       inet_packet_free(p);

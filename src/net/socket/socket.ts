@@ -16,9 +16,11 @@ import { skb_copy_bits } from '../core/skbuff.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
 import {
   AF_INET, EAFNOSUPPORT, EAGAIN, EBADF, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENXIO, EMFILE, EPERM, ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, IPPROTO_IP,
-  POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SHUT_RD, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SOL_UDP, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_ZEROCOPY, UDP_CORK,
-  type Iovec, type Msghdr, type SockaddrIn,
+  POLLNVAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SHUT_RD, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SOL_UDP, SO_ERROR, SO_INCOMING_CPU,
+  SO_INCOMING_NAPI_ID, SO_RCVBUF, SO_SNDBUF, SO_ZCNIC_RXINFO, SO_ZEROCOPY, UDP_CORK,
+  type Cmsg, type Iovec, type Msghdr, type SockaddrIn,
 } from './uapi.js';
+import { napi_id_valid } from '../core/napi.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../proto.js';
 
 /** struct socket + struct file: the socket and its file flags. */
@@ -196,7 +198,7 @@ export class SocketApi {
     return this.sendmsg(fd, { iov: [{ base: buf, len }], name: to }, flags);
   }
 
-  recvmsg(fd: number, msg: Msghdr, flags = 0): Promise<number> {
+  recvmsg(fd: number, msg: Msghdr<Cmsg>, flags = 0): Promise<number> {
     const f = this.file(fd);
     if (typeof f === 'number') return Promise.resolve(f);
     return f.sk.recvmsg(this.proc.mm, msg, flags, f.nonblock);
@@ -226,7 +228,10 @@ export class SocketApi {
     return { family: AF_INET, addr: f.sk.saddr, port: f.sk.sport };
   }
 
-  /** setsockopt(fd, level, name, &int, sizeof int). */
+  /**
+   * setsockopt(fd, level, name, &int, sizeof int). SO_INCOMING_NAPI_ID is read-only: sk_setsockopt
+   * has no case for it, so it is ENOPROTOOPT like any unknown option.
+   */
   setsockopt(fd: number, level: number, name: number, val: number): number {
     const f = this.file(fd);
     if (typeof f === 'number') return f;
@@ -244,6 +249,13 @@ export class SocketApi {
         return 0;
       case SO_RCVBUF:
         sk.sk_rcvbuf = Math.max(SOCK_MIN_RCVBUF, Math.min(Math.max(val, 0), SK_RMEM_MAX) * 2);
+        return 0;
+      case SO_INCOMING_CPU:
+        // reuseport_update_incoming_cpu(): any int (the model has no reuseport groups to tell)
+        sk.sk_incoming_cpu = val | 0;
+        return 0;
+      case SO_ZCNIC_RXINFO:
+        sk.sock_zcnic_rxinfo = val !== 0;
         return 0;
       default:
         return -ENOPROTOOPT;
@@ -266,6 +278,13 @@ export class SocketApi {
         return sk.sk_rcvbuf;
       case SO_ERROR:
         return sk.sock_error();
+      case SO_INCOMING_CPU:
+        return sk.sk_incoming_cpu;
+      case SO_INCOMING_NAPI_ID:
+        // aggregate non-NAPI ids down to 0 (nothing received yet, or not through a NIC queue)
+        return napi_id_valid(sk.sk_napi_id) ? sk.sk_napi_id : 0;
+      case SO_ZCNIC_RXINFO:
+        return sk.sock_zcnic_rxinfo ? 1 : 0;
       default:
         return -ENOPROTOOPT;
     }

@@ -70,7 +70,17 @@ export const SO_ERROR = 4;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_RCVLOWAT = 18;
+export const SO_INCOMING_CPU = 49;
+export const SO_INCOMING_NAPI_ID = 56;
 export const SO_ZEROCOPY = 60;
+/**
+ * The model's own, test-only option (no Linux counterpart; a value far from asm-generic/socket.h's,
+ * which stay below 100): with it on, recvmsg on a UDP socket gives each datagram received from a NIC
+ * queue an SCM_ZCNIC_RXINFO control message (struct zcnic_rxinfo), if msg_controllen has room.
+ */
+export const SO_ZCNIC_RXINFO = 0x5a43;
+/** Its control message's type (as SCM_TIMESTAMP is SO_TIMESTAMP's). */
+export const SCM_ZCNIC_RXINFO = SO_ZCNIC_RXINFO;
 export const IP_RECVERR = 11;
 export const TCP_NODELAY = 1;
 export const TCP_MAXSEG = 2;
@@ -122,12 +132,34 @@ export interface SockaddrIn {
   readonly port: number;
 }
 
-/** One received control message (struct cmsghdr + data). */
-export interface Cmsg {
-  readonly level: number;
-  readonly type: number;
+/**
+ * struct zcnic_rxinfo (the model's, test-only: SO_ZCNIC_RXINFO): where and when the NIC delivered
+ * a datagram, so a failing test can name the frame.
+ */
+export interface ZcnicRxinfo {
+  /** The RX queue the frame came in on. */
+  readonly queue: number;
+  /** That queue's NAPI id (what netdev_nl_queue_get reports for it). */
+  readonly napi_id: number;
+  /** The device cycle at which the driver took the frame's completion (RxMeta.cycle). */
+  readonly cycle: number;
+}
+
+/** IP_RECVERR's control message: an error queue entry. */
+export interface RecvErrCmsg {
+  readonly level: typeof SOL_IP;
+  readonly type: typeof IP_RECVERR;
   readonly data: SockExtendedErr;
 }
+
+export interface ZcnicRxinfoCmsg {
+  readonly level: typeof SOL_SOCKET;
+  readonly type: typeof SCM_ZCNIC_RXINFO;
+  readonly data: ZcnicRxinfo;
+}
+
+/** One received control message (struct cmsghdr + data), told apart by level and type. */
+export type Cmsg = RecvErrCmsg | ZcnicRxinfoCmsg;
 
 /** struct iovec: user address and length. */
 export interface Iovec {
@@ -135,20 +167,25 @@ export interface Iovec {
   readonly len: number;
 }
 
-/** struct msghdr: what sendmsg reads and recvmsg fills in. */
-export interface Msghdr {
+/**
+ * struct msghdr: what sendmsg reads and recvmsg fills in. The control messages' type defaults to
+ * what recvmsg(MSG_ERRQUEUE) gives; a program that turns SO_ZCNIC_RXINFO on reads a Msghdr<Cmsg>.
+ */
+export interface Msghdr<C extends Cmsg = RecvErrCmsg> {
   name?: SockaddrIn;
   readonly iov: readonly Iovec[];
   /** msg_controllen: bytes the caller has room for (0: no control messages). */
   controllen?: number;
-  /** Filled in by recvmsg. */
-  control?: Cmsg[];
+  /** Filled in by recvmsg (in order, each taking its CMSG_SPACE of controllen). */
+  control?: C[];
   /** msg_flags, filled in by recvmsg. */
   flags?: number;
 }
 
 /** sizeof(struct cmsghdr) + sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in), aligned. */
 export const CMSG_SPACE_RECVERR = 16 + 16 + 16;
+/** sizeof(struct cmsghdr) + sizeof(struct zcnic_rxinfo) (u32 queue, u32 napi_id, u64 cycle). */
+export const CMSG_SPACE_ZCNIC_RXINFO = 16 + 16;
 
 /** INADDR_ANY, INADDR_LOOPBACK. */
 export const INADDR_ANY = 0;

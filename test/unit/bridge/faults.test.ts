@@ -85,7 +85,8 @@ async function expectFault(
   const { code: exitCode, ms } = await host.exit;
   expect(exitCode).toBe(EXIT[code]);
   expect(ms).toBeLessThan(5000);
-  expect(host.stderr()).toMatch(new RegExp(`zcnic: ${code}: ${message.source}`));
+  // the first error, located (the host and, once the run began, its cycle)
+  expect(host.stderr()).toMatch(new RegExp(`zcnic: FIRST ERROR: host0(?:, cycle \\d+)?: ${code}: ${message.source}`));
   return got;
 }
 

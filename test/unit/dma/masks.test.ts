@@ -25,7 +25,7 @@ const configs = {
   'IOMMU passthrough': { iommu: { mode: 'passthrough' } },
 } as const;
 
-describe('DMA masks (kernel-semantics 2.1)', () => {
+describe('DMA masks (dma_set_mask_and_coherent, dma_addressing_limited)', () => {
   it('has the kernel constants', () => {
     expect(DMA_BIT_MASK(32)).toBe(0xffffffffn);
     expect(DMA_BIT_MASK(64)).toBe(0xffff_ffff_ffff_ffffn);

@@ -43,7 +43,7 @@ describe('swiotlb pool', () => {
   });
 });
 
-describe('dma-direct with swiotlb (kernel-semantics 2.3, scenario matrix row 1)', () => {
+describe('dma-direct with swiotlb (no IOMMU, a page above 4 GiB bounces through slots below it)', () => {
   it('bounces a page above 4 GiB: dma_addr in the pool, != phys, 2 slots used', () => {
     const { dev, p } = rig();
     const d = dma_map_page(dev, HIGH, 0, 4096, DMA_FROM_DEVICE);

@@ -22,7 +22,7 @@ import { bytes, msCycles, rig } from '../dma/fixtures.js';
 
 const HIGH = 0x1_2345_6000n; // a page above 4 GiB
 
-describe('dma-iommu: IOVA placement (kernel-semantics 2.6)', () => {
+describe('dma-iommu: IOVA placement (iommu_dma_alloc_iova: top-down first fit below the mask)', () => {
   it('gives 1-page maps 0xFFFFF000, 0xFFFFE000, ... and keeps the page offset', () => {
     const { dev } = rig({ iommu: { mode: 'strict' } });
     expect(dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32))).toBe(0);
@@ -109,7 +109,7 @@ describe('dma-iommu: device access and faults', () => {
   });
 });
 
-describe('dma-iommu: lazy mode window (kernel-semantics 2.7)', () => {
+describe('dma-iommu: lazy mode window (the flush queue: stale IOTLB entries until the flush)', () => {
   function lazy() {
     const r = rig({ iommu: { mode: 'lazy' }, dmaDebug: false });
     const iova = dma_map_page(r.dev, HIGH, 0, 4096, DMA_FROM_DEVICE);

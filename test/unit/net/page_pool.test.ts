@@ -1,4 +1,4 @@
-// page_pool against reference/kernel-semantics.md §1: every TEST line with its exact numbers,
+// page_pool against Linux's net/core/page_pool.c with the kernel's exact numbers (docs/net-core.md),
 // plus create-time validation, the fragment API, the sync-for-device byte counts and the
 // deferred shutdown on simulated time.
 
@@ -72,7 +72,7 @@ function finish(r: Rig, ...pools: PagePool[]): void {
   r.p.debug!.assertClean(true);
 }
 
-describe('page_pool_create (kernel-semantics 1.1)', () => {
+describe('page_pool_create (page_pool_init)', () => {
   const cases: [string, Omit<PagePoolParams, 'dev'>, string][] = [
     ['unknown flag bits', { flags: 1 << 4 }, 'E_PP_FLAGS'],
     ['DMA_MAP with DMA_TO_DEVICE', { flags: MAP, dma_dir: DMA_TO_DEVICE }, 'E_PP_DMA_DIR'],
@@ -108,7 +108,7 @@ describe('page_pool_create (kernel-semantics 1.1)', () => {
   });
 });
 
-describe('allocation path and alloc stats (1.2)', () => {
+describe('allocation path and alloc stats (page_pool_alloc_netmems)', () => {
   it('#1: empty=1 slow=1 hold=64 cache=63; #2..#64: fast=63; #65: empty=2 slow=2 hold=128', () => {
     const r = iommuRig();
     const pool = mkpool(r);
@@ -201,7 +201,7 @@ describe('allocation path and alloc stats (1.2)', () => {
   });
 });
 
-describe('recycling and recycle stats (1.4)', () => {
+describe('recycling and recycle stats (page_pool_put_page)', () => {
   it('the 129th direct recycle: cache_full=1, ring=1 for the same page', () => {
     const r = iommuRig();
     const pool = mkpool(r);
@@ -282,7 +282,7 @@ describe('recycling and recycle stats (1.4)', () => {
   });
 });
 
-describe('DMA inside page_pool (1.3)', () => {
+describe('DMA inside page_pool (map at entry, sync for device)', () => {
   const MAX_LEN = 1500;
   const OFFSET = 256;
 
@@ -362,7 +362,7 @@ describe('DMA inside page_pool (1.3)', () => {
   });
 });
 
-describe('fragment API (1.5)', () => {
+describe('fragment API (pp_ref_count)', () => {
   it('hands out offsets with alignment 1, drains a full page to a fresh one while frags are out', () => {
     const r = iommuRig();
     const pool = mkpool(r);
@@ -431,7 +431,7 @@ describe('fragment API (1.5)', () => {
   });
 });
 
-describe('in-flight accounting, destroy and deferred release (1.6)', () => {
+describe('in-flight accounting, destroy and deferred release (page_pool_destroy)', () => {
   const S = 1e9;
   const at = (r: Rig, ns: number): void => {
     r.clock.advanceTo(msCycles(ns / 1e6));
@@ -589,7 +589,7 @@ describe('HostPlatform delayed work (what the deferred release runs on)', () => 
   });
 });
 
-describe('stats exposure (1.7)', () => {
+describe('stats exposure (CONFIG_PAGE_POOL_STATS)', () => {
   it('page_pool_get_stats accumulates; the ethtool strings and values follow the kernel order', () => {
     const r = iommuRig();
     const a = mkpool(r);

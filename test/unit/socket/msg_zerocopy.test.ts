@@ -1,4 +1,5 @@
-// MSG_ZEROCOPY as Linux does it (kernel-semantics.md §3, each TEST line): SO_ZEROCOPY opt-in,
+// MSG_ZEROCOPY as Linux does it (Documentation/networking/msg_zerocopy.rst, net/core/skbuff.c,
+// net/core/sock.c, with the kernel's numbers; docs/net-stack.md lists the rules): SO_ZEROCOPY opt-in,
 // the per-socket counter of calls, range coalescing and its u32 wrap, ENOBUFS from optmem and
 // from locked memory, POLLERR, no notification for a failed or empty send, COPIED on loopback
 // and on a device without scatter-gather, and pages held until the device is done even when the
@@ -7,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenarioHost } from '../../../src/scenarios/host.js';
 import { NetHost, hostAddr, stackPair, type NetProcess } from '../../../src/scenarios/net_host.js';
-import { runPair } from '../../../src/wire/pair.js';
+import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import { errq } from './errq.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import { NETIF_F_IP_CSUM, NETIF_F_RXCSUM } from '../../../src/net/core/dev.js';
@@ -24,7 +25,7 @@ type Part = (h: NetHost) => Promise<void>;
 async function pair(parts: readonly [Part, Part], options?: Parameters<typeof stackPair>[0]['options']) {
   const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, ...(options ? { options } : {}) });
   const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 200_000_000 });
-  if (r.scenarioError !== undefined) throw r.scenarioError;
+  throwIfFailed(r.errors);
 }
 
 /** Host 0 sends; host 1 only receives (and discards) on port 8000. */

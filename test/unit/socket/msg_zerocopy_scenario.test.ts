@@ -4,12 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { msgZerocopyScenario } from '../../../src/scenarios/msg_zerocopy.js';
 import type { ScenarioOptions } from '../../../src/scenarios/index.js';
-import { runPair } from '../../../src/wire/pair.js';
+import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 
 async function run(opts: ScenarioOptions) {
   const inst = msgZerocopyScenario.setup(1, opts);
   const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: msgZerocopyScenario.maxCycles, transcript: true });
-  if (r.scenarioError !== undefined) throw r.scenarioError;
+  throwIfFailed(r.errors);
   return { rep: inst.report() as Record<string, unknown>, lines: inst.lines!(), r };
 }
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rxZerocopyScenario, type LeakReport } from '../../../src/scenarios/rx_zerocopy.js';
 import type { ScenarioOptions } from '../../../src/scenarios/index.js';
 import { ZcrxIfq } from '../../../src/net/core/zcrx.js';
-import { runPair } from '../../../src/wire/pair.js';
+import { runPair } from '../../../src/harness/index.js';
 
 async function run(opts: ScenarioOptions) {
   const inst = rxZerocopyScenario.setup(1, opts);
@@ -24,7 +24,7 @@ describe('rx-zerocopy scenario (model)', () => {
   for (const mode of ['single', 'shared', 'exclusive'] as const) {
     it(`${mode}: ${mode === 'exclusive' ? "B's frames dropped" : "B's frames copied out"}, pages cleared on entry and re-entry only, 0 violations`, async () => {
       const { rep, lines, r } = await run({ frames: 600, mode });
-      expect(r.scenarioError).toBeUndefined();
+      expect(r.errors.map((e) => e.text())).toEqual([]);
       expect(r.errors).toEqual([]);
       const leak = rep.leak;
       expect(leak.violations).toBe(0);
@@ -52,7 +52,7 @@ describe('rx-zerocopy scenario (model)', () => {
   it('mutation: without the clear on pool entry the leak check fails, naming the page and whose bytes leaked', async () => {
     ZcrxIfq.skipEntryClear = true;
     const { rep, r } = await run({ frames: 300, mode: 'single' });
-    expect(String(r.scenarioError)).toMatch(/leak violation/);
+    expect(r.errors[0]?.message).toMatch(/leak violation/);
     expect(rep.leak.violations).toBeGreaterThan(0);
     // fresh area pages show the canary of the memory freed before them; a page that carried B's
     // frame goes back to the pool uncleared and shows B's bytes to A

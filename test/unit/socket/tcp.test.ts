@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenarioHost } from '../../../src/scenarios/host.js';
 import { NetHost, hostAddr, stackPair, type NetProcess } from '../../../src/scenarios/net_host.js';
-import { runPair } from '../../../src/wire/pair.js';
+import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import type { WireFaults } from '../../../src/wire/wire.js';
 import type { TcpSock } from '../../../src/net/ipv4/tcp.js';
 import {
@@ -19,7 +19,7 @@ const PORT = 5001;
 async function pair(parts: readonly [Part, Part], faults: WireFaults = {}, seed = 1) {
   const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, faults });
   const r = await runPair(inst, ['model', 'model'], { seed, maxCycles: 400_000_000 });
-  if (r.scenarioError !== undefined) throw r.scenarioError;
+  throwIfFailed(r.errors);
   return r;
 }
 

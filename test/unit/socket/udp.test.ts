@@ -1,10 +1,10 @@
 // UDP sockets over two model hosts on a wire: data byte-exact, errnos as Linux gives them, and
-// MSG_ZEROCOPY's notifications (kernel-semantics.md §3) after the NIC's TX completion.
+// MSG_ZEROCOPY's notifications (docs/net-stack.md) after the NIC's TX completion.
 
 import { describe, expect, it } from 'vitest';
 import { scenarioHost } from '../../../src/scenarios/host.js';
 import { NetHost, hostAddr, stackPair } from '../../../src/scenarios/net_host.js';
-import { runPair } from '../../../src/wire/pair.js';
+import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EMSGSIZE, IP_RECVERR, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_TRUNC,
@@ -17,7 +17,7 @@ const PORT = 8000;
 async function onPair(parts: readonly [(h: NetHost) => Promise<void>, (h: NetHost) => Promise<void>], opts: Parameters<typeof stackPair>[0]['options'] = undefined, faults = {}) {
   const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, faults, ...(opts ? { options: opts } : {}) });
   const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 200_000_000 });
-  if (r.scenarioError !== undefined) throw r.scenarioError;
+  throwIfFailed(r.errors);
   expect(r.errors).toEqual([]);
   return { r, inst };
 }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenarioHost } from '../../../src/scenarios/host.js';
 import { NetHost, hostAddr, stackPair, type NetHostOptions, type NetProcess } from '../../../src/scenarios/net_host.js';
-import { runPair } from '../../../src/wire/pair.js';
+import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import { PAGE_SIZE } from '../../../src/mem/phys.js';
 import { zero_page } from '../../../src/mm/mm.js';
 import { ZcnicEthtool } from '../../../src/driver/ethtool.js';
@@ -24,7 +24,7 @@ const PORT = 9000;
 async function pair(parts: readonly [Part, Part], options?: readonly [NetHostOptions?, NetHostOptions?]) {
   const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, ...(options ? { options } : {}) });
   const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 400_000_000 });
-  if (r.scenarioError !== undefined) throw r.scenarioError;
+  throwIfFailed(r.errors);
   expect(r.errors).toEqual([]);
   return inst;
 }

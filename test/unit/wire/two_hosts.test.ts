@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { venvPython } from '../../../src/bridge/launch.js';
 import { twoHostsScenario } from '../../../src/scenarios/two_hosts.js';
-import { runPairOnModel } from '../../../src/wire/pair.js';
+import { runPair } from '../../../src/harness/index.js';
 import { PcapWriter } from '../../../src/wire/pcap.js';
 import { Wire, type WireEnd } from '../../../src/wire/wire.js';
 import type { WireFaults } from '../../../src/wire/wire.js';
@@ -20,7 +20,7 @@ async function pair(seed: number, frames: number, wireFaults: WireFaults = {}) {
   const dir = scratchDir('two-hosts');
   const inst = twoHostsScenario.setup(seed, { frames, wireFaults });
   const pcapPath = join(dir, 'wire.pcap');
-  const r = await runPairOnModel(inst, { seed, maxCycles: twoHostsScenario.maxCycles, pcapPath, transcript: true });
+  const r = await runPair(inst, ['model', 'model'], { seed, maxCycles: twoHostsScenario.maxCycles, pcapPath, transcript: true });
   const rep = inst.report() as { hosts: HostRep[] };
   return { r, rep, pcapPath };
 }
@@ -38,7 +38,7 @@ function scapyRead(path: string): { n: number; first: number; last: number; lens
 describe('two hosts on a wire (model backend)', () => {
   it('carries traffic both ways, every frame checked; the pcap holds every frame the wire carried', async () => {
     const { r, rep, pcapPath } = await pair(1, 300);
-    expect(r.scenarioError).toBeUndefined();
+    expect(r.errors.map((e) => e.text())).toEqual([]);
     for (const h of rep.hosts) {
       expect(h.frames_sent).toBe(300);
       expect(h.frames_lost).toBe(0);
@@ -61,7 +61,7 @@ describe('two hosts on a wire (model backend)', () => {
 
   it('with wire faults: exactly what the wire dropped or corrupted is missing, corrupted copies are counted bad, duplicates recognised', async () => {
     const { r, rep, pcapPath } = await pair(4, 400, { drop: 0.03, corrupt: 0.03, duplicate: 0.03, reorder: 0.05 });
-    expect(r.scenarioError).toBeUndefined();
+    expect(r.errors.map((e) => e.text())).toEqual([]);
     const ab = r.wire.stats['a->b'];
     const ba = r.wire.stats['b->a'];
     for (const s of [ab, ba]) {

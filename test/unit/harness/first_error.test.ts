@@ -1,0 +1,33 @@
+// The run harness on the model: the first error wins and is located, a stuck run stops and
+// says what each host waits on, and the new user's two-host test passes as written.
+
+import { describe, expect, it } from 'vitest';
+import { DATAGRAMS, newUserTest } from '../../cases/new_user.js';
+
+describe('the run harness (model)', () => {
+  it("the new user's test passes: 200 zero-copy datagrams, every one on RX queue 2", async () => {
+    const r = await newUserTest('model', 'pass');
+    expect(r.cycles).toBeGreaterThan(0);
+    expect(r.wire.delivered).toBe(DATAGRAMS);
+  });
+
+  it('a receiver that throws fails the run with its message, host and cycle', async () => {
+    const e = await newUserTest('model', 'throw-at-57').then(() => null, (x: unknown) => x as Error);
+    expect(e).toBeInstanceOf(Error);
+    expect(e!.message).toMatch(/^host1, cycle \d+: datagram 57 \(RX queue 2, cycle \d+\): byte 0 is 0x39, the test expected 0xff/);
+    // what followed is listed after it
+    expect(e!.message).toMatch(/then host0, cycle \d+: E_STOPPED/);
+  });
+
+  it('a check of the wrong queue fails with the assertion, located', async () => {
+    const e = await newUserTest('model', 'wrong-queue').then(() => null, (x: unknown) => x as Error);
+    expect(e!.message).toMatch(/^host1, cycle \d+: expected \+?0 to be 200/);
+  });
+
+  it('a receiver waiting for a datagram never sent stops at the stuck bound, naming the call', async () => {
+    const e = await newUserTest('model', 'stuck', { stuckCycles: 200_000 }).then(() => null, (x: unknown) => x as Error);
+    expect(e!.message).toMatch(/^host1, cycle \d+: E_STUCK: no host made progress for 200000 cycles/);
+    expect(e!.message).toMatch(/host1 waits on pid \d+ recvmsg\(fd \d+\) since cycle \d+ on udp 0\.0\.0\.0:9000 <- 0\.0\.0\.0:0, 0 queued/);
+    expect(e!.message).toMatch(/host0 waits on .*sleep until cycle/);
+  });
+});
