@@ -10,6 +10,7 @@ export type DriverErrorCode =
   | 'E_MAP' // a buffer could not be mapped for the device (dma_mapping_error)
   | 'E_DOORBELL' // the device refused a fast-path register write
   | 'E_RESET' // a queue did not go idle for its reset
+  | 'E_RECOVERY' // a queue kept failing at one descriptor with nothing completed: it stays down
   | 'E_COMPLETION'; // a completion that names a descriptor the driver did not post
 
 export interface DriverErrorContext {

@@ -23,6 +23,8 @@ import type { DeviceInfo } from './zcnic.js';
 
 const IRQ_TXQ_ERROR = 1 << 2;
 const IRQ_RXQ_ERROR = 1 << 3;
+/** A queue that fails at the same descriptor this many times running, completing nothing, stays down. */
+export const MAX_FRUITLESS_RECOVERIES = 3;
 
 export interface NetdevConfig {
   /** log2 of every ring's entries (ethtool -G). */
@@ -95,6 +97,9 @@ export class ZcnicNetdev {
   private up = false;
   private inPacketPath = 0;
   private recovering: Promise<void> = Promise.resolve();
+  /** Each queue's last error: its descriptor, the completions consumed then, how often in a row. */
+  private readonly lastError = new Map<QueueBase, { desc: number; cqHead: number; strikes: number }>();
+  private unwatch: (() => void) | null = null;
   private readonly napiByVector = new Map<number, NapiStruct>();
   private readonly queueByVector = new Map<number, QueueBase>();
   readonly io: RegIo;
@@ -151,6 +156,20 @@ export class ZcnicNetdev {
     await this.io.write(REG.IRQ_MASK, IRQ_TXQ_ERROR | IRQ_RXQ_ERROR);
     for (const x of [...this.txq, ...this.rxq]) await this.io.write(x.reg('IRQ_ARM'), 1);
     this.up = true;
+    this.unwatch = this.host.watch.register(`zcnic ${this.pdev.name}`, () => this.describeQueues());
+  }
+
+  /** What the queues have outstanding, for a stuck run's report ('' when nothing is). */
+  describeQueues(): string {
+    const parts: string[] = [];
+    for (const t of this.txq) {
+      if (t.inFlight) parts.push(`${t.name} ${t.inFlight} frame(s) in flight (prod ${t.prod}, cq head ${t.cqHead})${t.stopped ? ', stopped' : ''}${t.resetting ? ', resetting' : ''}`);
+    }
+    for (const r of this.rxq) {
+      const posted = (r.prod - r.cqHead) & 0xffff;
+      if (posted === 0 || r.resetting) parts.push(`${r.name} ${posted} buffer(s) posted (prod ${r.prod}, cq head ${r.cqHead})${r.resetting ? ', down' : ''}`);
+    }
+    return parts.join(', ');
   }
 
   /** netif_napi_add: one NAPI instance per queue, with its id (SO_INCOMING_NAPI_ID, netdev_nl_queue_get). */
@@ -181,6 +200,8 @@ export class ZcnicNetdev {
     if (vector === IRQ_VECTOR.MISC) {
       this.recovering = this.recovering.then(() => this.miscIrq()).catch((e: unknown) => {
         this.asyncError ??= e;
+        // nothing the driver can do: the host learns now, not at the next call that settles
+        this.host.watch.fatal(e);
       });
       return;
     }
@@ -224,6 +245,18 @@ export class ZcnicNetdev {
     const err = await x.readError();
     x.trace('QUEUE_ERROR', err.descIndex);
     x.errors++;
+    // the same descriptor failing again with nothing completed since: the fault is not transient
+    const again = this.lastError.get(x);
+    const strikes = again && again.desc === err.descIndex && again.cqHead === x.cqHead ? again.strikes + 1 : 1;
+    this.lastError.set(x, { desc: err.descIndex, cqHead: x.cqHead, strikes });
+    if (strikes > MAX_FRUITLESS_RECOVERIES) {
+      x.napi.disable();
+      x.resetting = true;
+      this.host.klog.printk('err', `zcnic ${this.pdev.name}: ${x.name}: ${err.codeName} error at descriptor ${err.descIndex} again after ${MAX_FRUITLESS_RECOVERIES} recoveries; the queue stays down`);
+      throw new DriverError('E_RECOVERY',
+        `${x.name} failed again (${err.codeName}, resp ${err.resp}, bus address ${hex(err.errAddr)}) after ${MAX_FRUITLESS_RECOVERIES} recoveries with nothing completed; the queue stays down`,
+        { queue: x.name, index: err.descIndex, cycle });
+    }
     // a burst never crosses 4 KiB, so the fault that failed it is in the page of its start address
     const page = BigInt(err.errAddr) >> 12n;
     const fault = [...this.host.faults].reverse().find((f) => f.addr >> 12n === page) ?? null;
@@ -321,6 +354,8 @@ export class ZcnicNetdev {
     await this.settle();
     await this.io.write(REG.IRQ_MASK, 0);
     this.up = false;
+    this.unwatch?.();
+    this.unwatch = null;
     for (const x of [...this.txq, ...this.rxq]) {
       x.napi.disable();
       await x.quiesceAndReset(0);

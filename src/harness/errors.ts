@@ -139,7 +139,9 @@ export function throwIfFailed(errors: readonly RunError[], bundle?: string): voi
   if (!first) return;
   const t = first.thrown;
   if (first.kind === 'host' && t instanceof Error) {
-    const where = [first.host, first.cycle !== null ? `cycle ${first.cycle}` : null].filter(Boolean).join(', ');
+    // a typed error's code goes in front of its message (E_SCENARIO is the default, said by nothing)
+    const code = first.code !== 'E_SCENARIO' ? `${first.code}: ` : '';
+    const where = [first.host, first.cycle !== null ? `cycle ${first.cycle}` : null].filter(Boolean).join(', ') + (code ? `: ${code.slice(0, -2)}` : '');
     const tail = [...errors.slice(1).map((e) => `then ${e.text()}`), ...(bundle ? [`run folder: ${bundle}`] : [])];
     if (!t.message.startsWith(where)) t.message = `${where}: ${t.message}${tail.length ? `\n  ${tail.join('\n  ')}` : ''}`;
     throw t;

@@ -206,6 +206,9 @@ export async function runHosts(spec: RunSpec): Promise<RunResult> {
     up[i] = true;
     devs[i] = dev;
     const w = watches[i]!;
+    w.onFatal = (e) => {
+      if (!ctl.failed) ctl.fail(hostError(hostName(i), dev.clock.cycle, e));
+    };
     dev.onIrq(() => w.progress());
     dev.onEthTx(() => w.progress());
     wire?.attach(i === 0 ? 'a' : 'b', end);

@@ -22,7 +22,19 @@ export class HostWatch {
   private readonly waits = new Set<HostWait>();
   private readonly describers: { readonly name: string; readonly describe: () => string }[] = [];
 
+  /** Told of an error the host cannot go on from, raised where no caller would see it (an interrupt's work). */
+  onFatal: ((e: unknown) => void) | null = null;
+
   constructor(private readonly clock: SimClock) {}
+
+  /**
+   * Report an error of asynchronous work that the host cannot recover from (a queue the driver
+   * gave up on): the run harness ends the run with it at once, instead of when, if ever, some
+   * caller next looks.
+   */
+  fatal(e: unknown): void {
+    this.onFatal?.(e);
+  }
 
   progress(): void {
     this.lastProgress = this.clock.cycle;

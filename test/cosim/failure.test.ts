@@ -11,6 +11,7 @@ import { repoRoot } from '../../src/abi/gen.js';
 import { LINK_DEFAULTS } from '../../src/bridge/protocol.js';
 import { runScenario } from '../../src/testing/fixture.js';
 import { DATAGRAMS, newUserTest } from '../cases/new_user.js';
+import { deadQueueTest } from '../cases/dead_queue.js';
 import { scratchDir } from '../scratch.js';
 
 const PERIOD = LINK_DEFAULTS.clockPeriodPs;
@@ -102,7 +103,24 @@ describe('first error wins in one-host runs on the RTL', () => {
   });
 });
 
+describe('an unrecovered queue error on the RTL', () => {
+  it('ends the run at once with the message the model gives, and leaves no simulator', async () => {
+    const e = await failure(deadQueueTest('rtl'));
+    expect(e.message).toMatch(/^host0, cycle \d+: E_RECOVERY: txq1 failed again \(DESC_READ, resp \d, bus address 0x[0-9a-f]+\) after 3 recoveries with nothing completed; the queue stays down \(txq1, descriptor 0, cycle \d+\)/);
+    expect(processesIn(folderOf(e))).toEqual([]);
+  });
+});
+
 describe('waves of a two-host run', () => {
+  it("the fixture's waves option writes an FST and a .gtkw per NIC, and no VCD", async () => {
+    const r = await newUserTest('rtl', 'pass', { waves: true });
+    for (const nic of ['nic0', 'nic1']) {
+      expect(readFileSync(join(r.runDir, nic, 'waves.fst')).subarray(0, 1)[0]).toBe(0); // FST block type: header
+      expect(readFileSync(join(r.runDir, nic, 'waves.gtkw'), 'utf8')).toMatch(/^\[dumpfile\] "waves.fst"/);
+    }
+    expect(readdirSync(r.runDir, { recursive: true }).map(String).filter((f) => f.endsWith('.vcd'))).toEqual([]);
+  });
+
   it('make sim WAVES=1 of a pair writes an FST and a .gtkw per NIC, and no VCD; WAVES in the environment changes nothing', () => {
     const out = scratchDir('two-hosts-waves');
     const run = (args: string[], env: NodeJS.ProcessEnv = process.env): string => {

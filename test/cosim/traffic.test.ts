@@ -134,11 +134,19 @@ describe('traffic: the TS driver against the RTL', () => {
     expect(s.errors.join('\n')).toMatch(/^host0, cycle \d+: E_MAP: .*no RX buffer could be allocated and mapped .*\(rxq0, cycle \d+\)/);
   });
 
-  it('two runs with the same seed give the same transcript', () => {
+  it('two runs with the same seed give the same transcript; mac.pcap holds every frame out of the MAC', () => {
     const a = traffic(8, ['--frames', '60']);
     const b = traffic(8, ['--frames', '60']);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     expect(a.s.transcript_sha256).toBe(b.s.transcript_sha256);
+    const pcap = (a.s as unknown as { pcap: { file: string; frames: number }[]; device: { ethTxFrames: number } });
+    expect(pcap.device.ethTxFrames).toBeGreaterThan(0);
+    expect(pcap.pcap).toEqual([expect.objectContaining({ file: 'mac.pcap', frames: pcap.device.ethTxFrames })]);
+    // the file holds them: a 24-byte header, then per frame a 16-byte record header and the frame
+    const bytes = readFileSync(join(a.dir, 'mac.pcap'));
+    let n = 0;
+    for (let at = 24; at < bytes.length; n++) at += 16 + bytes.readUInt32LE(at + 8);
+    expect(n).toBe(pcap.device.ethTxFrames);
   });
 });

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { DATAGRAMS, newUserTest } from '../../cases/new_user.js';
+import { deadQueueTest } from '../../cases/dead_queue.js';
 
 describe('the run harness (model)', () => {
   it("the new user's test passes: 200 zero-copy datagrams, every one on RX queue 2", async () => {
@@ -29,5 +30,12 @@ describe('the run harness (model)', () => {
     expect(e!.message).toMatch(/^host1, cycle \d+: E_STUCK: no host made progress for 200000 cycles/);
     expect(e!.message).toMatch(/host1 waits on pid \d+ recvmsg\(fd \d+\) since cycle \d+ on udp 0\.0\.0\.0:9000 <- 0\.0\.0\.0:0, 0 queued/);
     expect(e!.message).toMatch(/host0 waits on .*sleep until cycle/);
+  });
+});
+
+describe('an unrecovered queue error (model)', () => {
+  it('ends the run at once with the driver giving up on the queue, located', async () => {
+    const e = await deadQueueTest('model').then(() => null, (x: unknown) => x as Error);
+    expect(e!.message).toMatch(/^host0, cycle \d+: E_RECOVERY: txq1 failed again \(DESC_READ, resp \d, bus address 0x[0-9a-f]+\) after 3 recoveries with nothing completed; the queue stays down \(txq1, descriptor 0, cycle \d+\)/);
   });
 });

@@ -47,9 +47,22 @@ describe('make sim BACKEND=model', () => {
     [['--scenario', 'two-hosts', '--backend', 'model', '--wire-faults', 'drop=2'], /drop=2': a probability in 0..1/],
     [['--scenario', 'traffic', '--backend', 'model', '--wire-faults', 'drop=0.1'], /scenario traffic has no wire/],
     [['--scenario', 'two-hosts', '--backend', 'model', '--listen', '127.0.0.1:0'], /--listen needs/],
+    // make sim passes each value as one token, so a negative number meets the CLI's own check
+    [['--backend=model', '--frames=-5'], /--frames must be a non-negative integer, got '-5'/],
+    [['--backend=model', '--seed=-1'], /--seed must be a non-negative integer, got '-1'/],
+    [['--backend=model', '--frames=0'], /--frames 0 would test nothing/],
+    [['--backend=model', '--stuck-cycles=x'], /--stuck-cycles must be a non-negative integer/],
   ])('%j is a usage error', (args, msg) => {
     const { code, stderr } = cli(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(msg);
+    // the usage lists every make variable
+    expect(stderr).toMatch(/make sim variables: SCENARIO= SEED= BACKEND=rtl\|model\|mixed WAVES=0\|1 PORT=dpi\|python FRAMES= IOMMU= POOL= SWIOTLB= FAULTS=1/);
+  });
+
+  it('make refuses WAVES=yes before anything runs', () => {
+    const r = spawnSync('make', ['-s', 'sim', 'WAVES=yes'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/usage: WAVES=yes: expected WAVES=0 or WAVES=1/);
   });
 });
