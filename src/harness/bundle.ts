@@ -155,6 +155,8 @@ function summaryOf(job: RunJob, r: RunResult, runDir: string, report: Record<str
     scenario: job.scenario, seed: job.seed, result: r.ok ? 'pass' : 'fail', exit_code: r.exitCode,
     reproduce: job.reproduce,
     first_error: r.errors[0]?.toJSON() ?? null,
+    // from the first error until every host and simulator had ended
+    stop_seconds: r.stopSeconds !== null ? Number(r.stopSeconds.toFixed(3)) : null,
   };
   const transcripts = r.hosts.map((h, i) => {
     const file = r.hosts.length === 1 ? 'transcript.txt' : `transcript.${hostName(i)}.txt`;

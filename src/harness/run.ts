@@ -123,6 +123,8 @@ export interface RunResult {
   readonly cycles: number;
   readonly wire?: Wire;
   readonly wallSeconds: number;
+  /** Wall seconds from the first error until every host and simulator of the run had ended. */
+  readonly stopSeconds: number | null;
   readonly exitCode: number;
 }
 
@@ -137,9 +139,13 @@ class RunControl {
   /** What host code threw, already recorded (the backends hand it back as their scenario error). */
   readonly recorded = new Set<unknown>();
 
+  /** performance.now() at the first error. */
+  failedAt: number | undefined;
+
   fail(e: RunError): void {
     this.errors.push(e);
     if (e.thrown !== undefined) this.recorded.add(e.thrown);
+    this.failedAt ??= performance.now();
     if (!this.ac.signal.aborted) this.ac.abort(`${e.host ?? 'the run'} failed at cycle ${e.cycle ?? '?'} (${e.code})`);
   }
 
@@ -365,6 +371,7 @@ export async function runHosts(spec: RunSpec): Promise<RunResult> {
     ok: errors.length === 0, errors, hosts, cycles: Math.max(...hosts.map((h) => h.cycles)),
     ...(wire ? { wire } : {}),
     wallSeconds: (performance.now() - t0) / 1000,
+    stopSeconds: ctl.failedAt !== undefined ? (performance.now() - ctl.failedAt) / 1000 : null,
     exitCode: !first ? EXIT.OK : first.kind === 'bridge' ? (EXIT as Record<string, number>)[first.code] ?? EXIT.E_SCENARIO : EXIT.E_SCENARIO,
   };
 }

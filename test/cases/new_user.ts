@@ -83,7 +83,9 @@ export function newUserTest(backend: Backend, variant: Variant, o: PairOptions =
         if (bad >= 0) throw new Error(`datagram ${i}${where}: byte ${bad} is ${got[bad]}, sent ${exp[bad]}`);
         // SO_INCOMING_NAPI_ID names the queue of the socket's first datagram (unconnected UDP)
         if (i === 0) expect(queueOfNapi(h, sys.getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID))).toBe(QUEUE);
-        if (info?.queue === (variant === 'wrong-queue' ? QUEUE + 1 : QUEUE)) onQueue++;
+        // each datagram on the filter's queue (the wrong-queue variant expects the next one)
+        expect(info?.queue, `datagram ${i}${where}`).toBe(variant === 'wrong-queue' ? QUEUE + 1 : QUEUE);
+        onQueue++;
       }
       expect(onQueue).toBe(DATAGRAMS);
       expect(sys.close(fd)).toBe(0);

@@ -1,5 +1,5 @@
 // RX zero copy on page_pool: seed 004's "safe RX zero-copy memory model", in the shape Linux later
-// built (io_uring zcrx, kernel-semantics.md §4.2). A process binds one RX queue of the NIC to an
+// built (io_uring zcrx: io_uring/zcrx.c, net/core/page_pool.c). A process binds one RX queue of the NIC to an
 // area of pages; the queue's page_pool takes its buffers from that area (a memory provider), and
 // the payloads of the process's flow reach it by reference, with no copy.
 //
