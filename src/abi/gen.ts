@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../lib/repo.js';
 import {
   ABI_HASH32, ABI_HASH_HEX, ABI_VERSION, AXI_RESP, COPY_DESC, COPY_ERR, CQE_PHASE, DEFAULT_BUILD,
   DEFAULT_IRQ_VECTORS, FEATURE, IRQ_VECTOR,
@@ -197,7 +198,6 @@ export function render(): Record<string, string> {
   };
 }
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Paths (relative to the repo) whose content differs from what the ABI source generates. */
 export function staleFiles(root = repoRoot): string[] {

@@ -5,7 +5,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { repoRoot } from '../abi/gen.js';
+import { repoRoot } from '../lib/repo.js';
 import { EXIT, type LinkParams } from '../bridge/protocol.js';
 import type { SimPort } from '../bridge/launch.js';
 import { firstDifference, type Delivery, type DiffSide } from '../scenarios/diff.js';

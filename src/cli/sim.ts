@@ -7,7 +7,7 @@
 
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../abi/gen.js';
+import { repoRoot } from '../lib/repo.js';
 import { BridgeError } from '../bridge/errors.js';
 import { SIM_PORTS, type SimPort } from '../bridge/launch.js';
 import { EXIT, LINK_DEFAULTS, type LinkParams } from '../bridge/protocol.js';

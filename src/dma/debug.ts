@@ -6,7 +6,8 @@
 // device-written data without sync_for_cpu, device reads of CPU-written data without
 // sync_for_device, and accesses to freed (poisoned) pages.
 
-import { HostModelError, hex } from '../mem/errors.js';
+import { HostModelError } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import type { KernelLog } from '../mem/klog.js';
 import type { PageAllocator } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';

@@ -2,7 +2,7 @@
 // physical address (identity on x86). A buffer the device cannot reach in full goes through
 // swiotlb if there is one, and is a mapping error (with one WARN) if not.
 
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, GFP_DMA32, get_order, type Gfp, type Page } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import type { Device } from './device.js';

@@ -11,7 +11,7 @@ import {
   iommu_dma_unmap_page,
   iommu_dma_unmap_sg,
 } from '../iommu/dma-iommu.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import type { Gfp, Page } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import type { PhysPiece } from './debug.js';

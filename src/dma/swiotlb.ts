@@ -5,7 +5,7 @@
 // sync_for_device copies original -> bounce for TO_DEVICE/BIDIR; sync_for_cpu and unmap (unless
 // DMA_ATTR_SKIP_CPU_SYNC) copy bounce -> original for FROM_DEVICE/BIDIR.
 
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import type { KernelLog, LogDevice } from '../mem/klog.js';
 import { PAGE_SIZE, type PhysMem } from '../mem/phys.js';
 import { dma_get_seg_boundary, type Device } from './device.js';

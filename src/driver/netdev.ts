@@ -7,7 +7,7 @@
 import { IRQ_VECTOR, REG, rxqVector, txqVector } from '../abi/regs.js';
 import { TRACE_EVENT, traceQueue } from '../debug/events.js';
 import type { Device } from '../device/device.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { NapiStruct, netif_napi_add, netif_napi_del } from '../net/core/napi.js';
 import type { MemoryProviderOps } from '../net/core/page_pool.js';
 import { SKB_WITH_OVERHEAD } from '../net/core/skbuff.js';

@@ -6,7 +6,7 @@
 
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { repoRoot } from '../abi/gen.js';
+import { repoRoot } from '../lib/repo.js';
 import { WAVE_TOP, type SimPort } from '../bridge/launch.js';
 import type { LinkParams } from '../bridge/protocol.js';
 import { eventFilterFile } from '../debug/events.js';

@@ -18,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../abi/gen.js';
+import { repoRoot } from '../lib/repo.js';
 import { simulatorEnv, venvPython, type SimPort } from '../bridge/launch.js';
 import { EXIT, type LinkParams } from '../bridge/protocol.js';
 import { runCosim, type CosimResult } from '../bridge/run.js';
@@ -33,7 +33,7 @@ import type { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import type { HostPlatform } from '../platform/host.js';
 import { HostWatch } from '../platform/watch.js';
-import { WaitQueue } from '../net/core/sock.js';
+import { WaitQueue } from '../lib/wait.js';
 import { PcapWriter } from '../wire/pcap.js';
 import { Wire, type WireEnd, type WireFaults } from '../wire/wire.js';
 import { modelWireEnd, rtlWireEnd } from './ends.js';

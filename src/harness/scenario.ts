@@ -11,7 +11,7 @@ import type { Wire } from '../wire/wire.js';
 import type { Transcript } from '../bridge/transcript.js';
 import { PAIR_SCENARIOS, SCENARIOS, type ScenarioOptions } from '../scenarios/index.js';
 import type { PairInstance, TwoHostsOptions } from '../scenarios/two_hosts.js';
-import { repoRoot } from '../abi/gen.js';
+import { repoRoot } from '../lib/repo.js';
 import type { BuiltRun, RunJob } from './bundle.js';
 import { runHosts, type Backend, type RunResult, type RunSpec } from './run.js';
 

@@ -20,7 +20,7 @@ import {
   type DmaDataDirection,
   type dma_addr_t,
 } from '../dma/types.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, get_order, type Gfp, type Page } from '../mem/page_alloc.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../mem/phys.js';
 import { IovaDomain } from './iova.js';

@@ -5,7 +5,7 @@
 // the whole burst and leaves memory untouched.
 
 import type { DmaFaultReason } from '../platform/dma_port.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import type { KernelLog } from '../mem/klog.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../mem/phys.js';
 import { Iotlb } from './iotlb.js';

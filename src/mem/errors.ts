@@ -19,7 +19,3 @@ export class HostModelError<C extends string = string> extends Error {
   }
 }
 
-/** `0x` + lower-case hex, zero-padded to `width` digits (the kernel's %pad prints 16). */
-export function hex(v: bigint | number, width = 0): string {
-  return '0x' + v.toString(16).padStart(width, '0');
-}

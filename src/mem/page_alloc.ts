@@ -4,7 +4,7 @@
 // comes out first (boot frees to the tail, FPI_TO_TAIL). Freed pages are poisoned with PAGE_POISON
 // and checked on reallocation (CONFIG_PAGE_POISONING), so writes after free are caught.
 
-import { hex } from './errors.js';
+import { hex } from '../lib/hex.js';
 import type { KernelLog } from './klog.js';
 import { MemError, PAGE_POISON, PAGE_SHIFT, PAGE_SIZE, type PhysMem, type ZoneType } from './phys.js';
 

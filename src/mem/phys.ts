@@ -2,7 +2,8 @@
 // sparsely by 4 KiB pages so 16 GiB of simulated RAM costs only the pages that were touched.
 // Mirrors the x86 picture the NIC cares about: a DMA32 zone below 4 GiB and most RAM above it.
 
-import { HostModelError, hex } from './errors.js';
+import { HostModelError } from './errors.js';
+import { hex } from '../lib/hex.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;

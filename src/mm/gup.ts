@@ -6,7 +6,7 @@
 // per host: nr_foll_pin_acquired/released as /proc/vmstat has them, and the model's own pair for
 // FOLL_GET references, so a test can prove both return to zero.
 
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import type { Page } from '../mem/page_alloc.js';
 import { MemError, PAGE_SIZE } from '../mem/phys.js';
 import type { HostPlatform } from '../platform/host.js';

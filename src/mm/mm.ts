@@ -6,7 +6,8 @@
 // Accounting of locked memory per user (struct user_struct's locked_vm, RLIMIT_MEMLOCK,
 // CAP_IPC_LOCK) lives here too: MSG_ZEROCOPY and long-term pins charge it.
 
-import { HostModelError, hex } from '../mem/errors.js';
+import { HostModelError } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type Page } from '../mem/page_alloc.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../mem/phys.js';
 import type { HostPlatform } from '../platform/host.js';

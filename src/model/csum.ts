@@ -5,14 +5,14 @@
 // header is enough (options may be cut), so RX_CSUM.IPV4 can be set where HASH_VALID is not.
 
 import { RX_CSUM, TX_FLAG } from '../abi/regs.js';
-import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, IPPROTO_UDP, IP_MF, IP_OFFSET, VLAN_HLEN, be16, put16, csum_partial, csum_fold, csum_tcpudp_magic } from '../net/proto.js';
+import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, IPPROTO_UDP, IP_MF, IP_OFFSET, VLAN_HLEN, be16, put16, csum_partial, csum_fold, csum_tcpudp_magic } from '../lib/proto.js';
 
 /** Offset of the checksum field in the IPv4, UDP and TCP headers. */
 export const IP_CSUM_OFF = 10;
 export const UDP_CSUM_OFF = 6;
 export const TCP_CSUM_OFF = 16;
 
-export { csum_partial, csum_fold, csum_tcpudp_magic } from '../net/proto.js';
+export { csum_partial, csum_fold, csum_tcpudp_magic } from '../lib/proto.js';
 
 /** What the checksum blocks parse (csum_parse): only what the sums and their ranges need. */
 export interface CsumParse {

@@ -3,8 +3,8 @@
 // options, UDP, TCP with options. Fields of absent headers read 0; bytes past the frame's end
 // read 0, as in the RTL's zeroed header snapshot. Field names are the RTL's (`m_dec_*`).
 
-export { ETH_HLEN, VLAN_HLEN, ETH_ZLEN, ETH_P_IP, ETH_P_ARP, ETH_P_8021Q, IPPROTO_TCP, IPPROTO_UDP, IP_MF, IP_DF, IP_OFFSET, be8, be16, be32, put16, put32, ipv4Addr } from '../net/proto.js';
-import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, IPPROTO_TCP, IPPROTO_UDP, IP_MF, IP_OFFSET, VLAN_HLEN, be8, be16, be32 } from '../net/proto.js';
+export { ETH_HLEN, VLAN_HLEN, ETH_ZLEN, ETH_P_IP, ETH_P_ARP, ETH_P_8021Q, IPPROTO_TCP, IPPROTO_UDP, IP_MF, IP_DF, IP_OFFSET, be8, be16, be32, put16, put32, ipv4Addr } from '../lib/proto.js';
+import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, IPPROTO_TCP, IPPROTO_UDP, IP_MF, IP_OFFSET, VLAN_HLEN, be8, be16, be32 } from '../lib/proto.js';
 
 /** Header bytes rx_parse captures: 18 Ethernet + tag, 60 IPv4 with options, 60 TCP with options. */
 export const RX_PARSE_BYTES = 138;

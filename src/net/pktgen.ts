@@ -17,7 +17,7 @@ import {
 } from '../model/parse.js';
 import { type SteerTables, NO_FILTER, RSS_CTRL, steerFilter } from '../model/steer.js';
 import { MS_RSS_KEY, RSS_KEY_BYTES } from '../model/toeplitz.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../lib/rng.js';
 
 /** UDP port a steering filter sends to a fixed queue (VXLAN's). */
 export const PKTGEN_FILTER_PORT = 4789;

@@ -22,7 +22,8 @@ import {
   type IommuOptions,
   type PhysSeg,
 } from '../iommu/iommu.js';
-import { HostModelError, hex } from '../mem/errors.js';
+import { HostModelError } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { KernelLog } from '../mem/klog.js';
 import { PageAllocator, type Page } from '../mem/page_alloc.js';
 import { PAGE_SHIFT, PhysMem, SZ_4G, type MemLayoutOptions } from '../mem/phys.js';

@@ -8,9 +8,9 @@ import { ZcnicDriver } from '../driver/zcnic.js';
 import { get_order, GFP_KERNEL, type Page } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_mapping_error, dma_unmap_single } from '../platform/host.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../lib/rng.js';
 import type { Scenario } from './index.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { hostInstance, hostReport, scenarioHost, type ScenarioHost } from './host.js';
 
 const CANARY = 0xee;

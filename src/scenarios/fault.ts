@@ -8,7 +8,7 @@ import { GFP_KERNEL } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_unmap_single } from '../platform/host.js';
 import type { Scenario } from './index.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { hostInstance, hostReport, scenarioHost } from './host.js';
 
 /** Far below anything the IOVA allocator hands out first (it starts at 0xFFFFF000). */

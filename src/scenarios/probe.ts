@@ -4,7 +4,7 @@ import { REG, queueReg } from '../abi/regs.js';
 import { type Device, MmioError } from '../device/device.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
 import type { Scenario } from './index.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { hostInstance, hostReport, scenarioHost } from './host.js';
 
 

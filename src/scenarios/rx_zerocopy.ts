@@ -15,10 +15,10 @@
 
 import { ZcnicEthtool } from '../driver/ethtool.js';
 import { PAGE_SIZE } from '../mem/phys.js';
-import { IPPROTO_UDP } from '../net/proto.js';
+import { IPPROTO_UDP } from '../lib/proto.js';
 import type { ZcrxCqe, ZcrxIfq, ZcrxMode } from '../net/core/zcrx.js';
 import { AF_INET, EAGAIN, POLLIN, SOCK_DGRAM, SOCK_NONBLOCK, errnoName, sockaddr_in } from '../net/socket/uapi.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../lib/rng.js';
 import { hostAddr, stackPair, type NetHost, type NetProcess } from './net_host.js';
 import { hostReport, scenarioHost } from './host.js';
 import { WIRE_LATENCY, type PairScenario } from './two_hosts.js';

@@ -8,7 +8,7 @@ import type { RxFlowSpec, ZcnicEthtool } from '../driver/ethtool.js';
 import { Pktgen, pktgenSteering, sgFragments, seqOf as pktgenSeqOf, type PktgenFrame as Frame } from '../net/pktgen.js';
 import { rxExpect, type RxQueueConf } from '../model/rx.js';
 import type { SteerTables } from '../model/steer.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng } from '../lib/rng.js';
 
 export interface PktgenFrame {
   readonly seq: number;

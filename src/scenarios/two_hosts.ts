@@ -12,10 +12,10 @@ import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } 
 import type { RxMeta } from '../driver/rxq.js';
 import { NETDEV_TX_BUSY } from '../driver/txq.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
-import { hex } from '../mem/errors.js';
+import { hex } from '../lib/hex.js';
 import { page_pool_inflight } from '../net/core/page_pool.js';
 import { kfree_skb, skb_copy_bits, type SkBuff } from '../net/core/skbuff.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../lib/rng.js';
 import type { Wire, WireFaults } from '../wire/wire.js';
 import { hostReport, scenarioHost, type ScenarioHost } from './host.js';
 import type { ScenarioOptions } from './index.js';

@@ -10,7 +10,7 @@ import { PAGE_SIZE } from '../mem/phys.js';
 import type { UdpSock } from '../net/ipv4/udp.js';
 import type { ZcPair } from '../net/socket/zc.js';
 import { AF_INET, EBUSY, SOCK_DGRAM, errnoName, sockaddr_in, type Iovec } from '../net/socket/uapi.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from '../lib/rng.js';
 import { drainErrqueue, hostAddr, stackPair, type NetHost, type NetProcess } from './net_host.js';
 import { hostReport, scenarioHost } from './host.js';
 import { WIRE_LATENCY, type PairScenario } from './two_hosts.js';

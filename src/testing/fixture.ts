@@ -8,7 +8,7 @@
 // and on the RTL waves when asked for) whose folder the error names.
 
 import { relative } from 'node:path';
-import { repoRoot } from '../abi/gen.js';
+import { repoRoot } from '../lib/repo.js';
 import { defaultParams } from '../bridge/server.js';
 import type { Transcript } from '../bridge/transcript.js';
 import type { Device } from '../device/device.js';

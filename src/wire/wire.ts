@@ -5,7 +5,7 @@
 // frame time later) and reorder (held back so that later frames overtake it). Every frame the
 // wire delivers is captured to pcap at its arrival cycle, in time order.
 
-import { Rng } from '../util/rng.js';
+import { Rng } from '../lib/rng.js';
 import type { PcapWriter } from './pcap.js';
 
 export interface WireFaults {

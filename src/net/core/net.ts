@@ -8,7 +8,7 @@ import { ZcnicNetdev, type NetdevConfig } from '../../driver/netdev.js';
 import type { RxMeta } from '../../driver/rxq.js';
 import type { DeviceInfo } from '../../driver/zcnic.js';
 import type { HostPlatform, Device as DmaDevice } from '../../platform/host.js';
-import { IPPROTO_TCP, IPPROTO_UDP, be16, be32 } from '../proto.js';
+import { IPPROTO_TCP, IPPROTO_UDP, be16, be32 } from '../../lib/proto.js';
 import { Ipv4Input, inet_copy_bits, inet_packet_free, type InetPacket } from '../ipv4/ip.js';
 import { UDP_HLEN, UdpSock } from '../ipv4/udp.js';
 import { TCPHDR_ACK, TCPHDR_RST, TcpSock, tcp_parse } from '../ipv4/tcp.js';

@@ -17,7 +17,8 @@
 // principle 8). The layout arithmetic (end = frag_size - SKB_DATA_ALIGN(sizeof shinfo),
 // truesize) is the kernel's, so buffer sizing in drivers is unchanged.
 
-import { HostModelError, hex } from '../../mem/errors.js';
+import { HostModelError } from '../../mem/errors.js';
+import { hex } from '../../lib/hex.js';
 import { GFP_ATOMIC, GFP_KERNEL, get_order, type Gfp, type Page } from '../../mem/page_alloc.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
 import type { HostPlatform } from '../../platform/host.js';

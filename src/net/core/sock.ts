@@ -6,6 +6,7 @@
 // code at the simulated time of the event that caused them (a TX completion, a received frame), so
 // a run stays a function of its seed.
 
+import { WaitQueue } from '../../lib/wait.js';
 import type { HostPlatform } from '../../platform/host.js';
 import type { SockExtendedErr } from '../socket/uapi.js';
 import { SKB_TRUESIZE, type SkBuff } from './skbuff.js';
@@ -37,22 +38,6 @@ export class ErrQueueSkb {
     /** A zero-copy notification (the tail it may extend). */
     readonly zerocopy: boolean,
   ) {}
-}
-
-/** A wait queue: sleepers resume, in order, on the next wake_up. */
-export class WaitQueue {
-  private sleepers: (() => void)[] = [];
-  wait(): Promise<void> {
-    return new Promise((r) => this.sleepers.push(r));
-  }
-  wake_up(): void {
-    const s = this.sleepers;
-    this.sleepers = [];
-    for (const f of s) f();
-  }
-  get waiting(): number {
-    return this.sleepers.length;
-  }
 }
 
 export class Sock {

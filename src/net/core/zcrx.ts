@@ -39,7 +39,7 @@ import type { Process } from '../../mm/process.js';
 import {
   DMA_FROM_DEVICE, dma_map_page_unbounced, dma_unmap_page, type Device as DmaDevice, type HostPlatform,
 } from '../../platform/host.js';
-import { ETH_HLEN, ETH_P_IP, IP_OFFSET, be16, be32 } from '../proto.js';
+import { ETH_HLEN, ETH_P_IP, IP_OFFSET, be16, be32 } from '../../lib/proto.js';
 import { EBUSY, EINVAL, ENOMEM, EOPNOTSUPP, EPERM } from '../socket/uapi.js';
 import {
   net_mp_netmem_place_in_cache, page_pool_put_full_page, page_pool_put_unrefed_page, page_pool_ref_page, page_pool_unref_page, type MemoryProviderOps, type PagePool,

@@ -4,7 +4,7 @@
 // arrived in and the byte ranges of its payload in them; nothing is copied until a socket reads
 // it, so a queued datagram holds its page_pool pages as it does in Linux.
 
-import { ETH_HLEN, ETH_P_IP, IP_DF, IP_MF, IP_OFFSET, be16, be32, csum_fold, csum_partial, put16, put32 } from '../proto.js';
+import { ETH_HLEN, ETH_P_IP, IP_DF, IP_MF, IP_OFFSET, be16, be32, csum_fold, csum_partial, put16, put32 } from '../../lib/proto.js';
 import { CHECKSUM_UNNECESSARY, kfree_skb, skb_copy_bits, type SkBuff } from '../core/skbuff.js';
 import type { NetDevice } from '../core/dev.js';
 

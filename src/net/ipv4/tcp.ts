@@ -15,7 +15,7 @@ import { get_page, type Page } from '../../mem/page_alloc.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
 import type { MmStruct } from '../../mm/mm.js';
 import { get_user_pages, put_user_page_ref } from '../../mm/gup.js';
-import { IPPROTO_TCP, be16, be32, csum_fold, csum_partial, put16, put32 } from '../proto.js';
+import { IPPROTO_TCP, be16, be32, csum_fold, csum_partial, put16, put32 } from '../../lib/proto.js';
 import {
   CHECKSUM_NONE, SKB_TRUESIZE, alloc_skb, skb_fill_page_desc, skb_put_data, skb_reserve, type SkBuff,
 } from '../core/skbuff.js';
@@ -33,7 +33,7 @@ import { zcrx_sk_check } from '../core/zcrx.js';
 import { raw_smp_processor_id } from '../core/napi.js';
 import type { ZcChunk } from './udp.js';
 import { IPV4_HLEN, MAX_TCP_HEADER, csum_tcpudp_nofold, eth_build_header, inet_copy_bits, inet_packet_free, inet_packet_skb, ip_build_header, type InetPacket } from './ip.js';
-import { IP_DF } from '../proto.js';
+import { IP_DF } from '../../lib/proto.js';
 
 export const TCP_HLEN = 20;
 const TCPOLEN_MSS = 4;

@@ -13,7 +13,7 @@ import { netmem_get_pp } from '../core/page_pool.js';
 import { zcrx_sk_check } from '../core/zcrx.js';
 import { get_user_pages, put_user_page_ref } from '../../mm/gup.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
-import { ETH_HLEN, IPPROTO_UDP, IP_DF, be16, csum_fold, csum_partial, put16 } from '../proto.js';
+import { ETH_HLEN, IPPROTO_UDP, IP_DF, be16, csum_fold, csum_partial, put16 } from '../../lib/proto.js';
 import {
   CHECKSUM_NONE, CHECKSUM_PARTIAL, MAX_SKB_FRAGS, SKB_TRUESIZE, alloc_skb, kfree_skb, skb_fill_page_desc, skb_fill_premapped_desc, skb_headlen, skb_put_data, skb_reserve,
   type SkBuff,

@@ -21,7 +21,7 @@ import {
   type Cmsg, type Iovec, type Msghdr, type SockaddrIn,
 } from './uapi.js';
 import { napi_id_valid } from '../core/napi.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../proto.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../lib/proto.js';
 
 /** struct socket + struct file: the socket and its file flags. */
 class SocketFile {
