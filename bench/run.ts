@@ -23,7 +23,7 @@ import { runHostBench } from './host.js';
 import { runPagePoolBench } from './page_pool.js';
 import { runZerocopyBench } from './zerocopy.js';
 import { runZcRwBench } from './zc_rw.js';
-import { repoRoot } from '../src/abi/gen.js';
+import { repoRoot } from '../src/lib/repo.js';
 import { venvPython } from '../src/bridge/launch.js';
 import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
 import { HostBridge, defaultParams } from '../src/bridge/server.js';

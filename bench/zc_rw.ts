@@ -11,7 +11,7 @@
 
 import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
 import { PAGE_SIZE } from '../src/mem/phys.js';
-import { IPPROTO_UDP } from '../src/net/proto.js';
+import { IPPROTO_UDP } from '../src/lib/proto.js';
 import type { UdpSock } from '../src/net/ipv4/udp.js';
 import type { ZcPair } from '../src/net/socket/zc.js';
 import { AF_INET, EBUSY, MSG_ZEROCOPY, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_ZEROCOPY, sockaddr_in } from '../src/net/socket/uapi.js';

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../src/abi/gen.js';
+import { repoRoot } from '../src/lib/repo.js';
 import { PAIR_SCENARIOS, SCENARIOS } from '../src/scenarios/index.js';
 
 const TABLE = join(repoRoot, 'test', 'golden', 'transcripts.tsv');

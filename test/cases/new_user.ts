@@ -11,7 +11,7 @@ import {
   AF_INET, CMSG_SPACE_ZCNIC_RXINFO, MSG_ZEROCOPY, SCM_ZCNIC_RXINFO, SOCK_DGRAM, SOL_SOCKET, SO_INCOMING_NAPI_ID, SO_ZCNIC_RXINFO, SO_ZEROCOPY, sockaddr_in,
   type Cmsg, type Msghdr, type ZcnicRxinfoCmsg,
 } from '../../src/net/socket/uapi.js';
-import { IPPROTO_UDP } from '../../src/net/proto.js';
+import { IPPROTO_UDP } from '../../src/lib/proto.js';
 import { withPair, type Backend, type PairOptions, type PairRun } from '../../src/testing/fixture.js';
 
 export const DATAGRAMS = 200;

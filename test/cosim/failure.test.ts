@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../src/abi/gen.js';
+import { repoRoot } from '../../src/lib/repo.js';
 import { LINK_DEFAULTS } from '../../src/bridge/protocol.js';
 import { runScenario } from '../../src/testing/fixture.js';
 import { DATAGRAMS, newUserTest } from '../cases/new_user.js';

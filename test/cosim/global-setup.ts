@@ -2,7 +2,7 @@
 // timeout covers only its own run.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../../src/abi/gen.js';
+import { repoRoot } from '../../src/lib/repo.js';
 import { venvPython } from '../../src/bridge/launch.js';
 
 export default function setup(): void {

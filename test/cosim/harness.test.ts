@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../src/abi/gen.js';
+import { repoRoot } from '../../src/lib/repo.js';
 import { scratchDir } from '../scratch.js';
 
 function build(harness: string, dw: number, env: NodeJS.ProcessEnv = process.env, dirName = `${harness}-dw${dw}`): string {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../../src/abi/gen.js';
+import { repoRoot } from '../../src/lib/repo.js';
 
 describe('rtl/, tb/cosim/ and tb/cosim/port/', () => {
   it('is clean under verilator --lint-only -Wall', () => {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { repoRoot } from '../../src/abi/gen.js';
+import { repoRoot } from '../../src/lib/repo.js';
 
 describe('RTL defaults', () => {
   it('every module elaborates with its default parameters', () => {

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../src/abi/gen.js';
+import { repoRoot } from '../../src/lib/repo.js';
 import { scratchDir } from '../scratch.js';
 
 export function runScenario<S>(scenario: string, backend: string, extra: readonly string[]): { code: number | null; s: S; stdout: string; stderr: string } {

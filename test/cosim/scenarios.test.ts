@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { eventFilterFile } from '../../src/debug/events.js';
 import { join } from 'node:path';
-import { repoRoot } from '../../src/abi/gen.js';
+import { repoRoot } from '../../src/lib/repo.js';
 import { WAVE_TOP, venvPython } from '../../src/bridge/launch.js';
 import { scratchDir } from '../scratch.js';
 

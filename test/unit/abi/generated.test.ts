@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { render, staleFiles, GENERATED, repoRoot } from '../../../src/abi/gen.js';
+import { render, staleFiles, GENERATED } from '../../../src/abi/gen.js';
+import { repoRoot } from '../../../src/lib/repo.js';
 import { ABI_HASH32, QUEUE, REG, REGS, queueReg, regField } from '../../../src/abi/regs.js';
 import { scratchDir } from '../../scratch.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Packr } from 'msgpackr';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { repoRoot } from '../../../src/abi/gen.js';
+import { repoRoot } from '../../../src/lib/repo.js';
 import { venvPython } from '../../../src/bridge/launch.js';
 import { EXIT } from '../../../src/bridge/protocol.js';
 import { defaultParams } from '../../../src/bridge/server.js';

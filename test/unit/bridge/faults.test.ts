@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { WebSocket } from 'ws';
-import { repoRoot } from '../../../src/abi/gen.js';
+import { repoRoot } from '../../../src/lib/repo.js';
 import { EXIT } from '../../../src/bridge/protocol.js';
 import { defaultParams } from '../../../src/bridge/server.js';
 import { scratchDir } from '../../scratch.js';

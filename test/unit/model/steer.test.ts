@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../../src/abi/gen.js';
+import { repoRoot } from '../../../src/lib/repo.js';
 import { MAX_FRAME, RX_CSUM, RX_FLAG, STEER } from '../../../src/abi/regs.js';
 import { venvPython } from '../../../src/bridge/launch.js';
 import { rxCsum } from '../../../src/model/csum.js';
@@ -13,7 +13,7 @@ import {
 } from '../../../src/model/steer.js';
 import { MS_RSS_KEY, RSS_KEY_BYTES, toeplitz } from '../../../src/model/toeplitz.js';
 import { Pktgen, PKTGEN_OTHER_MAC, buildFrame, chance, makeFlow, pick, pktgenSteering } from '../../../src/net/pktgen.js';
-import { Rng } from '../../../src/util/rng.js';
+import { Rng } from '../../../src/lib/rng.js';
 import { scratchDir } from '../../scratch.js';
 
 // Microsoft RSS verification suite, IPv4 (also in netmodel.py): source, source port,

@@ -48,7 +48,7 @@ import {
   type HostPlatformOptions,
   type Page,
 } from '../../../src/platform/host.js';
-import { hex } from '../../../src/mem/errors.js';
+import { hex } from '../../../src/lib/hex.js';
 import { bytes, msCycles, rig, type Rig } from '../dma/fixtures.js';
 
 const MAP = PP_FLAG_DMA_MAP;

@@ -7,7 +7,7 @@ import { steerDecide } from '../../../src/model/steer.js';
 import {
   PKTGEN_DROP_PORT, PKTGEN_FILTER_PORT, PKTGEN_OTHER_MAC, Pktgen, type PktgenFrame, TX_FRAG_MAX, pktgenSteering, seqOf, sgFragments,
 } from '../../../src/net/pktgen.js';
-import { Rng } from '../../../src/util/rng.js';
+import { Rng } from '../../../src/lib/rng.js';
 
 const N = 2000;
 const frames = new Pktgen({ seed: 42, txQueues: 4, firstSeq: 1000 }).take(N);

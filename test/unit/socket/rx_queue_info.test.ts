@@ -12,7 +12,7 @@ import { NetDevice } from '../../../src/net/core/dev.js';
 import { NETDEV_QUEUE_TYPE_RX, NETDEV_QUEUE_TYPE_TX, netdev_nl_queue_get, type NetdevQueueType } from '../../../src/net/core/netdev_genl.js';
 import { MS_RSS_KEY, toeplitz } from '../../../src/model/toeplitz.js';
 import { steerReset } from '../../../src/model/steer.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/net/proto.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/lib/proto.js';
 import {
   AF_INET, CMSG_SPACE_ZCNIC_RXINFO, EINVAL, ENOENT, ENOPROTOOPT, INADDR_LOOPBACK, MSG_CTRUNC, SCM_ZCNIC_RXINFO, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET,
   SO_INCOMING_CPU, SO_INCOMING_NAPI_ID, SO_ZCNIC_RXINFO, sockaddr_in, type Cmsg, type Msghdr, type ZcnicRxinfo, type ZcnicRxinfoCmsg,

@@ -11,7 +11,7 @@ import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import { PAGE_SIZE } from '../../../src/mem/phys.js';
 import { zero_page } from '../../../src/mm/mm.js';
 import { ZcnicEthtool } from '../../../src/driver/ethtool.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/net/proto.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/lib/proto.js';
 import type { ZcrxCqe, ZcrxIfq, ZcrxMode } from '../../../src/net/core/zcrx.js';
 import type { ZcrxRegister } from '../../../src/net/socket/socket.js';
 import {
