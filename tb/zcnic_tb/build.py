@@ -5,6 +5,12 @@ One place decides how the RTL is compiled: the cocotb runner's Verilator flow, m
 toplevel's own signals are made public by a Verilator config file (rtl/<toplevel>.vlt). Builds are
 cached per (toplevel, parameters, waves) under sim/build/.
 
+With COVERAGE=1 in the environment (make coverage, or COVERAGE=1 before make sim, make test or
+run_blocks.py) every build adds Verilator's line, expression and toggle coverage (COVERAGE_ARGS)
+and the toggle exclusions of coverage_excl.py (a .vlt written under sim/build/), in a build folder of its own (<name>-cov), and
+every run writes coverage.dat into its run folder; scripts/coverage.py merges and reports them
+(docs/coverage.md). Without it nothing changes: the same build folders, flags and sources.
+
 The co-simulation builds its own toplevel, tb/cosim/zcnic_cosim_top.v (nic_top plus the
 driver-event inputs the waveform shows; cosim_sources()); block tests build RTL modules directly.
 """
@@ -30,6 +36,18 @@ COSIM_TOPLEVEL = "zcnic_cosim_top"
 PORT_DIR = COSIM_DIR / "port"
 PORT_TOPLEVEL = "zcnic_port_top"
 TIMESCALE = ("1ns", "1ps")
+COVERAGE_VLT = BUILD_ROOT / "coverage-exclusions.vlt"  # written by coverage builds (coverage_excl.py)
+# line (every block and branch arm), expression (the terms of each condition) and toggle (every
+# bit of every signal up to 256 bits wide, Verilator's default --coverage-max-width)
+COVERAGE_ARGS = ["--coverage-line", "--coverage-expr", "--coverage-toggle"]
+
+
+def coverage_enabled() -> bool:
+    """COVERAGE=1 in the environment: coverage builds and a coverage.dat per run."""
+    value = os.environ.get("COVERAGE", "0")
+    if value not in ("0", "1", ""):
+        raise SystemExit(f"usage: COVERAGE={value}: expected COVERAGE=0 or COVERAGE=1 (1: RTL code coverage)")
+    return value == "1"
 
 
 def verilator_bin_dir() -> Path:
@@ -91,9 +109,12 @@ class FastVerilator(Verilator):
         return cmds
 
 
-def build_dir_for(toplevel: str, parameters: Mapping[str, object], waves: bool) -> Path:
-    key = json.dumps({"p": dict(sorted(parameters.items())), "w": waves}, sort_keys=True)
-    return BUILD_ROOT / f"{toplevel}-{hashlib.sha256(key.encode()).hexdigest()[:10]}{'-waves' if waves else ''}"
+def build_dir_for(toplevel: str, parameters: Mapping[str, object], waves: bool, coverage: bool | None = None) -> Path:
+    """The build folder of one configuration; a coverage build (default: COVERAGE=1) has its own."""
+    coverage = coverage_enabled() if coverage is None else coverage
+    key = {"p": dict(sorted(parameters.items())), "w": waves} | ({"c": 1} if coverage else {})
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    return BUILD_ROOT / f"{toplevel}-{digest}{'-waves' if waves else ''}{'-cov' if coverage else ''}"
 
 
 def build(
@@ -113,8 +134,18 @@ def build(
     if waves:
         build_args += ["--trace-fst", "--trace-structs"]
     build_args += list(extra_args)
+    srcs = list(sources or rtl_sources())
+    if coverage_enabled():
+        from .coverage_excl import exclusions_vlt
+
+        text = exclusions_vlt(RTL)
+        COVERAGE_VLT.parent.mkdir(parents=True, exist_ok=True)
+        if not COVERAGE_VLT.exists() or COVERAGE_VLT.read_text() != text:  # unchanged: no rebuild
+            COVERAGE_VLT.write_text(text)
+        build_args += COVERAGE_ARGS
+        srcs.insert(0, COVERAGE_VLT)  # a config file, so before every .v (see rtl_sources)
     runner.build(
-        sources=[str(s) for s in (sources or rtl_sources())],
+        sources=[str(s) for s in srcs],
         includes=[str(RTL / "generated")],
         hdl_toplevel=toplevel,
         parameters=params,
@@ -143,6 +174,13 @@ def run(
     test_dir.mkdir(parents=True, exist_ok=True)
     env = dict(tool_env())
     env.update(extra_env or {})
+    # cocotb reads COVERAGE too (its deprecated name for Python coverage of the test code): ours is RTL
+    if "COVERAGE" in os.environ:
+        env.setdefault("COCOTB_USER_COVERAGE", "0")
+    plusargs = []
+    if coverage_enabled():
+        (test_dir / "coverage.dat").unlink(missing_ok=True)
+        plusargs = [f"+verilator+coverage+file+{test_dir / 'coverage.dat'}"]
     results = test_dir / "results.xml"
     # the runner sets the simulator's PYTHONPATH from sys.path (overriding extra_env), so the
     # test module's directories have to be on sys.path while it runs
@@ -159,6 +197,7 @@ def run(
             extra_env=env,
             waves=waves,
             test_args=(["--trace-file", str(test_dir / "waves.fst")] if waves else []),
+            plusargs=plusargs,
         )
     finally:
         for p in added:
