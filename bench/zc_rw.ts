@@ -15,8 +15,9 @@ import { IPPROTO_UDP } from '../src/lib/proto.js';
 import type { UdpSock } from '../src/net/ipv4/udp.js';
 import type { ZcPair } from '../src/net/socket/zc.js';
 import { AF_INET, EBUSY, MSG_ZEROCOPY, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_ZEROCOPY, sockaddr_in } from '../src/net/socket/uapi.js';
-import { scenarioHost } from '../src/scenarios/host.js';
-import { drainErrqueue, hostAddr, stackPair, type NetHost } from '../src/scenarios/net_host.js';
+import { scenarioHost } from '../src/host/machine.js';
+import { drainErrqueue, hostAddr, type NetHost } from '../src/host/net_host.js';
+import { stackPair } from '../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../src/harness/index.js';
 import type { ZcFigure } from './zerocopy.js';
 

@@ -6,7 +6,7 @@
 // user of the 32-bit NIC needs to see.
 
 import { msgZerocopyScenario } from '../src/scenarios/msg_zerocopy.js';
-import type { ScenarioOptions } from '../src/scenarios/index.js';
+import type { ScenarioOptions } from '../src/scenarios/types.js';
 import { runPair, throwIfFailed } from '../src/harness/index.js';
 import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
 

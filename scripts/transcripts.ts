@@ -5,7 +5,8 @@
 //   node_modules/.bin/tsx scripts/transcripts.ts --write     # record test/golden/transcripts.tsv
 //   node_modules/.bin/tsx scripts/transcripts.ts             # run again, compare, exit 1 on a difference
 //
-// ONLY=name[,name] restricts the scenarios (a quick look); the check then compares those rows only.
+// ONLY=name[,name] restricts the scenarios, BACKENDS=model[,rtl,mixed] the backends and PORTS=dpi the
+// RTL's ports (a quick look); the check then compares those rows only.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -26,8 +27,10 @@ function runs(): { key: string; args: string[] }[] {
   const names = [...Object.keys(SCENARIOS), ...Object.keys(PAIR_SCENARIOS)].filter((n) => !only || only.includes(n));
   for (const name of names) {
     const pair = name in PAIR_SCENARIOS;
-    for (const backend of pair ? ['model', 'rtl', 'mixed'] : ['model', 'rtl']) {
-      for (const port of backend === 'model' ? [null] : ['dpi', 'python']) {
+    const backends = process.env['BACKENDS']?.split(',');
+    const ports = process.env['PORTS']?.split(',');
+    for (const backend of (pair ? ['model', 'rtl', 'mixed'] : ['model', 'rtl']).filter((b) => !backends || backends.includes(b))) {
+      for (const port of (backend === 'model' ? [null] : ['dpi', 'python']).filter((p) => p === null || !ports || ports.includes(p))) {
         out.push({
           key: `${name}\t${backend}${port ? `\t${port}` : '\t-'}`,
           args: [`--scenario=${name}`, `--backend=${backend}`, ...(port ? [`--port=${port}`] : [])],

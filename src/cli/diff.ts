@@ -1,6 +1,6 @@
 // `make sim SCENARIO=diff`: the traffic scenario with the same seed and options on the RTL (a
 // simulator launched for it) and on the reference model, then the first difference of any
-// delivered frame, completion field, drop count or STAT_* counter (src/scenarios/diff.ts).
+// delivered frame, completion field, drop count or STAT_* counter (src/scenarios/lib/diff.ts).
 // The run folder holds both transcripts and summary.json; the exit is non-zero on a difference.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { join, relative } from 'node:path';
 import { repoRoot } from '../lib/repo.js';
 import { EXIT, type LinkParams } from '../bridge/protocol.js';
 import type { SimPort } from '../bridge/launch.js';
-import { firstDifference, type Delivery, type DiffSide } from '../scenarios/diff.js';
-import type { ScenarioOptions } from '../scenarios/index.js';
+import { firstDifference, type Delivery, type DiffSide } from '../scenarios/lib/diff.js';
+import type { ScenarioOptions } from '../scenarios/types.js';
 import { trafficScenario } from '../scenarios/traffic.js';
 import { runHosts, type Backend } from '../harness/run.js';
 

@@ -9,9 +9,9 @@ import { get_order, GFP_KERNEL, type Page } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_mapping_error, dma_unmap_single } from '../platform/host.js';
 import { Rng } from '../lib/rng.js';
-import type { Scenario } from './index.js';
+import type { Scenario } from './types.js';
 import { hex } from '../lib/hex.js';
-import { hostInstance, hostReport, scenarioHost, type ScenarioHost } from './host.js';
+import { hostInstance, hostReport, scenarioHost, type ScenarioHost } from '../host/machine.js';
 
 const CANARY = 0xee;
 

@@ -7,9 +7,9 @@ import { ZcnicDriver, type CopyResult } from '../driver/zcnic.js';
 import { GFP_KERNEL } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_unmap_single } from '../platform/host.js';
-import type { Scenario } from './index.js';
+import type { Scenario } from './types.js';
 import { hex } from '../lib/hex.js';
-import { hostInstance, hostReport, scenarioHost } from './host.js';
+import { hostInstance, hostReport, scenarioHost } from '../host/machine.js';
 
 /** Far below anything the IOVA allocator hands out first (it starts at 0xFFFFF000). */
 export const UNMAPPED_IOVA = 0x1000_0000n;

@@ -16,10 +16,11 @@ import {
   AF_INET, EAGAIN, INADDR_LOOPBACK, MSG_DONTWAIT, MSG_ZEROCOPY, POLLERR, POLLOUT,
   SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, SO_ZEROCOPY, errnoName, sockaddr_in,
 } from '../net/socket/uapi.js';
-import type { NetHost, NetProcess } from './net_host.js';
-import { drainErrqueue, hostAddr, stackPair } from './net_host.js';
-import { scenarioHost, hostReport } from './host.js';
-import { WIRE_LATENCY, type PairScenario } from './two_hosts.js';
+import type { NetHost, NetProcess } from '../host/net_host.js';
+import { drainErrqueue, hostAddr } from '../host/net_host.js';
+import { stackPair } from './lib/stack_pair.js';
+import { scenarioHost, hostReport } from '../host/machine.js';
+import { WIRE_LATENCY, type PairScenario } from './types.js';
 
 const PORT = 8000;
 /** Jumbo frames on both NICs, so a datagram up to 8,972 bytes fits one frame (zero copy). */

@@ -3,9 +3,9 @@
 import { REG, queueReg } from '../abi/regs.js';
 import { type Device, MmioError } from '../device/device.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
-import type { Scenario } from './index.js';
+import type { Scenario } from './types.js';
 import { hex } from '../lib/hex.js';
-import { hostInstance, hostReport, scenarioHost } from './host.js';
+import { hostInstance, hostReport, scenarioHost } from '../host/machine.js';
 
 
 async function expectRefused(dev: Device, offset: number, value: number, resp: MmioError['resp']): Promise<void> {

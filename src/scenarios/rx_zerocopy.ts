@@ -19,9 +19,10 @@ import { IPPROTO_UDP } from '../lib/proto.js';
 import type { ZcrxCqe, ZcrxIfq, ZcrxMode } from '../net/core/zcrx.js';
 import { AF_INET, EAGAIN, POLLIN, SOCK_DGRAM, SOCK_NONBLOCK, errnoName, sockaddr_in } from '../net/socket/uapi.js';
 import { Rng } from '../lib/rng.js';
-import { hostAddr, stackPair, type NetHost, type NetProcess } from './net_host.js';
-import { hostReport, scenarioHost } from './host.js';
-import { WIRE_LATENCY, type PairScenario } from './two_hosts.js';
+import { hostAddr, type NetHost, type NetProcess } from '../host/net_host.js';
+import { stackPair } from './lib/stack_pair.js';
+import { hostReport, scenarioHost } from '../host/machine.js';
+import { WIRE_LATENCY, type PairScenario } from './types.js';
 
 /** Trust domains (uids): A receives zero-copy; B's frames are steered onto A's queue; C's elsewhere. */
 export const DOMAINS = { A: 1001, B: 1002, C: 1003 } as const;

@@ -15,16 +15,14 @@ import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } 
 import { ZcnicEthtool } from '../driver/ethtool.js';
 import type { RxMeta } from '../driver/rxq.js';
 import { NETDEV_TX_BUSY } from '../driver/txq.js';
-import { GFP_KERNEL, get_order } from '../mem/page_alloc.js';
-import { PAGE_SIZE } from '../mem/phys.js';
 import { hex } from '../lib/hex.js';
 import { page_pool_get_stats, page_pool_inflight } from '../net/core/page_pool.js';
-import { alloc_skb, kfree_skb, skb_copy_bits, skb_add_rx_frag, skb_put_data, type SkBuff } from '../net/core/skbuff.js';
+import { kfree_skb, skb_copy_bits, type SkBuff } from '../net/core/skbuff.js';
 import { Rng } from '../lib/rng.js';
-import { trafficFrames, sgSplit, expectRx, seqOf, programSteering, rxMismatch, type PktgenFrame, type RxExpectation } from './traffic_frames.js';
-import type { Scenario, ScenarioOptions } from './index.js';
-import { delivery } from './diff.js';
-import { hostInstance, hostReport, scenarioHost, type IommuChoice, type ScenarioHost } from './host.js';
+import { firstDiff, txSkb, trafficFrames, expectRx, seqOf, programSteering, rxMismatch, type PktgenFrame, type RxExpectation } from './lib/frames.js';
+import type { Scenario, ScenarioOptions } from './types.js';
+import { delivery } from './lib/diff.js';
+import { hostInstance, hostReport, scenarioHost, type IommuChoice, type ScenarioHost } from '../host/machine.js';
 
 /** Frames in flight at once: below what the RX rings hold, so no frame is dropped for want of a buffer. */
 const WINDOW = 24;
@@ -51,13 +49,6 @@ export interface TrafficReport {
   frames_lost_to_faults: number;
   wire_frames_checked: number;
   bad_frames_injected: number;
-}
-
-/** Index of the first byte where a and b differ (the shorter's length if one is a prefix), -1 if equal. */
-export function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
 }
 
 export const trafficScenario: Scenario = {
@@ -290,24 +281,3 @@ export const trafficScenario: Scenario = {
   },
 };
 
-/** An skb like the stack's: the headers in the linear part, the rest in page fragments above 4 GiB. */
-export function txSkb(h: ScenarioHost, f: PktgenFrame, rng: Rng): SkBuff {
-  const pieces = sgSplit(rng, f.sent.length);
-  const headLen = pieces[0]!;
-  const skb = alloc_skb(h.host, headLen, GFP_KERNEL);
-  if (!skb) throw new Error('out of memory for an skb head');
-  skb_put_data(skb, f.sent.subarray(0, headLen));
-  let off = headLen;
-  for (let i = 1; i < pieces.length; i++) {
-    const n = pieces[i]!;
-    const pageOff = rng.int(0, 4096 - 1) & ~63;
-    const order = get_order(pageOff + n);
-    const page = h.host.pages.alloc_pages(GFP_KERNEL, order);
-    if (!page) throw new Error('out of memory for a TX fragment');
-    h.host.cpuWrite(page.phys + BigInt(pageOff), f.sent.subarray(off, off + n));
-    // skb_fill_page_desc leaves len/data_len/truesize to the caller; this accounts all three
-    skb_add_rx_frag(skb, i - 1, page, pageOff, n, PAGE_SIZE << order);
-    off += n;
-  }
-  return skb;
-}

@@ -16,11 +16,10 @@ import { hex } from '../lib/hex.js';
 import { page_pool_inflight } from '../net/core/page_pool.js';
 import { kfree_skb, skb_copy_bits, type SkBuff } from '../net/core/skbuff.js';
 import { Rng } from '../lib/rng.js';
-import type { Wire, WireFaults } from '../wire/wire.js';
-import { hostReport, scenarioHost, type ScenarioHost } from './host.js';
-import type { ScenarioOptions } from './index.js';
-import { firstDiff, txSkb } from './traffic.js';
-import { expectRx, programSteering, rxMismatch, seqOf, trafficFrames, type PktgenFrame, type RxExpectation, type Steering } from './traffic_frames.js';
+import type { Wire } from '../wire/wire.js';
+import { hostReport, scenarioHost, type ScenarioHost } from '../host/machine.js';
+import { WIRE_LATENCY, type PairScenario } from './types.js';
+import { firstDiff, txSkb, expectRx, programSteering, rxMismatch, seqOf, trafficFrames, type PktgenFrame, type RxExpectation, type Steering } from './lib/frames.js';
 
 /** Frames one host has in flight towards the other. */
 const WINDOW = 24;
@@ -28,8 +27,6 @@ const WINDOW = 24;
 const LOST_AFTER = 200_000;
 /** Cycles without progress after which the end of a run stops waiting. */
 const STALL_CYCLES = 400_000;
-
-export type TwoHostsOptions = ScenarioOptions;
 
 interface Expected {
   readonly f: PktgenFrame;
@@ -230,35 +227,6 @@ export class TrafficEndpoint {
     this.h.host.debug?.assertClean(true);
   }
 }
-
-/** What a pair scenario gives the runner: two hosts, the wire's settings, and the software of both. */
-export interface PairInstance {
-  readonly hosts: readonly [ScenarioHost, ScenarioHost];
-  readonly wire: { readonly latency: number; readonly faults: WireFaults };
-  /**
-   * Start both hosts' software; one promise per host. A host's part ends on its own simulated
-   * time, not when the other's does: each side stops its simulator at a cycle that does not
-   * depend on how the two runs interleave.
-   */
-  start(me: 0 | 1, dev: Device): Promise<void>;
-  /** After both parts: the checks that need both hosts and the wire (throws). */
-  check(wire: Wire): void;
-  report(): Record<string, unknown>;
-  progress(): string;
-  /** Lines printed at the end of a run (what the scenario's model program would print). */
-  lines?(): readonly string[];
-}
-
-export interface PairScenario {
-  readonly name: string;
-  readonly description: string;
-  readonly maxCycles: number;
-  readonly options: readonly (keyof TwoHostsOptions)[];
-  setup(seed: number, opts?: TwoHostsOptions): PairInstance;
-}
-
-/** Default cycles from one MAC to the other: 2 us at 250 MHz, above the bridge's lookahead. */
-export const WIRE_LATENCY = 512;
 
 export const twoHostsScenario: PairScenario = {
   name: 'two-hosts',

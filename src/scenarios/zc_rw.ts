@@ -11,9 +11,10 @@ import type { UdpSock } from '../net/ipv4/udp.js';
 import type { ZcPair } from '../net/socket/zc.js';
 import { AF_INET, EBUSY, SOCK_DGRAM, errnoName, sockaddr_in, type Iovec } from '../net/socket/uapi.js';
 import { Rng } from '../lib/rng.js';
-import { drainErrqueue, hostAddr, stackPair, type NetHost, type NetProcess } from './net_host.js';
-import { hostReport, scenarioHost } from './host.js';
-import { WIRE_LATENCY, type PairScenario } from './two_hosts.js';
+import { drainErrqueue, hostAddr, type NetHost, type NetProcess } from '../host/net_host.js';
+import { stackPair } from './lib/stack_pair.js';
+import { hostReport, scenarioHost } from '../host/machine.js';
+import { WIRE_LATENCY, type PairScenario } from './types.js';
 
 const PORT = 8600;
 /** Pairs per zc_writev call, and slots (pages) per element: head room page + data page. */

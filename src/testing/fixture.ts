@@ -18,10 +18,11 @@ import { throwIfFailed } from '../harness/errors.js';
 import { BACKENDS, type Backend, type RunResult } from '../harness/run.js';
 import { scenarioJob } from '../harness/scenario.js';
 import type { ZcnicModel } from '../model/nic.js';
-import { scenarioHost, type IommuChoice, type ScenarioHost } from '../scenarios/host.js';
-import { NetHost, stackPair, type NetHostOptions } from '../scenarios/net_host.js';
-import type { ScenarioOptions } from '../scenarios/index.js';
-import { WIRE_LATENCY } from '../scenarios/two_hosts.js';
+import { scenarioHost, type IommuChoice, type ScenarioHost } from '../host/machine.js';
+import { NetHost, type NetHostOptions } from '../host/net_host.js';
+import { stackPair } from '../scenarios/lib/stack_pair.js';
+import type { ScenarioOptions } from '../scenarios/types.js';
+import { WIRE_LATENCY } from '../scenarios/types.js';
 import type { Wire, WireFaults } from '../wire/wire.js';
 import { scratchRunDir } from './scratch.js';
 

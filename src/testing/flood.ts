@@ -13,7 +13,7 @@ import { ZcnicEthtool } from '../driver/ethtool.js';
 import { alloc_skb, kfree_skb, skb_copy_bits, skb_put_data } from '../net/core/skbuff.js';
 import { runModel } from '../model/run.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
-import { scenarioHost } from '../scenarios/host.js';
+import { scenarioHost } from '../host/machine.js';
 
 export interface FloodFigures {
   readonly frames: number;

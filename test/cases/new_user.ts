@@ -6,7 +6,7 @@
 
 import { expect } from 'vitest';
 import { NETDEV_QUEUE_TYPE_RX, netdev_nl_queue_get } from '../../src/net/core/netdev_genl.js';
-import { hostAddr, drainErrqueue, type NetHost } from '../../src/scenarios/net_host.js';
+import { hostAddr, drainErrqueue, type NetHost } from '../../src/host/net_host.js';
 import {
   AF_INET, CMSG_SPACE_ZCNIC_RXINFO, MSG_ZEROCOPY, SCM_ZCNIC_RXINFO, SOCK_DGRAM, SOL_SOCKET, SO_INCOMING_NAPI_ID, SO_ZCNIC_RXINFO, SO_ZEROCOPY, sockaddr_in,
   type Cmsg, type Msghdr, type ZcnicRxinfoCmsg,

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/lib/repo.js';
-import { trafficFrames } from '../../src/scenarios/traffic_frames.js';
+import { trafficFrames } from '../../src/scenarios/lib/frames.js';
 import { scratchDir } from '../scratch.js';
 
 interface TrafficSummary {

@@ -4,7 +4,7 @@ import {
   IP_CSUM_OFF, TCP_CSUM_OFF, UDP_CSUM_OFF, csum_fold, csum_partial, ipHeaderCsum, l4Csum, rxCsum, rxCsumBits, txCsum,
 } from '../../../src/model/csum.js';
 import { IP_MF, be16, parseHeaders, put16 } from '../../../src/model/parse.js';
-import { buildFrame, makeFlow } from '../../../src/net/pktgen.js';
+import { buildFrame, makeFlow } from '../../../src/scenarios/lib/pktgen.js';
 
 const { IPV4, IP_OK, UDP, L4_PRESENT, L4_OK, FRAGMENT } = RX_CSUM;
 const ALL_UDP = IPV4 | IP_OK | UDP | L4_PRESENT | L4_OK;

@@ -9,7 +9,8 @@ import { ManualClock } from '../../../src/platform/clock.js';
 import type { DeviceDmaPort } from '../../../src/platform/dma_port.js';
 import { runModel } from '../../../src/model/run.js';
 import type { ZcnicModel } from '../../../src/model/nic.js';
-import { SCENARIOS, type ScenarioOptions } from '../../../src/scenarios/index.js';
+import { SCENARIOS } from '../../../src/scenarios/index.js';
+import { type ScenarioOptions } from '../../../src/scenarios/types.js';
 import { withHost } from '../../../src/testing/fixture.js';
 
 const BASE = 0x1000_0000;

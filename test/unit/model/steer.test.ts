@@ -12,7 +12,7 @@ import {
   NO_FILTER, RSS_CTRL, type SteerFilter, type SteerTables, rssInput, steerDecide, steerFilter, steerRegWrites, steerReset,
 } from '../../../src/model/steer.js';
 import { MS_RSS_KEY, RSS_KEY_BYTES, toeplitz } from '../../../src/model/toeplitz.js';
-import { Pktgen, PKTGEN_OTHER_MAC, buildFrame, chance, makeFlow, pick, pktgenSteering } from '../../../src/net/pktgen.js';
+import { Pktgen, PKTGEN_OTHER_MAC, buildFrame, chance, makeFlow, pick, pktgenSteering } from '../../../src/scenarios/lib/pktgen.js';
 import { Rng } from '../../../src/lib/rng.js';
 import { scratchDir } from '../../scratch.js';
 

@@ -6,7 +6,7 @@ import { parseHeaders } from '../../../src/model/parse.js';
 import { steerDecide } from '../../../src/model/steer.js';
 import {
   PKTGEN_DROP_PORT, PKTGEN_FILTER_PORT, PKTGEN_OTHER_MAC, Pktgen, type PktgenFrame, TX_FRAG_MAX, pktgenSteering, seqOf, sgFragments,
-} from '../../../src/net/pktgen.js';
+} from '../../../src/scenarios/lib/pktgen.js';
 import { Rng } from '../../../src/lib/rng.js';
 
 const N = 2000;

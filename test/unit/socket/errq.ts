@@ -2,7 +2,7 @@
 // does: each notification's sock_extended_err, in order. Shared by the socket tests.
 
 import { expect } from 'vitest';
-import type { NetProcess } from '../../../src/scenarios/net_host.js';
+import type { NetProcess } from '../../../src/host/net_host.js';
 import { CMSG_SPACE_RECVERR, EAGAIN, MSG_ERRQUEUE, type Msghdr, type SockExtendedErr } from '../../../src/net/socket/uapi.js';
 
 export async function errq(p: NetProcess, fd: number): Promise<SockExtendedErr[]> {

@@ -6,8 +6,9 @@
 // process exits first.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/scenarios/host.js';
-import { NetHost, hostAddr, stackPair, type NetProcess } from '../../../src/scenarios/net_host.js';
+import { scenarioHost } from '../../../src/host/machine.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
+import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import { errq } from './errq.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { msgZerocopyScenario } from '../../../src/scenarios/msg_zerocopy.js';
-import type { ScenarioOptions } from '../../../src/scenarios/index.js';
+import type { ScenarioOptions } from '../../../src/scenarios/types.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 
 async function run(opts: ScenarioOptions) {

@@ -4,8 +4,9 @@
 // datagram. Two model hosts on a wire; steering by ethtool filters, or by RSS as reset leaves it.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/scenarios/host.js';
-import { NetHost, hostAddr, pairBarrier, stackPair, type NetProcess } from '../../../src/scenarios/net_host.js';
+import { scenarioHost } from '../../../src/host/machine.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
+import { pairBarrier, stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import { MIN_NAPI_ID } from '../../../src/net/core/napi.js';
 import { NetDevice } from '../../../src/net/core/dev.js';

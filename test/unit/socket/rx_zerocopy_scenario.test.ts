@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { rxZerocopyScenario, type LeakReport } from '../../../src/scenarios/rx_zerocopy.js';
-import type { ScenarioOptions } from '../../../src/scenarios/index.js';
+import type { ScenarioOptions } from '../../../src/scenarios/types.js';
 import { ZcrxIfq } from '../../../src/net/core/zcrx.js';
 import { runPair } from '../../../src/harness/index.js';
 

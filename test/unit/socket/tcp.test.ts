@@ -3,8 +3,9 @@
 // MSG_ZEROCOPY whose notification comes only once the data is acknowledged.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/scenarios/host.js';
-import { NetHost, hostAddr, stackPair, type NetProcess } from '../../../src/scenarios/net_host.js';
+import { scenarioHost } from '../../../src/host/machine.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
+import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import type { WireFaults } from '../../../src/wire/wire.js';
 import type { TcpSock } from '../../../src/net/ipv4/tcp.js';

@@ -2,8 +2,9 @@
 // MSG_ZEROCOPY's notifications (docs/net-stack.md) after the NIC's TX completion.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/scenarios/host.js';
-import { NetHost, hostAddr, stackPair } from '../../../src/scenarios/net_host.js';
+import { scenarioHost } from '../../../src/host/machine.js';
+import { NetHost, hostAddr } from '../../../src/host/net_host.js';
+import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import {

@@ -6,8 +6,9 @@
 // with every non-payload byte zeroed; nothing held at the end.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost, type IommuChoice } from '../../../src/scenarios/host.js';
-import { NetHost, hostAddr, stackPair, type NetProcess } from '../../../src/scenarios/net_host.js';
+import { scenarioHost, type IommuChoice } from '../../../src/host/machine.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
+import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import { errq } from './errq.js';
 import { PAGE_SIZE, SZ_4G } from '../../../src/mem/phys.js';

@@ -5,8 +5,9 @@
 // without writing a held page, and nothing held at the end.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/scenarios/host.js';
-import { NetHost, hostAddr, stackPair, type NetHostOptions, type NetProcess } from '../../../src/scenarios/net_host.js';
+import { scenarioHost } from '../../../src/host/machine.js';
+import { NetHost, hostAddr, type NetHostOptions, type NetProcess } from '../../../src/host/net_host.js';
+import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
 import { PAGE_SIZE } from '../../../src/mem/phys.js';
 import { zero_page } from '../../../src/mm/mm.js';

@@ -1,4 +1,4 @@
-// The host every scenario starts from: 16 GiB of RAM (most of it above 4 GiB), one NIC whose DMA
+// The machine every scenario, the fixture and the bench start from: 16 GiB of RAM (most of it above 4 GiB), one NIC whose DMA
 // reaches 32 bits, and either an IOMMU in the given mode or no IOMMU (dma-direct + swiotlb).
 
 import { ManualClock } from '../platform/clock.js';
@@ -6,7 +6,6 @@ import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { HostPlatform, type Device as DmaDevice } from '../platform/host.js';
 import { LINK_DEFAULTS } from '../bridge/protocol.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
-import type { ScenarioInstance } from './index.js';
 
 /** The IOMMU's mode, or 'off': no IOMMU (dma-direct, swiotlb). The same names as make sim IOMMU=. */
 export type IommuChoice = 'strict' | 'lazy' | 'passthrough' | 'off';
@@ -37,7 +36,7 @@ export function scenarioHost(iommu: IommuChoice, opts: { readonly swiotlb?: 'aut
 }
 
 /** The parts of a ScenarioInstance that come from the host: its clock, DMA port and timers. */
-export function hostInstance(h: ScenarioHost): Pick<ScenarioInstance, 'clock' | 'dma' | 'onTime' | 'platform'> {
+export function hostInstance(h: ScenarioHost): { readonly clock: ManualClock; readonly dma: DeviceDmaPort; onTime(cycle: number): void; readonly platform: HostPlatform } {
   return { clock: h.clock, dma: h.dma, onTime: (c) => h.onTime(c), platform: h.host };
 }
 

@@ -15,11 +15,8 @@ import { Net, net_zcnic_up } from '../net/core/net.js';
 import type { ZcnicNetDevice } from '../net/core/dev.js';
 import { SocketApi } from '../net/socket/socket.js';
 import { CMSG_SPACE_RECVERR, EAGAIN, MSG_ERRQUEUE, errnoName, type Msghdr, type SockExtendedErr } from '../net/socket/uapi.js';
-import type { ScenarioHost } from './host.js';
+import type { ScenarioHost } from './machine.js';
 import { watchCalls } from '../platform/watch.js';
-import type { PairInstance } from './two_hosts.js';
-import type { WireFaults } from '../wire/wire.js';
-import type { Wire } from '../wire/wire.js';
 
 /** Host i's address: 10.0.0.(i + 1)/24; its MAC 02:00:00:00:00:(i + 1). */
 export const hostAddr = (i: number): number => (0x0a000001 + i) >>> 0;
@@ -153,58 +150,3 @@ export async function drainErrqueue(p: NetProcess, fd: number): Promise<SockExte
   }
 }
 
-/** Cycles a host waits before it may know what its peer did (the wire latency). */
-export interface PairBarrier {
-  /** Both hosts reached barrier k (each knows only what is a wire latency old). */
-  barrier(me: 0 | 1, dev: Device, k: number): Promise<void>;
-}
-
-export function pairBarrier(lag: number): PairBarrier {
-  const at: number[][] = [[], []];
-  return {
-    async barrier(me, dev, k) {
-      at[me]![k] = dev.clock.cycle;
-      const seen = (): boolean => {
-        const c = at[1 - me]![k];
-        return c !== undefined && c <= dev.clock.cycle - lag;
-      };
-      while (!seen()) await dev.sleep(256);
-    },
-  };
-}
-
-/**
- * Two stacked hosts on a wire, for runPair: each brings its stack up, both meet, each runs its
- * part, both meet again, each goes down (checking nothing is held).
- */
-export function stackPair(o: {
-  readonly hosts: readonly [ScenarioHost, ScenarioHost];
-  readonly latency: number;
-  readonly faults?: WireFaults;
-  readonly options?: readonly [NetHostOptions?, NetHostOptions?];
-  readonly parts: readonly [(h: NetHost) => Promise<void>, (h: NetHost) => Promise<void>];
-  /** Runs on each host once its stack is up, before the first meeting (e.g. programming a filter). */
-  readonly setup?: (h: NetHost) => Promise<void>;
-  readonly report?: () => Record<string, unknown>;
-  readonly check?: (wire: Wire) => void;
-}): PairInstance & { readonly netHosts: (NetHost | undefined)[] } {
-  const b = pairBarrier(o.latency);
-  const netHosts: (NetHost | undefined)[] = [undefined, undefined];
-  return {
-    hosts: o.hosts,
-    wire: { latency: o.latency, faults: o.faults ?? {} },
-    netHosts,
-    async start(me, dev) {
-      const nh = await NetHost.up(me, o.hosts[me], dev, o.options?.[me] ?? {});
-      netHosts[me] = nh;
-      await o.setup?.(nh);
-      await b.barrier(me, dev, 0);
-      await o.parts[me](nh);
-      await b.barrier(me, dev, 1);
-      await nh.down();
-    },
-    check: (wire) => o.check?.(wire),
-    report: () => o.report?.() ?? {},
-    progress: () => '',
-  };
-}

@@ -8,16 +8,16 @@
 // offload is asked) and the bytes that must appear on the wire and be received (`wire`), built
 // independently of the TX model: txCsum(sent, txFlags) must give `wire`.
 
-import { TX_FLAG, STEER } from '../abi/regs.js';
-import { PAGE_SIZE } from '../mem/phys.js';
-import { IP_CSUM_OFF, TCP_CSUM_OFF, UDP_CSUM_OFF, ipHeaderCsum, l4Csum } from '../model/csum.js';
+import { TX_FLAG, STEER } from '../../abi/regs.js';
+import { PAGE_SIZE } from '../../mem/phys.js';
+import { IP_CSUM_OFF, TCP_CSUM_OFF, UDP_CSUM_OFF, ipHeaderCsum, l4Csum } from '../../model/csum.js';
 import {
   ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_ZLEN, IPPROTO_TCP, IPPROTO_UDP, IP_DF, IP_MF, VLAN_HLEN,
   be16, be32, ipv4Addr, macAddr, parseHeaders, put16, put32,
-} from '../model/parse.js';
-import { type SteerTables, NO_FILTER, RSS_CTRL, steerFilter } from '../model/steer.js';
-import { MS_RSS_KEY, RSS_KEY_BYTES } from '../model/toeplitz.js';
-import { Rng } from '../lib/rng.js';
+} from '../../model/parse.js';
+import { type SteerTables, NO_FILTER, RSS_CTRL, steerFilter } from '../../model/steer.js';
+import { MS_RSS_KEY, RSS_KEY_BYTES } from '../../model/toeplitz.js';
+import { Rng } from '../../lib/rng.js';
 
 /** UDP port a steering filter sends to a fixed queue (VXLAN's). */
 export const PKTGEN_FILTER_PORT = 4789;

@@ -5,8 +5,8 @@
 // the frame, its queue, the field, both values and the cycle on each side.
 
 import { createHash } from 'node:crypto';
-import { CQE_PHASE, REGS, RX_CQE } from '../abi/regs.js';
-import { layoutGet } from '../abi/layout.js';
+import { CQE_PHASE, REGS, RX_CQE } from '../../abi/regs.js';
+import { layoutGet } from '../../abi/layout.js';
 
 /** One frame as the driver received it. */
 export interface Delivery {

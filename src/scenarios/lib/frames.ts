@@ -3,12 +3,16 @@
 // IP and UDP checksums, a filter port, a drop port, another MAC) and the model of the RTL
 // (src/model/: parse, checksum verdict, steering with RSS, buffer layout) as the scoreboard.
 
-import { STEER, TX_FLAG } from '../abi/regs.js';
-import type { RxFlowSpec, ZcnicEthtool } from '../driver/ethtool.js';
-import { Pktgen, pktgenSteering, sgFragments, seqOf as pktgenSeqOf, type PktgenFrame as Frame } from '../net/pktgen.js';
-import { rxExpect, type RxQueueConf } from '../model/rx.js';
-import type { SteerTables } from '../model/steer.js';
-import type { Rng } from '../lib/rng.js';
+import { STEER, TX_FLAG } from '../../abi/regs.js';
+import type { RxFlowSpec, ZcnicEthtool } from '../../driver/ethtool.js';
+import { Pktgen, pktgenSteering, sgFragments, seqOf as pktgenSeqOf, type PktgenFrame as Frame } from './pktgen.js';
+import { rxExpect, type RxQueueConf } from '../../model/rx.js';
+import type { SteerTables } from '../../model/steer.js';
+import type { Rng } from '../../lib/rng.js';
+import type { ScenarioHost } from '../../host/machine.js';
+import { GFP_KERNEL, get_order } from '../../mem/page_alloc.js';
+import { PAGE_SIZE } from '../../mem/phys.js';
+import { alloc_skb, skb_add_rx_frag, skb_put_data, type SkBuff } from '../../net/core/skbuff.js';
 
 export interface PktgenFrame {
   readonly seq: number;
@@ -105,4 +109,33 @@ export function rxMismatch(meta: { readonly [K in (typeof RX_CHECKED)[number]]: 
 /** Scatter-gather pieces of a frame (pktgen's split, which nic_tx's fragment rules accept). */
 export function sgSplit(rng: Rng, len: number): number[] {
   return sgFragments(rng, len, 12).map((g) => g.len);
+}
+
+/** Index of the first byte where a and b differ (the shorter's length if one is a prefix), -1 if equal. */
+export function firstDiff(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+/** An skb like the stack's: the headers in the linear part, the rest in page fragments above 4 GiB. */
+export function txSkb(h: ScenarioHost, f: PktgenFrame, rng: Rng): SkBuff {
+  const pieces = sgSplit(rng, f.sent.length);
+  const headLen = pieces[0]!;
+  const skb = alloc_skb(h.host, headLen, GFP_KERNEL);
+  if (!skb) throw new Error('out of memory for an skb head');
+  skb_put_data(skb, f.sent.subarray(0, headLen));
+  let off = headLen;
+  for (let i = 1; i < pieces.length; i++) {
+    const n = pieces[i]!;
+    const pageOff = rng.int(0, 4096 - 1) & ~63;
+    const order = get_order(pageOff + n);
+    const page = h.host.pages.alloc_pages(GFP_KERNEL, order);
+    if (!page) throw new Error('out of memory for a TX fragment');
+    h.host.cpuWrite(page.phys + BigInt(pageOff), f.sent.subarray(off, off + n));
+    // skb_fill_page_desc leaves len/data_len/truesize to the caller; this accounts all three
+    skb_add_rx_frag(skb, i - 1, page, pageOff, n, PAGE_SIZE << order);
+    off += n;
+  }
+  return skb;
 }
