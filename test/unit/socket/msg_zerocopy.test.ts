@@ -10,7 +10,7 @@ import { scenarioHost } from '../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
 import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
-import { errq } from './errq.js';
+import { drainErrqueue as errq } from '../../../src/host/net_host.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import { NETIF_F_IP_CSUM, NETIF_F_RXCSUM } from '../../../src/net/core/dev.js';
 import { OPTMEM_MAX_DEFAULT, ZC_NOTIFICATION_TRUESIZE } from '../../../src/net/core/sock.js';

@@ -10,7 +10,7 @@ import { scenarioHost, type IommuChoice } from '../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
 import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
 import { runPair, throwIfFailed } from '../../../src/harness/index.js';
-import { errq } from './errq.js';
+import { drainErrqueue as errq } from '../../../src/host/net_host.js';
 import { PAGE_SIZE, SZ_4G } from '../../../src/mem/phys.js';
 import { ZC_POOL_MAX, type ZcPool } from '../../../src/net/socket/zc_pool.js';
 import { UDP_ZC_HEADROOM, type UdpSock } from '../../../src/net/ipv4/udp.js';
