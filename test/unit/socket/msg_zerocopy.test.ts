@@ -6,10 +6,9 @@
 // process exits first.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
 import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { runPair, throwIfFailed } from '../../../src/harness/index.js';
+import { withPair } from '../../../src/testing/fixture.js';
 import { drainErrqueue as errq } from '../../../src/host/net_host.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import { NETIF_F_IP_CSUM, NETIF_F_RXCSUM } from '../../../src/net/core/dev.js';
@@ -24,9 +23,7 @@ import type { UdpSock } from '../../../src/net/ipv4/udp.js';
 type Part = (h: NetHost) => Promise<void>;
 
 async function pair(parts: readonly [Part, Part], options?: Parameters<typeof stackPair>[0]['options']) {
-  const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, ...(options ? { options } : {}) });
-  const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 200_000_000 });
-  throwIfFailed(r.errors);
+  await withPair('model', parts, options ? { hosts: options } : {});
 }
 
 /** Host 0 sends; host 1 only receives (and discards) on port 8000. */

@@ -4,10 +4,9 @@
 // datagram. Two model hosts on a wire; steering by ethtool filters, or by RSS as reset leaves it.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
-import { pairBarrier, stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { runPair, throwIfFailed } from '../../../src/harness/index.js';
+import { pairBarrier } from '../../../src/scenarios/lib/stack_pair.js';
+import { withPair } from '../../../src/testing/fixture.js';
 import { MIN_NAPI_ID } from '../../../src/net/core/napi.js';
 import { NetDevice } from '../../../src/net/core/dev.js';
 import { NETDEV_QUEUE_TYPE_RX, NETDEV_QUEUE_TYPE_TX, netdev_nl_queue_get, type NetdevQueueType } from '../../../src/net/core/netdev_genl.js';
@@ -29,9 +28,7 @@ const RSS_ENTRIES = 128;
 type Part = (h: NetHost) => Promise<void>;
 
 async function onPair(parts: readonly [Part, Part]): Promise<void> {
-  const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: LATENCY, parts });
-  const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 200_000_000 });
-  throwIfFailed(r.errors);
+  await withPair('model', parts, { latency: LATENCY });
 }
 
 /** The queue RSS picks after reset (Microsoft key, RETA entry i = i % queues, ports hashed) for a 4-tuple. */

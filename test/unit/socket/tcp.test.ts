@@ -3,10 +3,8 @@
 // MSG_ZEROCOPY whose notification comes only once the data is acknowledged.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
-import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { runPair, throwIfFailed } from '../../../src/harness/index.js';
+import { withPair } from '../../../src/testing/fixture.js';
 import type { WireFaults } from '../../../src/wire/wire.js';
 import type { TcpSock } from '../../../src/net/ipv4/tcp.js';
 import {
@@ -18,10 +16,7 @@ type Part = (h: NetHost) => Promise<void>;
 const PORT = 5001;
 
 async function pair(parts: readonly [Part, Part], faults: WireFaults = {}, seed = 1) {
-  const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, faults });
-  const r = await runPair(inst, ['model', 'model'], { seed, maxCycles: 400_000_000 });
-  throwIfFailed(r.errors);
-  return r;
+  return withPair('model', parts, { wireFaults: faults, seed, maxCycles: 400_000_000 });
 }
 
 function stream(n: number, seed: number): Uint8Array {

@@ -2,10 +2,9 @@
 // MSG_ZEROCOPY's notifications (docs/net-stack.md) after the NIC's TX completion.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/host/machine.js';
 import { NetHost, hostAddr } from '../../../src/host/net_host.js';
 import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { runPair, throwIfFailed } from '../../../src/harness/index.js';
+import { withPair } from '../../../src/testing/fixture.js';
 import type { PollFd } from '../../../src/net/socket/socket.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EMSGSIZE, IP_RECVERR, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_TRUNC,
@@ -16,11 +15,7 @@ import {
 const PORT = 8000;
 
 async function onPair(parts: readonly [(h: NetHost) => Promise<void>, (h: NetHost) => Promise<void>], opts: Parameters<typeof stackPair>[0]['options'] = undefined, faults = {}) {
-  const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, faults, ...(opts ? { options: opts } : {}) });
-  const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 200_000_000 });
-  throwIfFailed(r.errors);
-  expect(r.errors).toEqual([]);
-  return { r, inst };
+  return { r: await withPair('model', parts, { wireFaults: faults, ...(opts ? { hosts: opts } : {}) }) };
 }
 
 /** Drain the error queue: each notification's [lo, hi] and code. */

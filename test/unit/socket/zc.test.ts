@@ -6,10 +6,9 @@
 // with every non-payload byte zeroed; nothing held at the end.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost, type IommuChoice } from '../../../src/host/machine.js';
+import type { IommuChoice } from '../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
-import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { runPair, throwIfFailed } from '../../../src/harness/index.js';
+import { withPair } from '../../../src/testing/fixture.js';
 import { drainErrqueue as errq } from '../../../src/host/net_host.js';
 import { PAGE_SIZE, SZ_4G } from '../../../src/mem/phys.js';
 import { ZC_POOL_MAX, type ZcPool } from '../../../src/net/socket/zc_pool.js';
@@ -24,11 +23,7 @@ type Part = (h: NetHost) => Promise<void>;
 const PORT = 8000;
 
 async function pair(parts: readonly [Part, Part], iommu: IommuChoice = 'strict') {
-  const inst = stackPair({ hosts: [scenarioHost(iommu), scenarioHost(iommu)], latency: 512, parts });
-  const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 200_000_000 });
-  throwIfFailed(r.errors);
-  expect(r.errors).toEqual([]);
-  return inst;
+  return withPair('model', parts, { iommu });
 }
 
 function pattern(n: number, seed: number): Uint8Array {

@@ -5,10 +5,8 @@
 // without writing a held page, and nothing held at the end.
 
 import { describe, expect, it } from 'vitest';
-import { scenarioHost } from '../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetHostOptions, type NetProcess } from '../../../src/host/net_host.js';
-import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { runPair, throwIfFailed } from '../../../src/harness/index.js';
+import { withPair } from '../../../src/testing/fixture.js';
 import { PAGE_SIZE } from '../../../src/mem/phys.js';
 import { zero_page } from '../../../src/mm/mm.js';
 import { ZcnicEthtool } from '../../../src/driver/ethtool.js';
@@ -23,11 +21,7 @@ type Part = (h: NetHost) => Promise<void>;
 const PORT = 9000;
 
 async function pair(parts: readonly [Part, Part], options?: readonly [NetHostOptions?, NetHostOptions?]) {
-  const inst = stackPair({ hosts: [scenarioHost('strict'), scenarioHost('strict')], latency: 512, parts, ...(options ? { options } : {}) });
-  const r = await runPair(inst, ['model', 'model'], { seed: 1, maxCycles: 400_000_000 });
-  throwIfFailed(r.errors);
-  expect(r.errors).toEqual([]);
-  return inst;
+  return withPair('model', parts, { maxCycles: 400_000_000, ...(options ? { hosts: options } : {}) });
 }
 
 /** Datagram i of a test: `n` bytes, none 0, distinct per i. */
