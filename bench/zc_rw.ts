@@ -9,7 +9,7 @@
 // The model charges no simulated CPU time for a copy or a clear: the simulated figures differ only
 // by what the wire and the rings see; the per-byte and wall figures show the rest.
 
-import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
+import { LINK_DEFAULTS } from '../src/abi/link.js';
 import { PAGE_SIZE } from '../src/mem/phys.js';
 import { IPPROTO_UDP } from '../src/lib/proto.js';
 import type { UdpSock } from '../src/net/ipv4/udp.js';

@@ -8,7 +8,7 @@
 import { msgZerocopyScenario } from '../src/scenarios/msg_zerocopy.js';
 import type { ScenarioOptions } from '../src/scenarios/types.js';
 import { runPair, throwIfFailed } from '../src/harness/index.js';
-import { LINK_DEFAULTS } from '../src/bridge/protocol.js';
+import { LINK_DEFAULTS } from '../src/abi/link.js';
 
 /** Bytes per configuration: enough sends for a steady figure, few enough for a short bench. */
 const BYTES_PER_RUN = 4 << 20;

@@ -19,7 +19,7 @@ const LAYOUTS: Readonly<Record<string, Layout>> = { TX_DESC, TX_CQE, RX_DESC, RX
 const TABLES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   QUEUE, QERR, TX_FLAG, RX_FLAG, RX_CSUM, STEER,
 };
-import { ERR, ETH, EXIT, FRAME, LINK_DEFAULTS, MSG, PROTOCOL_VERSION, type MsgSchema } from '../bridge/protocol.js';
+import { ERR, ETH, EXIT, FRAME, LINK_DEFAULTS, MSG, PROTOCOL_VERSION, type MsgSchema } from './link.js';
 
 export const GENERATED = {
   verilog: 'rtl/generated/zcnic_abi.vh',

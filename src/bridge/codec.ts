@@ -3,23 +3,8 @@
 
 import { Packr, Unpackr } from 'msgpackr';
 import { BridgeError } from './errors.js';
-import { ERR, FRAME, MSG, type FieldLimit, type FieldType, type LinkParams, type MsgName, type MsgSchema } from './protocol.js';
+import { ERR, FRAME, MSG, type D2HMsg, type FieldLimit, type FieldType, type H2DMsg, type LinkParams, type Msg, type MsgName, type MsgSchema } from '../abi/link.js';
 
-type FieldValue<T extends FieldType> = T extends 'u32' ? number : T extends 'u64' ? bigint : T extends 'bin' ? Uint8Array : string;
-
-type FieldsOf<F> = F extends readonly [readonly [infer N extends string, infer T extends FieldType], ...infer Rest]
-  ? { readonly [K in N]: FieldValue<T> } & FieldsOf<Rest>
-  : unknown;
-
-/** A decoded message: `{ type: 'DMA_RD_REQ', cycle, tag, addr, len }` and so on. */
-export type Msg<N extends MsgName = MsgName> = N extends MsgName
-  ? { readonly type: N; readonly cycle: number } & FieldsOf<(typeof MSG)[N]['fields']>
-  : never;
-
-export type D2HName = { [K in MsgName]: (typeof MSG)[K]['dir'] extends 'd2h' ? K : never }[MsgName];
-export type H2DName = Exclude<MsgName, D2HName>;
-export type D2HMsg = Msg<D2HName>;
-export type H2DMsg = Msg<H2DName>;
 
 export type Frame =
   | { readonly kind: 'hello'; readonly params: LinkParams }

@@ -1,4 +1,4 @@
-import { EXIT, type ErrCode } from './protocol.js';
+import { EXIT, type ErrCode } from '../abi/link.js';
 
 /** Where a bridge fault happened, as far as it is known. */
 export interface BridgeErrorContext {

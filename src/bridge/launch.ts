@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LinkParams } from './protocol.js';
+import type { LinkParams } from '../abi/link.js';
 import { repoRoot } from '../lib/repo.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
 

@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { launchSimulator, reap, signalGroup, type SimPort } from './launch.js';
 import { BridgeError } from './errors.js';
-import { ERR } from './protocol.js';
+import { ERR } from '../abi/link.js';
 import { HostBridge, type HostRunOptions, type HostRunResult } from './server.js';
 
 export interface CosimOptions extends HostRunOptions {

@@ -7,11 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { decodeSimFrame, encodeFrame, type Frame } from './codec.js';
 import { BridgeError } from './errors.js';
-import { ERR, LINK_DEFAULTS, PROTOCOL_VERSION, type ErrCode, type LinkParams } from './protocol.js';
+import { ERR, LINK_DEFAULTS, type ErrCode, type LinkParams } from '../abi/link.js';
 import { HostSession } from './session.js';
-import { Transcript } from './transcript.js';
+import { Transcript } from '../device/transcript.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
-import { ABI_HASH_HEX, DEFAULT_BUILD, DEFAULT_IRQ_VECTORS } from '../abi/regs.js';
 import type { ManualClock } from '../platform/clock.js';
 
 export const BRIDGE_PATH = '/zcnic';
@@ -334,17 +333,3 @@ export class HostBridge {
   }
 }
 
-/** The link parameters this host uses unless told otherwise (the CLI, the bench and tests). */
-export function defaultParams(over: Partial<LinkParams> = {}): LinkParams {
-  return {
-    proto: PROTOCOL_VERSION,
-    abi_hash: ABI_HASH_HEX,
-    clock_period_ps: LINK_DEFAULTS.clockPeriodPs,
-    sync_window: LINK_DEFAULTS.syncWindow,
-    link_latency: LINK_DEFAULTS.linkLatency,
-    seed: 1,
-    max_frame: LINK_DEFAULTS.maxFrameBytes,
-    nic: { data_bytes: DEFAULT_BUILD.DATA_BYTES, irq_vectors: DEFAULT_IRQ_VECTORS },
-    ...over,
-  };
-}

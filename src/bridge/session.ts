@@ -4,11 +4,12 @@
 // latency after the host time that caused it (docs/bridge-protocol.md, "Time"). MAC frames go
 // both ways (ETH_RX, ETH_TX); driver events are recorded and, in runs with waves, sent as MARK.
 
-import type { D2HMsg, H2DMsg, Msg } from './codec.js';
+import type { D2HMsg, H2DMsg, Msg } from '../abi/link.js';
 import { BridgeError } from './errors.js';
-import { ERR, ETH, type LinkParams, type MsgName } from './protocol.js';
+import { ERR, ETH, type LinkParams, type MsgName } from '../abi/link.js';
 import { HostSync } from './sync.js';
-import type { Transcript } from './transcript.js';
+import { newSessionStats, type FaultEvent, type SessionStats } from '../device/stats.js';
+import type { Transcript } from '../device/transcript.js';
 import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { DeviceArgError, MmioError, checkEthRx, type Device, type EthTxHandler, type IrqHandler, type MmioResp } from '../device/device.js';
@@ -27,12 +28,6 @@ interface Pending<T> {
   readonly value?: number;
 }
 
-/** A fault the host saw on the device's DMA, worth a named marker in the waveform. */
-export interface FaultEvent {
-  readonly cycle: number;
-  readonly label: string;
-}
-
 interface Sleeper {
   readonly until: number;
   readonly order: number;
@@ -42,34 +37,6 @@ interface Sleeper {
 /** Let every promise chain started by the last event run until it waits on simulated time. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-export interface SessionStats {
-  dmaReads: number;
-  dmaWrites: number;
-  dmaBytesRead: number;
-  dmaBytesWritten: number;
-  dmaFaults: number;
-  mmioReads: number;
-  mmioWrites: number;
-  irqs: number;
-  batches: number;
-  ethTxFrames: number;
-  ethTxBytes: number;
-  ethRxFrames: number;
-  ethRxBytes: number;
-  /** Driver events traced, and of those sent as MARK (runs with waves). */
-  traceEvents: number;
-  marks: number;
-}
-
-/** All counters at zero (the RTL's session and the reference model count the same things). */
-export function newSessionStats(): SessionStats {
-  return {
-    dmaReads: 0, dmaWrites: 0, dmaBytesRead: 0, dmaBytesWritten: 0, dmaFaults: 0,
-    mmioReads: 0, mmioWrites: 0, irqs: 0, batches: 0,
-    ethTxFrames: 0, ethTxBytes: 0, ethRxFrames: 0, ethRxBytes: 0, traceEvents: 0, marks: 0,
-  };
 }
 
 export interface SessionOptions {

@@ -2,7 +2,7 @@
 // Pure rules, no I/O, so every rule has a unit test.
 
 import { BridgeError } from './errors.js';
-import { ERR } from './protocol.js';
+import { ERR } from '../abi/link.js';
 
 export interface SyncParams {
   /** Sync window W in cycles. */

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../lib/repo.js';
-import { EXIT, type LinkParams } from '../bridge/protocol.js';
+import { EXIT, type LinkParams } from '../abi/link.js';
 import type { SimPort } from '../bridge/launch.js';
 import { firstDifference, type Delivery, type DiffSide } from '../scenarios/lib/diff.js';
 import type { ScenarioOptions } from '../scenarios/types.js';

@@ -4,7 +4,7 @@
 // (tb/cosim/zcnic_cosim_top.v). The GTKWave translate filter that shows tb_evt_kind by name is
 // generated from this table (eventFilterFile), and queue errors become named markers.
 
-import { MARK_LIMITS } from '../bridge/protocol.js';
+import { MARK_LIMITS } from '../abi/link.js';
 
 /** Event kinds (tb_evt_kind), 1..255; 0 is the signal's value before the first event. */
 export const TRACE_EVENT = {

@@ -4,7 +4,7 @@
 // (src/model/nic.ts).
 
 import type { SimClock } from '../platform/clock.js';
-import { ETH } from '../bridge/protocol.js';
+import { ETH } from '../abi/link.js';
 
 export type MmioResp = 'SLVERR' | 'DECERR';
 

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { join, relative } from 'node:path';
 import { repoRoot } from '../lib/repo.js';
 import { WAVE_TOP, type SimPort } from '../bridge/launch.js';
-import type { LinkParams } from '../bridge/protocol.js';
+import type { LinkParams } from '../abi/link.js';
 import { eventFilterFile } from '../debug/events.js';
 import { GTKW_NAMED_MARKERS, faultMarkers, gtkwSave, type WaveMarker } from '../debug/gtkw.js';
 import type { RunError } from './errors.js';

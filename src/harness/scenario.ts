@@ -3,12 +3,12 @@
 
 import { join } from 'node:path';
 import type { SimPort } from '../bridge/launch.js';
-import type { LinkParams } from '../bridge/protocol.js';
+import type { LinkParams } from '../abi/link.js';
 import type { Device } from '../device/device.js';
 import type { ZcnicModel } from '../model/nic.js';
 import { PcapWriter } from '../wire/pcap.js';
 import type { Wire } from '../wire/wire.js';
-import type { Transcript } from '../bridge/transcript.js';
+import type { Transcript } from '../device/transcript.js';
 import { PAIR_SCENARIOS, SCENARIOS } from '../scenarios/index.js';
 import { type ScenarioOptions } from '../scenarios/types.js';
 import type { PairInstance, TwoHostsOptions } from '../scenarios/types.js';

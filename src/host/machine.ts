@@ -4,7 +4,7 @@
 import { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { HostPlatform, type Device as DmaDevice } from '../platform/host.js';
-import { LINK_DEFAULTS } from '../bridge/protocol.js';
+import { LINK_DEFAULTS } from '../abi/link.js';
 import { DEFAULT_BUILD } from '../abi/regs.js';
 
 /** The IOMMU's mode, or 'off': no IOMMU (dma-direct, swiotlb). The same names as make sim IOMMU=. */

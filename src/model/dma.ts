@@ -7,9 +7,9 @@
 // beat and are answered `latency` cycles after that.
 
 import type { DeviceDmaPort } from '../platform/dma_port.js';
-import type { Msg } from '../bridge/codec.js';
+import type { Msg } from '../abi/link.js';
 import type { Scheduler } from './sched.js';
-import type { SessionStats } from '../bridge/session.js';
+import type { SessionStats } from '../device/stats.js';
 
 export interface DmaFail {
   /** Start address of the first failing burst. */

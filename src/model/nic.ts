@@ -8,9 +8,9 @@
 import {
   ABI_HASH32, AXI_RESP, REG, REGS, REG_WINDOW_BYTES, STEER, QUEUE, regValue, type RegName,
 } from '../abi/regs.js';
-import type { Msg } from '../bridge/codec.js';
-import { ETH, LINK_DEFAULTS } from '../bridge/protocol.js';
-import { newSessionStats, type SessionStats, type FaultEvent } from '../bridge/session.js';
+import type { Msg } from '../abi/link.js';
+import { ETH, LINK_DEFAULTS } from '../abi/link.js';
+import { newSessionStats, type SessionStats, type FaultEvent } from '../device/stats.js';
 import { traceArgProblem, traceRecord, type TraceRecord } from '../debug/events.js';
 import { DeviceArgError, MmioError, checkEthRx, type Device, type EthTxHandler, type IrqHandler } from '../device/device.js';
 import type { ManualClock } from '../platform/clock.js';

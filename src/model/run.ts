@@ -4,9 +4,9 @@
 // does per message over the bridge, so a run is a pure function of its seed. Several NICs (two
 // hosts on a wire) share one event queue, so they live in one simulated time.
 
-import { Transcript } from '../bridge/transcript.js';
-import { defaultParams } from '../bridge/server.js';
-import { LINK_DEFAULTS } from '../bridge/protocol.js';
+import { Transcript } from '../device/transcript.js';
+import { defaultParams } from '../abi/link.js';
+import { LINK_DEFAULTS } from '../abi/link.js';
 import type { ManualClock } from '../platform/clock.js';
 import type { DeviceDmaPort } from '../platform/dma_port.js';
 import { ZcnicModel, type ModelParams } from './nic.js';

@@ -9,8 +9,8 @@
 
 import { relative } from 'node:path';
 import { repoRoot } from '../lib/repo.js';
-import { defaultParams } from '../bridge/server.js';
-import type { Transcript } from '../bridge/transcript.js';
+import { defaultParams } from '../abi/link.js';
+import type { Transcript } from '../device/transcript.js';
 import type { Device } from '../device/device.js';
 import { ZcnicDriver, type DeviceInfo } from '../driver/zcnic.js';
 import { runJob, type BuiltRun, type RunJob } from '../harness/bundle.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCosim, type CosimResult } from '../../src/bridge/run.js';
-import { defaultParams } from '../../src/bridge/server.js';
+import { defaultParams } from '../../src/abi/link.js';
 import type { HostSession } from '../../src/bridge/session.js';
 import { MAX_FRAME, REG, TX_CQE, TX_DESC, TX_FLAG, CQE_PHASE, queueReg } from '../../src/abi/regs.js';
 import type { EthTxFrame } from '../../src/device/device.js';

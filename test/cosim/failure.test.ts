@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/lib/repo.js';
-import { LINK_DEFAULTS } from '../../src/bridge/protocol.js';
+import { LINK_DEFAULTS } from '../../src/abi/link.js';
 import { runScenario } from '../../src/testing/fixture.js';
 import { DATAGRAMS, newUserTest } from '../cases/new_user.js';
 import { deadQueueTest } from '../cases/dead_queue.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
 import { decodeHostFrame, decodeSimFrame, encodeFrame, type Frame } from '../../../src/bridge/codec.js';
 import { BridgeError } from '../../../src/bridge/errors.js';
-import { ETH, EXIT, MSG, PROTOCOL_VERSION } from '../../../src/bridge/protocol.js';
+import { ETH, EXIT, MSG, PROTOCOL_VERSION } from '../../../src/abi/link.js';
 
 const raw = new Packr({ useRecords: false });
 

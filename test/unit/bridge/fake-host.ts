@@ -11,8 +11,8 @@ import { Packr } from 'msgpackr';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { repoRoot } from '../../../src/lib/repo.js';
 import { venvPython } from '../../../src/bridge/launch.js';
-import { EXIT } from '../../../src/bridge/protocol.js';
-import { defaultParams } from '../../../src/bridge/server.js';
+import { EXIT } from '../../../src/abi/link.js';
+import { defaultParams } from '../../../src/abi/link.js';
 
 export const packr = new Packr({ useRecords: false });
 export const MAX_FRAME = 65536;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { WebSocket } from 'ws';
 import { repoRoot } from '../../../src/lib/repo.js';
-import { EXIT } from '../../../src/bridge/protocol.js';
-import { defaultParams } from '../../../src/bridge/server.js';
+import { EXIT } from '../../../src/abi/link.js';
+import { defaultParams } from '../../../src/abi/link.js';
 import { scratchDir } from '../../scratch.js';
 
 const packr = new Packr({ useRecords: false });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HostSession } from '../../../src/bridge/session.js';
-import { defaultParams } from '../../../src/bridge/server.js';
+import { defaultParams } from '../../../src/abi/link.js';
 import { DeviceArgError, MmioError, type EthTxFrame } from '../../../src/device/device.js';
 import { TRACE_EVENT } from '../../../src/debug/events.js';
-import { Transcript } from '../../../src/bridge/transcript.js';
+import { Transcript } from '../../../src/device/transcript.js';
 import type { DeviceDmaPort } from '../../../src/platform/dma_port.js';
 
 /** 64 KiB of memory at bus address 0x1000; anything else faults. */

@@ -3,8 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TRANSCRIPT_KEEP_LINES, Transcript } from '../../../src/bridge/transcript.js';
-import { defaultParams } from '../../../src/bridge/server.js';
+import { TRANSCRIPT_KEEP_LINES, Transcript } from '../../../src/device/transcript.js';
+import { defaultParams } from '../../../src/abi/link.js';
 
 describe('transcript', () => {
   it('keeps the first TRANSCRIPT_KEEP_LINES lines, says how many more it hashed, and the sha256 covers all', () => {

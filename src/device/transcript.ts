@@ -3,9 +3,9 @@
 // with the same seed give byte-identical transcripts and the same sha256.
 
 import { createHash } from 'node:crypto';
-import type { Msg } from './codec.js';
-import type { LinkParams } from './protocol.js';
-import { MSG } from './protocol.js';
+import type { Msg } from '../abi/link.js';
+import type { LinkParams } from '../abi/link.js';
+import { MSG } from '../abi/link.js';
 import { regByOffset } from '../abi/regs.js';
 import { traceEventName } from '../debug/events.js';
 

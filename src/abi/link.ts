@@ -2,6 +2,8 @@
 // This is the single definition; src/abi/gen.ts emits it into tb/zcnic_tb/protocol.py so the
 // simulator end validates frames with the same schema. See docs/bridge-protocol.md.
 
+import { ABI_HASH_HEX, DEFAULT_BUILD, DEFAULT_IRQ_VECTORS } from './regs.js';
+
 export const PROTOCOL_VERSION = 2;
 
 /** The MAC side (ETH_TX / ETH_RX). */
@@ -191,4 +193,38 @@ export interface LinkParams {
   readonly max_frame: number;
   readonly nic: { readonly data_bytes: number; readonly irq_vectors: number };
   readonly token?: string;
+}
+
+type FieldValue<T extends FieldType> = T extends 'u32' ? number : T extends 'u64' ? bigint : T extends 'bin' ? Uint8Array : string;
+
+type FieldsOf<F> = F extends readonly [readonly [infer N extends string, infer T extends FieldType], ...infer Rest]
+  ? { readonly [K in N]: FieldValue<T> } & FieldsOf<Rest>
+  : unknown;
+
+/** A decoded message: `{ type: 'DMA_RD_REQ', cycle, tag, addr, len }` and so on. */
+export type Msg<N extends MsgName = MsgName> = N extends MsgName
+  ? { readonly type: N; readonly cycle: number } & FieldsOf<(typeof MSG)[N]['fields']>
+  : never;
+
+export type D2HName = { [K in MsgName]: (typeof MSG)[K]['dir'] extends 'd2h' ? K : never }[MsgName];
+
+export type H2DName = Exclude<MsgName, D2HName>;
+
+export type D2HMsg = Msg<D2HName>;
+
+export type H2DMsg = Msg<H2DName>;
+
+/** The link parameters this host uses unless told otherwise (the CLI, the bench and tests). */
+export function defaultParams(over: Partial<LinkParams> = {}): LinkParams {
+  return {
+    proto: PROTOCOL_VERSION,
+    abi_hash: ABI_HASH_HEX,
+    clock_period_ps: LINK_DEFAULTS.clockPeriodPs,
+    sync_window: LINK_DEFAULTS.syncWindow,
+    link_latency: LINK_DEFAULTS.linkLatency,
+    seed: 1,
+    max_frame: LINK_DEFAULTS.maxFrameBytes,
+    nic: { data_bytes: DEFAULT_BUILD.DATA_BYTES, irq_vectors: DEFAULT_IRQ_VECTORS },
+    ...over,
+  };
 }
