@@ -166,7 +166,9 @@ coverage-report: setup coverage-deps
 soak: setup build-deps
 	@bash scripts/soak.sh
 
-lint: setup
+# gen-check first: a generated file (the Verilog and C++ headers, the Python modules, the DPI
+# port's kinds and record) that differs from the ABI source fails the lint
+lint: setup gen-check
 	bash scripts/lint-rtl.sh
 	bash scripts/check-defaults.sh
 	node_modules/.bin/tsc --noEmit -p tsconfig.json

@@ -238,4 +238,20 @@
 #define ZCNIC_IRQ_VECTOR_MISC                0
 #define ZCNIC_IRQ_VECTOR_TXQ_FIRST           1
 
+// The burst-level DPI port (tb/cosim/port/zcport.cpp): event and host-message kinds, the event record
+#define ZCNIC_PORT_EV_RD_REQ                 1u
+#define ZCNIC_PORT_EV_WR_REQ                 2u
+#define ZCNIC_PORT_EV_IRQ                    3u
+#define ZCNIC_PORT_EV_MMIO_RD_DONE           4u
+#define ZCNIC_PORT_EV_MMIO_WR_DONE           5u
+#define ZCNIC_PORT_EV_ETH_TX                 6u
+#define ZCNIC_PORT_H_RD_CPL                  1u
+#define ZCNIC_PORT_H_WR_CPL                  2u
+#define ZCNIC_PORT_H_MMIO_RD                 3u
+#define ZCNIC_PORT_H_MMIO_WR                 4u
+#define ZCNIC_PORT_H_ETH_RX                  5u
+#define ZCNIC_PORT_H_MARK                    6u
+#define ZCNIC_PORT_RECORD_BYTES              28u
+#define ZCNIC_PORT_MAX_FRAME_BYTES           16384u
+
 #endif

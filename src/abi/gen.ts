@@ -19,7 +19,7 @@ const LAYOUTS: Readonly<Record<string, Layout>> = { TX_DESC, TX_CQE, RX_DESC, RX
 const TABLES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   QUEUE, QERR, TX_FLAG, RX_FLAG, RX_CSUM, STEER,
 };
-import { ERR, ETH, EXIT, FRAME, LINK_DEFAULTS, MSG, PROTOCOL_VERSION, type MsgSchema } from './link.js';
+import { ERR, ETH, EXIT, FRAME, LINK_DEFAULTS, MSG, PORT, PROTOCOL_VERSION, type MsgSchema } from './link.js';
 
 export const GENERATED = {
   verilog: 'rtl/generated/zcnic_abi.vh',
@@ -106,6 +106,11 @@ function cHeader(): string {
     const v = m[2]!.replace(/^\d+'h([0-9A-F]+)$/, '0x$1u').replace(/^\d+'d(\d+)$/, '$1u');
     out.push(`#define ${m[1]!.padEnd(36)} ${v}${m[3] ?? ''}`);
   }
+  out.push('', '// The burst-level DPI port (tb/cosim/port/zcport.cpp): event and host-message kinds, the event record');
+  for (const [k, v] of Object.entries(PORT.EVENT)) out.push(`#define ${`ZCNIC_PORT_EV_${k}`.padEnd(36)} ${v}u`);
+  for (const [k, v] of Object.entries(PORT.HOST)) out.push(`#define ${`ZCNIC_PORT_H_${k}`.padEnd(36)} ${v}u`);
+  out.push(`#define ${'ZCNIC_PORT_RECORD_BYTES'.padEnd(36)} ${PORT.RECORD_BYTES}u`);
+  out.push(`#define ${'ZCNIC_PORT_MAX_FRAME_BYTES'.padEnd(36)} ${ETH.MAX_FRAME_BYTES}u`);
   out.push('', '#endif', '');
   return out.join('\n');
 }
@@ -186,6 +191,9 @@ function pyProtocol(): string {
   l.push('LINK_DEFAULTS = {');
   for (const [k, v] of Object.entries(LINK_DEFAULTS)) l.push(`    ${JSON.stringify(k)}: ${v},`);
   l.push('}', '');
+  l.push('# The burst-level DPI port (tb/cosim/port/zcport.cpp): event and host-message kinds, the event record');
+  l.push(pyConstDict('PORT_EVENT', PORT.EVENT), pyConstDict('PORT_HOST', PORT.HOST));
+  l.push(`PORT_RECORD = ${JSON.stringify(PORT.RECORD)}`, `PORT_RECORD_BYTES = ${PORT.RECORD_BYTES}`, '');
   return l.join('\n');
 }
 

@@ -228,3 +228,17 @@ export function defaultParams(over: Partial<LinkParams> = {}): LinkParams {
     ...over,
   };
 }
+
+/**
+ * The burst-level DPI port's own interface (tb/cosim/port/zcport.cpp and tb/zcnic_tb/port.py):
+ * the kinds of the events it hands up and of the host messages it takes, and the record each
+ * event is packed in (little-endian: kind u8, 3 pad bytes, a, b, c u32, cycle u64, data length
+ * u32, then the data). Generated into zcnic_abi.h and protocol.py, so the two sides cannot drift.
+ */
+export const PORT = {
+  EVENT: { RD_REQ: 1, WR_REQ: 2, IRQ: 3, MMIO_RD_DONE: 4, MMIO_WR_DONE: 5, ETH_TX: 6 },
+  HOST: { RD_CPL: 1, WR_CPL: 2, MMIO_RD: 3, MMIO_WR: 4, ETH_RX: 5, MARK: 6 },
+  /** Python's struct format of one event record, and its size in bytes. */
+  RECORD: '<B3xIIIQI',
+  RECORD_BYTES: 28,
+} as const;

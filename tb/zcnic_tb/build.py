@@ -92,7 +92,8 @@ def port_sources() -> list[Path]:
 
 def port_build_args() -> list[str]:
     """The port's C++ half, and an executable that exports it to ctypes (tb/zcnic_tb/port.py)."""
-    return [str(PORT_DIR / "zcport.cpp"), "--timing", "-CFLAGS", "-O2 -std=gnu++20 -fcoroutines", "-LDFLAGS", "-rdynamic"]
+    # zcnic_abi.h (generated from src/abi/) gives it its event and message kinds and record size
+    return [str(PORT_DIR / "zcport.cpp"), "--timing", "-CFLAGS", f"-O2 -std=gnu++20 -fcoroutines -I{RTL / 'generated'}", "-LDFLAGS", "-rdynamic"]
 
 
 # The wheel's verilated.mk comes from a CMake build that leaves autoconf's settings empty. An

@@ -26,12 +26,16 @@ from cocotb.triggers import Timer
 from .bridge import (
     DMA_RD_REQ, DMA_WR_REQ, ETH_TX, FINISH, IRQ, MMIO_RD, MMIO_RD_DONE, MMIO_WR, MMIO_WR_DONE, CosimBridge, SimStop, _Pending,
 )
+from . import protocol as P
 from .codec import BridgeError
 
-# zcport.cpp's event and message kinds
-EV_RD_REQ, EV_WR_REQ, EV_IRQ, EV_MMIO_RD_DONE, EV_MMIO_WR_DONE, EV_ETH_TX = range(1, 7)
-H_RD_CPL, H_WR_CPL, H_MMIO_RD, H_MMIO_WR, H_ETH_RX, H_MARK = range(1, 7)
-REC = struct.Struct("<B3xIIIQI")
+# zcport.cpp's event and message kinds and its event record, from the ABI (src/abi/link.ts PORT)
+EV_RD_REQ, EV_WR_REQ, EV_IRQ, EV_MMIO_RD_DONE, EV_MMIO_WR_DONE, EV_ETH_TX = (
+    P.PORT_EVENT[k] for k in ("RD_REQ", "WR_REQ", "IRQ", "MMIO_RD_DONE", "MMIO_WR_DONE", "ETH_TX"))
+H_RD_CPL, H_WR_CPL, H_MMIO_RD, H_MMIO_WR, H_ETH_RX, H_MARK = (
+    P.PORT_HOST[k] for k in ("RD_CPL", "WR_CPL", "MMIO_RD", "MMIO_WR", "ETH_RX", "MARK"))
+REC = struct.Struct(P.PORT_RECORD)
+assert REC.size == P.PORT_RECORD_BYTES, "the port record's format and size disagree (src/abi/link.ts PORT)"
 
 
 def _lib() -> ctypes.CDLL:

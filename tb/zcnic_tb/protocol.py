@@ -89,3 +89,23 @@ LINK_DEFAULTS = {
     "maxFrameBytes": 16777216,
     "timeoutS": 30,
 }
+
+# The burst-level DPI port (tb/cosim/port/zcport.cpp): event and host-message kinds, the event record
+PORT_EVENT = {
+    "RD_REQ": 0x00000001,
+    "WR_REQ": 0x00000002,
+    "IRQ": 0x00000003,
+    "MMIO_RD_DONE": 0x00000004,
+    "MMIO_WR_DONE": 0x00000005,
+    "ETH_TX": 0x00000006,
+}
+PORT_HOST = {
+    "RD_CPL": 0x00000001,
+    "WR_CPL": 0x00000002,
+    "MMIO_RD": 0x00000003,
+    "MMIO_WR": 0x00000004,
+    "ETH_RX": 0x00000005,
+    "MARK": 0x00000006,
+}
+PORT_RECORD = "<B3xIIIQI"
+PORT_RECORD_BYTES = 28

@@ -25,16 +25,23 @@
 #include <vector>
 
 #include "svdpi.h"
+#include "zcnic_abi.h"  // the port's event and message kinds, its record (src/abi/link.ts PORT)
 
 namespace {
 
-constexpr uint32_t kMaxFrame = 16384;  // protocol.ETH_MAX_FRAME_BYTES
+constexpr uint32_t kMaxFrame = ZCNIC_PORT_MAX_FRAME_BYTES;
 constexpr size_t kMaxOutstanding = 64;  // bursts accepted ahead of their completion, per direction
 
 // device -> host events (tb/zcnic_tb/port.py maps them to bridge messages)
-enum Ev : uint8_t { EV_RD_REQ = 1, EV_WR_REQ, EV_IRQ, EV_MMIO_RD_DONE, EV_MMIO_WR_DONE, EV_ETH_TX };
+enum Ev : uint8_t {
+    EV_RD_REQ = ZCNIC_PORT_EV_RD_REQ, EV_WR_REQ = ZCNIC_PORT_EV_WR_REQ, EV_IRQ = ZCNIC_PORT_EV_IRQ,
+    EV_MMIO_RD_DONE = ZCNIC_PORT_EV_MMIO_RD_DONE, EV_MMIO_WR_DONE = ZCNIC_PORT_EV_MMIO_WR_DONE, EV_ETH_TX = ZCNIC_PORT_EV_ETH_TX,
+};
 // host -> device messages
-enum Host : uint8_t { H_RD_CPL = 1, H_WR_CPL, H_MMIO_RD, H_MMIO_WR, H_ETH_RX, H_MARK };
+enum Host : uint8_t {
+    H_RD_CPL = ZCNIC_PORT_H_RD_CPL, H_WR_CPL = ZCNIC_PORT_H_WR_CPL, H_MMIO_RD = ZCNIC_PORT_H_MMIO_RD,
+    H_MMIO_WR = ZCNIC_PORT_H_MMIO_WR, H_ETH_RX = ZCNIC_PORT_H_ETH_RX, H_MARK = ZCNIC_PORT_H_MARK,
+};
 
 struct Event {
     uint8_t kind;
@@ -448,7 +455,7 @@ __attribute__((visibility("default"))) const char* zcport_failure() { return g.f
 
 // The events stamped before `before`, packed: per event <kind u8, pad 3, a u32, b u32, c u32,
 // cycle u64, len u32, data>; size first, then the copy (which removes them).
-constexpr size_t kRec = 28;
+constexpr size_t kRec = ZCNIC_PORT_RECORD_BYTES;
 
 __attribute__((visibility("default"))) size_t zcport_drain_size(uint64_t before) {
     size_t n = 0;
