@@ -8,23 +8,10 @@ import { page_pool_ethtool_stats, page_pool_get_stats } from '../net/core/page_p
 import { EBUSY, EINVAL } from './errors.js';
 import type { ZcnicNetdev } from './netdev.js';
 import type { Moderation } from './ring.js';
+import type { EthtoolOps, RxFlowSpec, SteeringLimits } from '../net/core/ethtool.js';
 
 /** Clock cycles per microsecond at the link's 4 ns period (ethtool -C counts microseconds). */
 export const CYCLES_PER_USEC = 250;
-
-/** An exact-match filter (struct ethtool_rx_flow_spec, reduced to what the NIC matches). */
-export interface RxFlowSpec {
-  /** fs->location: the filter slot; lower wins. */
-  readonly location: number;
-  readonly dstMac?: Uint8Array;
-  readonly etherType?: number;
-  readonly ipProto?: number;
-  /** IPv4 destination, as a 32-bit number (10.0.0.1 = 0x0a000001). */
-  readonly dstIp?: number;
-  readonly dstPort?: number;
-  /** fs->ring_cookie: an RX queue, or 'drop' (RX_CLS_FLOW_DISC). */
-  readonly action: number | 'drop';
-}
 
 export interface Coalesce {
   readonly rx_usecs: number;
@@ -33,17 +20,11 @@ export interface Coalesce {
   readonly tx_max_coalesced_frames: number;
 }
 
-export interface SteeringLimits {
-  readonly filters: number;
-  readonly rssEntries: number;
-  readonly queues: number;
-}
-
 const MODERATION_MAX = 0xffff;
 /** The RSS key the hardware keeps (RSS_KEY words). */
 export const RSS_KEY_BYTES = 40;
 
-export class ZcnicEthtool {
+export class ZcnicEthtool implements EthtoolOps {
   private limits: SteeringLimits | undefined;
 
   constructor(private readonly nd: ZcnicNetdev) {}

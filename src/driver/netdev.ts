@@ -18,7 +18,8 @@ import { DriverError } from './errors.js';
 import { queueErrorBits, type Moderation, type QueueBase, type QueueErrorInfo, type RegIo } from './ring.js';
 import { RxQueue, type PoolZone, type RxHandler } from './rxq.js';
 import type { RxMemModel } from './rx_skb.js';
-import { TxQueue, type XmitOffload } from './txq.js';
+import { TxQueue } from './txq.js';
+import { type XmitOffload } from '../net/core/dev.js';
 import type { DeviceInfo } from './zcnic.js';
 
 const IRQ_TXQ_ERROR = 1 << 2;

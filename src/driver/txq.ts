@@ -11,22 +11,12 @@ import {
   DMA_TO_DEVICE, dma_map_page, dma_map_single, dma_mapping_error, dma_unmap_page, dma_unmap_single,
 } from '../platform/host.js';
 import { dev_kfree_skb_any, napi_consume_skb, skb_headlen, skb_linear_phys, type SkBuff } from '../net/core/skbuff.js';
+import { NETDEV_TX_BUSY, NETDEV_TX_OK, type XmitOffload } from '../net/core/dev.js';
 import { DriverError } from './errors.js';
 import { QueueBase } from './ring.js';
 
 /** A bus address below 4 GiB that no mapping uses (IOVAs are handed out top-down from 4 GiB). */
 export const STALE_BUS_ADDR = 0x1000_0000;
-
-export const NETDEV_TX_OK = 0;
-export const NETDEV_TX_BUSY = 0x10;
-
-/** What a frame asks of the NIC besides its bytes (the skb's offload requests). */
-export interface XmitOffload {
-  /** TX_FLAG.CSUM_IP: compute and insert the IPv4 header checksum. */
-  readonly csumIp?: boolean;
-  /** TX_FLAG.CSUM_UDP: compute and insert the UDP checksum (CHECKSUM_PARTIAL). */
-  readonly csumL4?: boolean;
-}
 
 /** One DMA mapping behind a frame's descriptors: the linear part, a page frag, or premapped memory (never unmapped here). */
 interface TxPiece {

@@ -11,8 +11,8 @@ import { ZcnicDriver, type DeviceInfo } from '../driver/zcnic.js';
 import { gup_held } from '../mm/gup.js';
 import { Process, all_users } from '../mm/process.js';
 import { page_pool_inflight } from '../net/core/page_pool.js';
-import { Net, net_zcnic_up } from '../net/core/net.js';
-import type { ZcnicNetDevice } from '../net/core/dev.js';
+import { Net } from '../net/core/net.js';
+import { zcnic_netdev_up, type ZcnicNetDevice } from '../driver/net_device.js';
 import { SocketApi } from '../net/socket/socket.js';
 import { CMSG_SPACE_RECVERR, EAGAIN, MSG_ERRQUEUE, errnoName, type Msghdr, type SockExtendedErr } from '../net/socket/uapi.js';
 import type { ScenarioHost } from './machine.js';
@@ -54,7 +54,7 @@ export class NetHost {
     const drv = new ZcnicDriver(dev, h.host, h.pdev);
     const info = await drv.probe();
     const net = new Net(h.host);
-    const eth = await net_zcnic_up(net, {
+    const eth = await zcnic_netdev_up(net, {
       dev, pdev: h.pdev, info, config: { ...DEFAULT_NETDEV_CONFIG, loopback: false, ...o.config },
       mac: hostMac(index), addr: hostAddr(index), prefixlen: 24,
       ...(o.mtu ? { mtu: o.mtu } : {}), ...(o.featureMask !== undefined ? { featureMask: o.featureMask } : {}),

@@ -14,7 +14,7 @@ import { ZcnicDriver } from '../driver/zcnic.js';
 import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } from '../driver/netdev.js';
 import { ZcnicEthtool } from '../driver/ethtool.js';
 import type { RxMeta } from '../driver/rxq.js';
-import { NETDEV_TX_BUSY } from '../driver/txq.js';
+import { NETDEV_TX_BUSY } from '../net/core/dev.js';
 import { hex } from '../lib/hex.js';
 import { page_pool_get_stats, page_pool_inflight } from '../net/core/page_pool.js';
 import { kfree_skb, skb_copy_bits, type SkBuff } from '../net/core/skbuff.js';

@@ -10,7 +10,7 @@ import type { Device } from '../device/device.js';
 import { ZcnicEthtool } from '../driver/ethtool.js';
 import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } from '../driver/netdev.js';
 import type { RxMeta } from '../driver/rxq.js';
-import { NETDEV_TX_BUSY } from '../driver/txq.js';
+import { NETDEV_TX_BUSY } from '../net/core/dev.js';
 import { ZcnicDriver } from '../driver/zcnic.js';
 import { hex } from '../lib/hex.js';
 import { page_pool_inflight } from '../net/core/page_pool.js';

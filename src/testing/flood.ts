@@ -6,7 +6,7 @@
 
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../driver/netdev.js';
-import { NETDEV_TX_BUSY } from '../driver/txq.js';
+import { NETDEV_TX_BUSY } from '../net/core/dev.js';
 import { GFP_KERNEL } from '../mem/page_alloc.js';
 import { page_pool_get_stats, page_pool_inflight } from '../net/core/page_pool.js';
 import { ZcnicEthtool } from '../driver/ethtool.js';

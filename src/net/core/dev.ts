@@ -1,19 +1,13 @@
 // Network devices as the stack sees them (net/core/dev.c reduced): features, MTU, a MAC
 // address, one FIFO qdisc per TX queue (pfifo_fast's single band, tx_queue_len deep) that holds
 // what the driver refused with NETDEV_TX_BUSY until the queue wakes, and the loopback device.
-// The zcnic adapter takes its features from the NIC's FEATURES register through the driver's
-// probe, with an ethtool -K style mask a test can apply, and netdev_fix_features' rule: no
-// checksum offload, no scatter-gather.
+// A driver subclasses NetDevice (its net_device_ops), offers ethtool_ops and queue_mgmt_ops,
+// and registers it (register_netdev in net.ts); the stack never imports a driver.
 
-import { FEATURE } from '../../abi/regs.js';
-import type { DeviceInfo } from '../../driver/zcnic.js';
-import type { ZcnicNetdev } from '../../driver/netdev.js';
-import { NETDEV_TX_BUSY, type XmitOffload } from '../../driver/txq.js';
-import type { RxMeta } from '../../driver/rxq.js';
-import { ZcnicEthtool } from '../../driver/ethtool.js';
+import type { Device as DmaDevice } from '../../platform/host.js';
+import type { EthtoolOps } from './ethtool.js';
 import type { MemoryProviderOps } from './page_pool.js';
 import type { NapiStruct } from './napi.js';
-import { EEXIST, EINVAL, EOPNOTSUPP, ERANGE } from '../socket/uapi.js';
 import { kfree_skb, skb_orphan_frags_rx, type SkBuff } from './skbuff.js';
 
 export const NETIF_F_SG = 1 << 0;
@@ -28,8 +22,8 @@ export const NET_XMIT_DROP = 1;
 export const DEFAULT_TX_QUEUE_LEN = 1000;
 export const ETH_DATA_LEN = 1500;
 
-/** Where the stack delivers what a device received. */
-export type NetifRx = (dev: NetDevice, skb: SkBuff, meta: RxMeta | null) => void;
+/** Where the stack takes what a device received: the skb carries what the device knew (hash, checksum verdict, queue, NAPI id). */
+export type NetifRx = (dev: NetDevice, skb: SkBuff) => void;
 
 interface Queued {
   readonly skb: SkBuff;
@@ -76,6 +70,24 @@ export abstract class NetDevice {
   queue_napi(_rx: boolean, _q: number): NapiStruct | null {
     return null;
   }
+
+  /** The DMA device behind it (dev.dev.parent): socket pools and RX zero-copy areas are mapped for it; null for lo. */
+  get dma_dev(): DmaDevice | null {
+    return null;
+  }
+
+  /** dev->ethtool_ops, or null. */
+  get ethtool_ops(): EthtoolOps | null {
+    return null;
+  }
+
+  /** dev->queue_mgmt_ops (netdev_queue_mgmt_ops): restarting an RX queue on a memory provider, or null. */
+  get queue_mgmt_ops(): QueueMgmtOps | null {
+    return null;
+  }
+
+  /** RX queues bound to a memory provider (rxq->mp_params), by queue. */
+  readonly mp_bound = new Map<number, RxBinding>();
 
   /** ndo_start_xmit on queue q. */
   protected abstract start_xmit(q: number, skb: SkBuff, offload: XmitOffload, xmit_more: boolean): number;
@@ -131,138 +143,6 @@ export abstract class NetDevice {
   }
 }
 
-/** The zcnic netdev (drivers/net/ethernet/.../zcnic) as the stack's device. */
-export class ZcnicNetDevice extends NetDevice {
-  constructor(
-    readonly nd: ZcnicNetdev,
-    info: DeviceInfo,
-    name: string,
-    ifindex: number,
-    mac: Uint8Array,
-    o: { readonly mtu?: number; readonly featureMask?: number } = {},
-  ) {
-    super(name, ifindex, o.mtu ?? ETH_DATA_LEN, mac, info.txQueues);
-    let f = 0;
-    if (info.features & FEATURE.TX_SG) f |= NETIF_F_SG;
-    if (info.features & FEATURE.TX_CSUM) f |= NETIF_F_IP_CSUM;
-    if (info.features & FEATURE.RX_CSUM) f |= NETIF_F_RXCSUM;
-    f &= o.featureMask ?? ~0;
-    // netdev_fix_features(): "Dropping NETIF_F_SG since no checksum feature."
-    if (!(f & NETIF_F_IP_CSUM)) f &= ~NETIF_F_SG;
-    this.features = f;
-    for (let q = 0; q < nd.txq.length; q++) {
-      const t = nd.txq[q]!;
-      const prev = t.onWake;
-      t.onWake = () => {
-        prev?.();
-        this.qdisc_run(q);
-      };
-    }
-  }
-
-  protected start_xmit(q: number, skb: SkBuff, offload: XmitOffload, xmit_more: boolean): number {
-    return this.nd.start_xmit(q, skb, offload, xmit_more);
-  }
-
-  override get if_up(): boolean {
-    return this.nd.isUp;
-  }
-
-  override get real_num_rx_queues(): number {
-    return this.nd.info.rxQueues;
-  }
-
-  /** The driver's queues each have their own NAPI instance while the device is up. */
-  override queue_napi(rx: boolean, q: number): NapiStruct | null {
-    return (rx ? this.nd.rxq[q] : this.nd.txq[q])?.napi ?? null;
-  }
-
-  protected override kick(txq: number): void {
-    const t = this.nd.txq[txq];
-    if (t?.bellPending) t.flushBell(false);
-  }
-
-  /** Before ndo_stop: nothing more for the driver. */
-  down(): void {
-    this.qdisc_reset();
-  }
-
-  /** RX queues bound to a memory provider (RX zero copy), by queue. */
-  readonly mp_bound = new Map<number, RxBinding>();
-  private et: ZcnicEthtool | null = null;
-
-  /** The driver's ethtool ops, one instance: it reads the steering limits once. */
-  get ethtool(): ZcnicEthtool {
-    return (this.et ??= new ZcnicEthtool(this.nd));
-  }
-
-  /**
-   * net_mp_open_rxq() and the steering RX zero copy needs: the flow's filter (slot
-   * `b.filterLocation`) to queue q, RSS and the default queue away from every bound queue, then
-   * the queue restarted on the provider with its RX hook. Refusals as §4.2 gives them: -ERANGE
-   * (no such queue), -EINVAL (header split off, or the queue builds writable skbs), -EEXIST
-   * (already bound), -EOPNOTSUPP (no queue would be left for the rest of the traffic).
-   */
-  async mp_open_rxq(q: number, b: RxBinding): Promise<number> {
-    const nd = this.nd;
-    const r = nd.rxq[q]!;
-    const c = this.mp_check_rxq(q);
-    if (c) return c;
-    this.mp_bound.set(q, b);
-    const et = this.ethtool;
-    const e = await this.steer_away();
-    if (e) {
-      this.mp_bound.delete(q);
-      return e;
-    }
-    const f = await et.set_rxnfc_insert({ location: b.filterLocation, ipProto: b.flow.protocol, dstPort: b.flow.dport, ...(b.flow.daddr ? { dstIp: b.flow.daddr } : {}), action: q });
-    if (f) {
-      this.mp_bound.delete(q);
-      await this.steer_away();
-      return f;
-    }
-    r.rxHook = (skb) => b.rx_frame(skb);
-    // returns to a starved queue post buffers at once: with none posted, no frame (so no NAPI) comes
-    b.kick = () => {
-      if (nd.isUp && !r.resetting && r.posted < r.entries / 4) r.napi.schedule();
-    };
-    await nd.restartRxQueue(q, b);
-    return 0;
-  }
-
-  /** mp_open_rxq's refusals, before anything is set up; 0 if queue q may be bound. */
-  mp_check_rxq(q: number): number {
-    const r = this.nd.rxq[q];
-    if (!Number.isInteger(q) || q < 0 || !r) return -ERANGE;
-    if (!r.cfg.hdrSplit || r.cfg.memModel !== 'readonly') return -EINVAL;
-    if (this.mp_bound.has(q)) return -EEXIST;
-    if (this.nd.rxq.length - this.mp_bound.size < 2) return -EOPNOTSUPP;
-    return 0;
-  }
-
-  /** net_mp_close_rxq(): filter off, the queue back on the page allocator, RSS over it again. */
-  async mp_close_rxq(q: number): Promise<void> {
-    const b = this.mp_bound.get(q);
-    if (!b) return;
-    const nd = this.nd;
-    await this.ethtool.set_rxnfc_delete(b.filterLocation);
-    this.mp_bound.delete(q);
-    b.kick = null;
-    await this.steer_away();
-    if (nd.isUp) await nd.restartRxQueue(q, null);
-    nd.rxq[q]!.rxHook = null;
-  }
-
-  /** RSS indirection and the default queue over the queues no provider holds. */
-  private async steer_away(): Promise<number> {
-    const et = this.ethtool;
-    const free = this.nd.rxq.map((_, i) => i).filter((i) => !this.mp_bound.has(i));
-    const n = await et.get_rxfh_indir_size();
-    const e = await et.set_rxfh({ indir: Array.from({ length: n }, (_, i) => free[i % free.length]!) });
-    return e || et.set_default_queue(free[0]!);
-  }
-}
-
 /** What a bound RX queue needs of its provider's binding (src/net/core/zcrx.ts). */
 export interface RxBinding extends MemoryProviderOps {
   readonly flow: { readonly protocol: number; readonly dport: number; readonly daddr?: number };
@@ -270,6 +150,14 @@ export interface RxBinding extends MemoryProviderOps {
   rx_frame(skb: SkBuff): SkBuff | null;
   /** Set by the device: the binding's returns may feed a starved queue now. */
   kick: (() => void) | null;
+}
+
+/** netdev_queue_mgmt_ops, as memory providers need them (net_mp_open_rxq, netdev_rx_queue_restart). */
+export interface QueueMgmtOps {
+  /** Whether RX queue q can take a provider: 0, or -ERANGE (no such queue), -EINVAL (its mode cannot: header split off, writable pages). */
+  check(q: number): number;
+  /** netdev_rx_queue_restart(): q stops, takes a page_pool from `b` (null: the page allocator again) and starts, handing its frames to `b.rx_frame`. */
+  restart(q: number, b: RxBinding | null): Promise<void>;
 }
 
 /**
@@ -295,8 +183,20 @@ export class LoopbackDevice extends NetDevice {
     d?.(skb);
     queueMicrotask(() => {
       this.stats.rx_packets++;
-      this.rx(this, skb, null);
+      this.rx(this, skb);
     });
     return 0;
   }
+}
+
+export const NETDEV_TX_OK = 0;
+
+export const NETDEV_TX_BUSY = 0x10;
+
+/** What a frame asks of the NIC besides its bytes (the skb's offload requests). */
+export interface XmitOffload {
+  /** TX_FLAG.CSUM_IP: compute and insert the IPv4 header checksum. */
+  readonly csumIp?: boolean;
+  /** TX_FLAG.CSUM_UDP: compute and insert the UDP checksum (CHECKSUM_PARTIAL). */
+  readonly csumL4?: boolean;
 }

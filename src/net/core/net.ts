@@ -3,20 +3,16 @@
 // IPv4 receive path and the UDP port table. Programs reach it through the socket calls in
 // src/net/socket/socket.ts, each with its own process (src/mm/process.ts).
 
-import type { Device } from '../../device/device.js';
-import { ZcnicNetdev, type NetdevConfig } from '../../driver/netdev.js';
-import type { RxMeta } from '../../driver/rxq.js';
-import type { DeviceInfo } from '../../driver/zcnic.js';
-import type { HostPlatform, Device as DmaDevice } from '../../platform/host.js';
+import type { HostPlatform } from '../../platform/host.js';
 import { IPPROTO_TCP, IPPROTO_UDP, be16, be32 } from '../../lib/proto.js';
 import { Ipv4Input, inet_copy_bits, inet_packet_free, type InetPacket } from '../ipv4/ip.js';
 import { UDP_HLEN, UdpSock } from '../ipv4/udp.js';
 import { TCPHDR_ACK, TCPHDR_RST, TcpSock, tcp_parse } from '../ipv4/tcp.js';
 import { EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EINVAL, ENETUNREACH, INADDR_ANY } from '../socket/uapi.js';
-import { LoopbackDevice, ZcnicNetDevice, type NetDevice } from './dev.js';
+import { LoopbackDevice, type NetDevice } from './dev.js';
 import type { ZcrxIfq } from './zcrx.js';
 import type { UbufInfoMsgzc } from './msg_zerocopy.js';
-import { CHECKSUM_UNNECESSARY, kfree_skb, type SkBuff } from './skbuff.js';
+import { CHECKSUM_UNNECESSARY, type SkBuff } from './skbuff.js';
 import { OPTMEM_MAX_DEFAULT, type NetSysctl } from './sock.js';
 
 /** ip_route_output's answer: the device, the source address, the next hop's MAC, the MTU. */
@@ -65,7 +61,7 @@ export class Net {
   private readonly work = new Set<Promise<void>>();
 
   constructor(readonly host: HostPlatform) {
-    this.lo = new LoopbackDevice((dev, skb, meta) => this.netif_receive_skb(dev, skb, meta));
+    this.lo = new LoopbackDevice((dev, skb) => this.netif_receive_skb(dev, skb));
     this.devs.push(this.lo);
     this.ifaddrs.push({ dev: this.lo, addr: 0x7f000001, prefixlen: 8 });
     this.ipv4 = new Ipv4Input(
@@ -79,7 +75,8 @@ export class Net {
   }
 
   /** ip addr add addr/prefixlen dev. */
-  addDevice(dev: NetDevice, addr: number, prefixlen: number): void {
+  /** register_netdev() with an address (ip addr add): a driver's device joins the stack. */
+  register_netdev(dev: NetDevice, addr: number, prefixlen: number): void {
     if (!this.devs.includes(dev)) this.devs.push(dev);
     this.ifaddrs.push({ dev, addr: addr >>> 0, prefixlen });
   }
@@ -123,8 +120,8 @@ export class Net {
     return ((h ^ (h >>> 16)) >>> 0) % dev.num_tx_queues;
   }
 
-  /** __netif_receive_skb: what a device received (a zcnic RX queue, or lo). */
-  netif_receive_skb(dev: NetDevice, skb: SkBuff, _meta: RxMeta | null): void {
+  /** __netif_receive_skb: what a device received (a driver's RX queue, or lo), all it knew in the skb. */
+  netif_receive_skb(dev: NetDevice, skb: SkBuff): void {
     dev.stats.rx_packets++;
     if (dev === this.lo) skb.ip_summed = CHECKSUM_UNNECESSARY;
     this.ipv4.eth_rcv(dev, skb);
@@ -351,23 +348,4 @@ function trim(p: InetPacket, len: number): InetPacket {
     left -= n;
   }
   return { ...p, segs, len };
-}
-
-/** Bring up the zcnic netdev of a host as `name` with an address: probe done, rings up, lo too. */
-export async function net_zcnic_up(net: Net, o: {
-  readonly dev: Device; readonly pdev: DmaDevice; readonly info: DeviceInfo; readonly config: NetdevConfig;
-  readonly name?: string; readonly mac: Uint8Array; readonly addr: number; readonly prefixlen: number;
-  readonly mtu?: number; readonly featureMask?: number;
-}): Promise<ZcnicNetDevice> {
-  let nd: ZcnicNetDevice | undefined;
-  const netdev = new ZcnicNetdev(o.dev, net.host, o.pdev, o.info, o.config, (skb, meta) => {
-    if (nd) net.netif_receive_skb(nd, skb, meta);
-    else kfree_skb(skb);
-  });
-  await netdev.open();
-  nd = new ZcnicNetDevice(netdev, o.info, o.name ?? 'eth0', net.devs.length + 1, o.mac, {
-    ...(o.mtu ? { mtu: o.mtu } : {}), ...(o.featureMask !== undefined ? { featureMask: o.featureMask } : {}),
-  });
-  net.addDevice(nd, o.addr, o.prefixlen);
-  return nd;
 }

@@ -18,7 +18,7 @@ import {
   CHECKSUM_NONE, CHECKSUM_PARTIAL, MAX_SKB_FRAGS, SKB_TRUESIZE, alloc_skb, kfree_skb, skb_fill_page_desc, skb_fill_premapped_desc, skb_headlen, skb_put_data, skb_reserve,
   type SkBuff,
 } from '../core/skbuff.js';
-import { NETIF_F_IP_CSUM, NETIF_F_SG, NET_XMIT_DROP, ZcnicNetDevice } from '../core/dev.js';
+import { NETIF_F_IP_CSUM, NETIF_F_SG, NET_XMIT_DROP } from '../core/dev.js';
 import { Sock } from '../core/sock.js';
 import { msg_zerocopy_alloc, msg_zerocopy_realloc, skb_zcopy_attach, type UbufInfoMsgzc } from '../core/msg_zerocopy.js';
 import {
@@ -335,7 +335,8 @@ export class UdpSock extends Sock {
     if (!this.dport) return -EDESTADDRREQ;
     const rt = this.net.ip_route_output(this.daddr, this.saddr);
     if (typeof rt === 'number') return rt;
-    if (!(rt.dev instanceof ZcnicNetDevice) || rt.dev.nd.pdev !== pool.pdev || !(rt.dev.features & NETIF_F_SG)) return -EOPNOTSUPP;
+    // the route's device must be the one the pool is mapped for (its DMA device), with scatter-gather
+    if (rt.dev.dma_dev !== pool.pdev || !(rt.dev.features & NETIF_F_SG)) return -EOPNOTSUPP;
     return rt;
   }
 

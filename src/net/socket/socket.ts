@@ -8,7 +8,8 @@ import type { Net } from '../core/net.js';
 import { SK_RMEM_MAX, SK_WMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from '../core/sock.js';
 import { UdpSock } from '../ipv4/udp.js';
 import { TcpSock } from '../ipv4/tcp.js';
-import { ZcnicNetDevice } from '../core/dev.js';
+import type { NetDevice } from '../core/dev.js';
+import { net_mp_check_rxq, net_mp_close_rxq, net_mp_open_rxq } from '../core/netdev_rx_queue.js';
 import { zc_pool_create, type ZcPool } from './zc_pool.js';
 import { zc_check_count, type ZcPair } from './zc.js';
 import { ZCRX_AREA_MAX, ZCRX_RQ_MAX, ZcrxIfq, type ZcrxCqe, type ZcrxFlow, type ZcrxMode, type ZcrxRqe } from '../core/zcrx.js';
@@ -24,6 +25,9 @@ import { napi_id_valid } from '../core/napi.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../lib/proto.js';
 
 /** struct socket + struct file: the socket and its file flags. */
+/** A net_device with a DMA device behind it (not lo). */
+type DmaNetDevice = NetDevice & { readonly dma_dev: NonNullable<NetDevice['dma_dev']> };
+
 class SocketFile {
   /** The socket's DMA-able pool, once the process has mapped it. */
   pool: ZcPool | null = null;
@@ -45,7 +49,7 @@ class SocketFile {
 class ZcrxFile {
   constructor(
     readonly net: Net,
-    readonly dev: ZcnicNetDevice,
+    readonly dev: NetDevice,
     readonly ifq: ZcrxIfq,
     readonly proc: Process,
   ) {}
@@ -54,7 +58,7 @@ class ZcrxFile {
     if (this.proc !== this.ifq.owner) return;
     this.ifq.unbind();
     this.net.zcrx.delete(this.ifq.id);
-    this.net.queue_work(this.dev.mp_close_rxq(this.ifq.queue));
+    this.net.queue_work(net_mp_close_rxq(this.dev, this.ifq.queue));
   }
 }
 
@@ -85,9 +89,9 @@ export class SocketApi {
     private readonly sleep: (cycles: number) => Promise<void>,
   ) {}
 
-  /** The host's zcnic netdev (the device pools and RX zero copy are made for), if any. */
-  private nic(): ZcnicNetDevice | undefined {
-    return this.net.devs.find((d): d is ZcnicNetDevice => d instanceof ZcnicNetDevice);
+  /** The host's NIC: the first device with a DMA device behind it (pools and RX zero copy are made for it), if any. */
+  private nic(): DmaNetDevice | undefined {
+    return this.net.devs.find((d): d is DmaNetDevice => d.dma_dev !== null);
   }
 
   private file(fd: number): SocketFile | number {
@@ -342,7 +346,7 @@ export class SocketApi {
     if (f.pool) return -EINVAL;
     const dev = this.nic();
     if (!dev) return -ENODEV;
-    const p = zc_pool_create(this.proc.mm, dev.nd.pdev, size);
+    const p = zc_pool_create(this.proc.mm, dev.dma_dev, size);
     if (typeof p === 'number') return p;
     f.pool = p;
     f.mtu = dev.mtu;
@@ -403,19 +407,19 @@ export class SocketApi {
     if ((f.protocol !== IPPROTO_UDP && f.protocol !== IPPROTO_TCP) || !Number.isInteger(f.dport) || f.dport <= 0 || f.dport > 0xffff) return -EINVAL;
     const dev = this.nic();
     if (!dev) return -ENODEV;
-    const c = dev.mp_check_rxq(o.rxq);
+    const c = net_mp_check_rxq(dev, o.rxq);
     if (c) return c;
     const used = new Set([...dev.mp_bound.values()].map((b) => b.filterLocation));
-    const { filters } = await dev.ethtool.steeringLimits();
+    const { filters } = await dev.ethtool_ops!.steeringLimits();
     let loc = 0;
     while (loc < filters && used.has(loc)) loc++;
     if (loc === filters) return -ENOSPC;
-    const ifq = ZcrxIfq.create(this.net.host, dev.nd.pdev, {
+    const ifq = ZcrxIfq.create(this.net.host, dev.dma_dev, {
       id: this.net.zcrx_id(), queue: o.rxq, mode: o.mode, owner: proc, flow: f,
       pages: o.area_size / PAGE_SIZE, rq_entries: 2 ** Math.ceil(Math.log2(o.rq_entries)), filterLocation: loc,
     });
     if (typeof ifq === 'number') return ifq;
-    const e = await dev.mp_open_rxq(o.rxq, ifq);
+    const e = await net_mp_open_rxq(dev, o.rxq, ifq);
     if (e) {
       ifq.unbind();
       return e;
@@ -425,7 +429,7 @@ export class SocketApi {
     if (fd < 0) {
       ifq.unbind();
       this.net.zcrx.delete(ifq.id);
-      await dev.mp_close_rxq(o.rxq);
+      await net_mp_close_rxq(dev, o.rxq);
       return -EMFILE;
     }
     return fd;

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { STEER } from '../../../src/abi/regs.js';
 import type { Device } from '../../../src/device/device.js';
-import { ZcnicEthtool, type RxFlowSpec } from '../../../src/driver/ethtool.js';
+import { ZcnicEthtool } from '../../../src/driver/ethtool.js';
+import { type RxFlowSpec } from '../../../src/net/core/ethtool.js';
 import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../../../src/driver/netdev.js';
 import { EINVAL } from '../../../src/driver/errors.js';
 import type { DeviceInfo } from '../../../src/driver/zcnic.js';
