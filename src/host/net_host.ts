@@ -6,13 +6,13 @@
 // dma-debug report, no IOMMU fault a test did not provoke.
 
 import type { Device } from '../device/device.js';
-import { DEFAULT_NETDEV_CONFIG, type NetdevConfig } from '../driver/netdev.js';
-import { ZcnicDriver, type DeviceInfo } from '../driver/zcnic.js';
+import { DEFAULT_NETDEV_CONFIG, type NetdevConfig } from '../drivers/zcnic/netdev.js';
+import { ZcnicDriver, type DeviceInfo } from '../drivers/zcnic/zcnic.js';
 import { gup_held } from '../mm/gup.js';
 import { Process, all_users } from '../mm/process.js';
 import { page_pool_inflight } from '../net/core/page_pool.js';
 import { Net } from '../net/core/net.js';
-import { zcnic_netdev_up, type ZcnicNetDevice } from '../driver/net_device.js';
+import { zcnic_netdev_up, type ZcnicNetDevice } from '../drivers/zcnic/net_device.js';
 import { SocketApi } from '../net/socket/socket.js';
 import { CMSG_SPACE_RECVERR, EAGAIN, MSG_ERRQUEUE, errnoName, type Msghdr, type SockExtendedErr } from '../net/socket/uapi.js';
 import type { ScenarioHost } from './machine.js';

@@ -4,7 +4,7 @@
 // is checked byte for byte, and so are the bytes around each destination.
 
 import { COPY_ERR } from '../abi/regs.js';
-import { ZcnicDriver } from '../driver/zcnic.js';
+import { ZcnicDriver } from '../drivers/zcnic/zcnic.js';
 import { get_order, GFP_KERNEL, type Page } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_mapping_error, dma_unmap_single } from '../platform/host.js';

@@ -3,7 +3,7 @@
 // address, and the engine must run the next good copy as if nothing happened.
 
 import { COPY_ERR } from '../abi/regs.js';
-import { ZcnicDriver, type CopyResult } from '../driver/zcnic.js';
+import { ZcnicDriver, type CopyResult } from '../drivers/zcnic/zcnic.js';
 import { GFP_KERNEL } from '../mem/page_alloc.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_map_single, dma_unmap_single } from '../platform/host.js';

@@ -2,7 +2,7 @@
 
 import { REG, queueReg } from '../abi/regs.js';
 import { type Device, MmioError } from '../device/device.js';
-import { ZcnicDriver } from '../driver/zcnic.js';
+import { ZcnicDriver } from '../drivers/zcnic/zcnic.js';
 import type { Scenario } from './types.js';
 import { hex } from '../lib/hex.js';
 import { hostInstance, hostReport, scenarioHost } from '../host/machine.js';

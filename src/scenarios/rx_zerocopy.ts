@@ -13,7 +13,7 @@
 // costs at the seed's 143 cycles a page, copies forced by trust domains, returns, drops, and the
 // leak check's counts.
 
-import { ZcnicEthtool } from '../driver/ethtool.js';
+import { ZcnicEthtool } from '../drivers/zcnic/ethtool.js';
 import { PAGE_SIZE } from '../mem/phys.js';
 import { IPPROTO_UDP } from '../lib/proto.js';
 import type { ZcrxCqe, ZcrxIfq, ZcrxMode } from '../net/core/zcrx.js';

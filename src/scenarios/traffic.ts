@@ -10,10 +10,10 @@
 // header split. At the end the driver is removed and nothing may be left behind.
 
 import type { Device } from '../device/device.js';
-import { ZcnicDriver } from '../driver/zcnic.js';
-import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } from '../driver/netdev.js';
-import { ZcnicEthtool } from '../driver/ethtool.js';
-import type { RxMeta } from '../driver/rxq.js';
+import { ZcnicDriver } from '../drivers/zcnic/zcnic.js';
+import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } from '../drivers/zcnic/netdev.js';
+import { ZcnicEthtool } from '../drivers/zcnic/ethtool.js';
+import type { RxMeta } from '../drivers/zcnic/rxq.js';
 import { NETDEV_TX_BUSY } from '../net/core/dev.js';
 import { hex } from '../lib/hex.js';
 import { page_pool_get_stats, page_pool_inflight } from '../net/core/page_pool.js';

@@ -7,11 +7,11 @@
 // STAT_RX_DROP_BAD), duplicates are recognised, and nothing arrives wrong.
 
 import type { Device } from '../device/device.js';
-import { ZcnicEthtool } from '../driver/ethtool.js';
-import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } from '../driver/netdev.js';
-import type { RxMeta } from '../driver/rxq.js';
+import { ZcnicEthtool } from '../drivers/zcnic/ethtool.js';
+import { DEFAULT_NETDEV_CONFIG, rxQueueLayout, ZcnicNetdev, type NetdevConfig } from '../drivers/zcnic/netdev.js';
+import type { RxMeta } from '../drivers/zcnic/rxq.js';
 import { NETDEV_TX_BUSY } from '../net/core/dev.js';
-import { ZcnicDriver } from '../driver/zcnic.js';
+import { ZcnicDriver } from '../drivers/zcnic/zcnic.js';
 import { hex } from '../lib/hex.js';
 import { page_pool_inflight } from '../net/core/page_pool.js';
 import { kfree_skb, skb_copy_bits, type SkBuff } from '../net/core/skbuff.js';

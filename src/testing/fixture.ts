@@ -12,7 +12,7 @@ import { repoRoot } from '../lib/repo.js';
 import { defaultParams } from '../abi/link.js';
 import type { Transcript } from '../device/transcript.js';
 import type { Device } from '../device/device.js';
-import { ZcnicDriver, type DeviceInfo } from '../driver/zcnic.js';
+import { ZcnicDriver, type DeviceInfo } from '../drivers/zcnic/zcnic.js';
 import { runJob, type BuiltRun, type RunJob } from '../harness/bundle.js';
 import { throwIfFailed } from '../harness/errors.js';
 import { BACKENDS, type Backend, type RunResult } from '../harness/run.js';

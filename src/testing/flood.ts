@@ -5,14 +5,14 @@
 // Usage: npx tsx src/testing/flood.ts [--frames=N]   (make bench runs it too)
 
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../driver/netdev.js';
+import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../drivers/zcnic/netdev.js';
 import { NETDEV_TX_BUSY } from '../net/core/dev.js';
 import { GFP_KERNEL } from '../mem/page_alloc.js';
 import { page_pool_get_stats, page_pool_inflight } from '../net/core/page_pool.js';
-import { ZcnicEthtool } from '../driver/ethtool.js';
+import { ZcnicEthtool } from '../drivers/zcnic/ethtool.js';
 import { alloc_skb, kfree_skb, skb_copy_bits, skb_put_data } from '../net/core/skbuff.js';
 import { runModel } from '../model/run.js';
-import { ZcnicDriver } from '../driver/zcnic.js';
+import { ZcnicDriver } from '../drivers/zcnic/zcnic.js';
 import { scenarioHost } from '../host/machine.js';
 
 export interface FloodFigures {

@@ -4,7 +4,7 @@
 // driver gives up on the queue, and the run ends with that error at once, located, whatever the
 // host's software is doing meanwhile (here it only sleeps).
 
-import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../../src/driver/netdev.js';
+import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../../src/drivers/zcnic/netdev.js';
 import { iommu_iotlb_gather_init } from '../../src/iommu/iommu.js';
 import { alloc_skb, kfree_skb, skb_put_data } from '../../src/net/core/skbuff.js';
 import { withHost, type Backend, type HostRun } from '../../src/testing/fixture.js';

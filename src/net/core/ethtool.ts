@@ -1,6 +1,6 @@
 // struct ethtool_ops as the stack uses it (include/linux/ethtool.h reduced): the flow filters and RSS
 // that RX zero copy steers with, and the limits a device reports. A driver offers its own
-// (src/driver/ethtool.ts) through NetDevice.ethtool_ops.
+// (src/drivers/zcnic/ethtool.ts) through NetDevice.ethtool_ops.
 
 /** An exact-match filter (struct ethtool_rx_flow_spec, reduced to what the NIC matches). */
 export interface RxFlowSpec {

@@ -4,7 +4,7 @@
 // (src/model/: parse, checksum verdict, steering with RSS, buffer layout) as the scoreboard.
 
 import { STEER, TX_FLAG } from '../../abi/regs.js';
-import type { ZcnicEthtool } from '../../driver/ethtool.js';
+import type { ZcnicEthtool } from '../../drivers/zcnic/ethtool.js';
 import type { RxFlowSpec } from '../../net/core/ethtool.js';
 import { Pktgen, pktgenSteering, sgFragments, seqOf as pktgenSeqOf, type PktgenFrame as Frame } from './pktgen.js';
 import { rxExpect, type RxQueueConf } from '../../model/rx.js';

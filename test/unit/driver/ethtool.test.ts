@@ -4,11 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { STEER } from '../../../src/abi/regs.js';
 import type { Device } from '../../../src/device/device.js';
-import { ZcnicEthtool } from '../../../src/driver/ethtool.js';
+import { ZcnicEthtool } from '../../../src/drivers/zcnic/ethtool.js';
 import { type RxFlowSpec } from '../../../src/net/core/ethtool.js';
-import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../../../src/driver/netdev.js';
-import { EINVAL } from '../../../src/driver/errors.js';
-import type { DeviceInfo } from '../../../src/driver/zcnic.js';
+import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../../../src/drivers/zcnic/netdev.js';
+import { EINVAL } from '../../../src/drivers/zcnic/errors.js';
+import type { DeviceInfo } from '../../../src/drivers/zcnic/zcnic.js';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { HostPlatform } from '../../../src/platform/host.js';
 

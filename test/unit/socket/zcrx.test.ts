@@ -9,7 +9,7 @@ import { NetHost, hostAddr, type NetHostOptions, type NetProcess } from '../../.
 import { withPair } from '../../../src/testing/fixture.js';
 import { PAGE_SIZE } from '../../../src/mem/phys.js';
 import { zero_page } from '../../../src/mm/mm.js';
-import { ZcnicEthtool } from '../../../src/driver/ethtool.js';
+import { ZcnicEthtool } from '../../../src/drivers/zcnic/ethtool.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/lib/proto.js';
 import type { ZcrxCqe, ZcrxIfq, ZcrxMode } from '../../../src/net/core/zcrx.js';
 import type { ZcrxRegister } from '../../../src/net/socket/socket.js';

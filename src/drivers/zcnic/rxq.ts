@@ -4,19 +4,19 @@
 // wrote, builds a packet buffer (SOP..EOP entries make one frame), hands it up, refills from
 // the pool and rings the doorbell once per poll.
 
-import { RX_CQE, RX_CSUM, RX_DESC, RX_FLAG } from '../abi/regs.js';
-import { layoutGet, layoutPut } from '../abi/layout.js';
-import type { Page } from '../mem/page_alloc.js';
+import { RX_CQE, RX_CSUM, RX_DESC, RX_FLAG } from '../../abi/regs.js';
+import { layoutGet, layoutPut } from '../../abi/layout.js';
+import type { Page } from '../../mem/page_alloc.js';
 import {
   page_pool_create, page_pool_destroy, page_pool_dev_alloc_pages, page_pool_dma_sync_for_cpu, page_pool_get_dma_addr,
   page_pool_put_full_page, PP_FLAG_DMA_MAP, PP_FLAG_DMA_SYNC_DEV, type MemoryProviderOps, type PagePool,
-} from '../net/core/page_pool.js';
-import { DMA_FROM_DEVICE, type Device as DmaDevice, type HostPlatform } from '../platform/host.js';
-import type { Device } from '../device/device.js';
-import type { NapiStruct } from '../net/core/napi.js';
-import { GFP_DMA32 } from '../mem/page_alloc.js';
+} from '../../net/core/page_pool.js';
+import { DMA_FROM_DEVICE, type Device as DmaDevice, type HostPlatform } from '../../platform/host.js';
+import type { Device } from '../../device/device.js';
+import type { NapiStruct } from '../../net/core/napi.js';
+import { GFP_DMA32 } from '../../mem/page_alloc.js';
 import { buildRxSkb, type RxMemModel, type RxPiece } from './rx_skb.js';
-import type { SkBuff } from '../net/core/skbuff.js';
+import type { SkBuff } from '../../net/core/skbuff.js';
 import { DriverError } from './errors.js';
 import { STALE_BUS_ADDR } from './txq.js';
 import { allocCoherent, freeCoherent, QCTRL, QueueBase, type Coherent, type RegIo } from './ring.js';

@@ -3,12 +3,12 @@
 // and statistics (`-S`). Each setter validates first and returns 0 or a negative errno, as the
 // kernel's ops do, and changes nothing when it refuses.
 
-import { REG, REGS, STEER, QUEUE } from '../abi/regs.js';
-import { page_pool_ethtool_stats, page_pool_get_stats } from '../net/core/page_pool.js';
+import { REG, REGS, STEER, QUEUE } from '../../abi/regs.js';
+import { page_pool_ethtool_stats, page_pool_get_stats } from '../../net/core/page_pool.js';
 import { EBUSY, EINVAL } from './errors.js';
 import type { ZcnicNetdev } from './netdev.js';
 import type { Moderation } from './ring.js';
-import type { EthtoolOps, RxFlowSpec, SteeringLimits } from '../net/core/ethtool.js';
+import type { EthtoolOps, RxFlowSpec, SteeringLimits } from '../../net/core/ethtool.js';
 
 /** Clock cycles per microsecond at the link's 4 ns period (ethtool -C counts microseconds). */
 export const CYCLES_PER_USEC = 250;

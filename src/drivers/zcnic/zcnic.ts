@@ -2,14 +2,14 @@
 // Mirrors a kernel driver's flow: coherent memory for the descriptor, streaming mappings for
 // the data, an interrupt handler that acknowledges causes, unmap before the CPU looks at data.
 
-import { ABI_HASH32, ABI_VERSION, COPY_DESC, COPY_ERR, FEATURE, NIC_ID, REG, regField } from '../abi/regs.js';
-import type { Device } from '../device/device.js';
+import { ABI_HASH32, ABI_VERSION, COPY_DESC, COPY_ERR, FEATURE, NIC_ID, REG, regField } from '../../abi/regs.js';
+import type { Device } from '../../device/device.js';
 import { DriverError } from './errors.js';
-import { GFP_KERNEL } from '../mem/page_alloc.js';
+import { GFP_KERNEL } from '../../mem/page_alloc.js';
 import {
   DMA_BIT_MASK, DMA_FROM_DEVICE, DMA_TO_DEVICE, dma_alloc_coherent, dma_free_coherent, dma_map_single,
   dma_mapping_error, dma_set_mask_and_coherent, dma_unmap_single, type Device as DmaDevice, type HostPlatform,
-} from '../platform/host.js';
+} from '../../platform/host.js';
 
 export class ProbeError extends DriverError {
   constructor(

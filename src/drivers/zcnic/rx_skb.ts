@@ -3,12 +3,12 @@
 // copied into a separate head, payload left untouched in the pages). Header-split frames have
 // their headers in the queue's header buffer; either way those are copied into the head.
 
-import type { PagePool } from '../net/core/page_pool.js';
-import type { NapiStruct } from '../net/core/napi.js';
-import { skb_build_readonly, skb_build_writable, skb_mark_napi_id, skb_record_rx_queue, skb_set_hash, PKT_HASH_TYPE_L3, PKT_HASH_TYPE_L4, CHECKSUM_UNNECESSARY, type RxPagePiece, type SkBuff } from '../net/core/skbuff.js';
-import { PAGE_SIZE } from '../mem/phys.js';
-import type { HostPlatform } from '../platform/host.js';
-import type { Page } from '../mem/page_alloc.js';
+import type { PagePool } from '../../net/core/page_pool.js';
+import type { NapiStruct } from '../../net/core/napi.js';
+import { skb_build_readonly, skb_build_writable, skb_mark_napi_id, skb_record_rx_queue, skb_set_hash, PKT_HASH_TYPE_L3, PKT_HASH_TYPE_L4, CHECKSUM_UNNECESSARY, type RxPagePiece, type SkBuff } from '../../net/core/skbuff.js';
+import { PAGE_SIZE } from '../../mem/phys.js';
+import type { HostPlatform } from '../../platform/host.js';
+import type { Page } from '../../mem/page_alloc.js';
 import { DriverError } from './errors.js';
 
 export type RxMemModel = 'writable' | 'readonly';

@@ -4,22 +4,22 @@
 // page_pool per RX queue, and no MMIO read on the packet path (completions carry a phase bit;
 // the only fast-path register accesses are posted writes: doorbells and re-arms).
 
-import { IRQ_VECTOR, REG, rxqVector, txqVector } from '../abi/regs.js';
-import { TRACE_EVENT, traceQueue } from '../debug/events.js';
-import type { Device } from '../device/device.js';
-import { hex } from '../lib/hex.js';
-import { NapiStruct, netif_napi_add, netif_napi_del } from '../net/core/napi.js';
-import type { MemoryProviderOps } from '../net/core/page_pool.js';
-import { SKB_WITH_OVERHEAD } from '../net/core/skbuff.js';
-import { PAGE_SIZE } from '../mem/phys.js';
-import type { SkBuff } from '../net/core/skbuff.js';
-import type { HostPlatform, Device as DmaDevice, DeviceFault } from '../platform/host.js';
+import { IRQ_VECTOR, REG, rxqVector, txqVector } from '../../abi/regs.js';
+import { TRACE_EVENT, traceQueue } from '../../debug/events.js';
+import type { Device } from '../../device/device.js';
+import { hex } from '../../lib/hex.js';
+import { NapiStruct, netif_napi_add, netif_napi_del } from '../../net/core/napi.js';
+import type { MemoryProviderOps } from '../../net/core/page_pool.js';
+import { SKB_WITH_OVERHEAD } from '../../net/core/skbuff.js';
+import { PAGE_SIZE } from '../../mem/phys.js';
+import type { SkBuff } from '../../net/core/skbuff.js';
+import type { HostPlatform, Device as DmaDevice, DeviceFault } from '../../platform/host.js';
 import { DriverError } from './errors.js';
 import { queueErrorBits, type Moderation, type QueueBase, type QueueErrorInfo, type RegIo } from './ring.js';
 import { RxQueue, type PoolZone, type RxHandler } from './rxq.js';
 import type { RxMemModel } from './rx_skb.js';
 import { TxQueue } from './txq.js';
-import { type XmitOffload } from '../net/core/dev.js';
+import { type XmitOffload } from '../../net/core/dev.js';
 import type { DeviceInfo } from './zcnic.js';
 
 const IRQ_TXQ_ERROR = 1 << 2;

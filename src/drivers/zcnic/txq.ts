@@ -4,14 +4,14 @@
 // when a largest frame might not fit; the TX completion (one per frame, written once the payload
 // has been read) unmaps and frees, and wakes the queue.
 
-import { TX_CQE, TX_DESC, TX_FLAG } from '../abi/regs.js';
-import { layoutGet, layoutPut } from '../abi/layout.js';
-import { PAGE_SIZE } from '../mem/phys.js';
+import { TX_CQE, TX_DESC, TX_FLAG } from '../../abi/regs.js';
+import { layoutGet, layoutPut } from '../../abi/layout.js';
+import { PAGE_SIZE } from '../../mem/phys.js';
 import {
   DMA_TO_DEVICE, dma_map_page, dma_map_single, dma_mapping_error, dma_unmap_page, dma_unmap_single,
-} from '../platform/host.js';
-import { dev_kfree_skb_any, napi_consume_skb, skb_headlen, skb_linear_phys, type SkBuff } from '../net/core/skbuff.js';
-import { NETDEV_TX_BUSY, NETDEV_TX_OK, type XmitOffload } from '../net/core/dev.js';
+} from '../../platform/host.js';
+import { dev_kfree_skb_any, napi_consume_skb, skb_headlen, skb_linear_phys, type SkBuff } from '../../net/core/skbuff.js';
+import { NETDEV_TX_BUSY, NETDEV_TX_OK, type XmitOffload } from '../../net/core/dev.js';
 import { DriverError } from './errors.js';
 import { QueueBase } from './ring.js';
 

@@ -4,15 +4,15 @@
 // probe, with an ethtool -K style mask a test can apply, and netdev_fix_features' rule: no
 // checksum offload, no scatter-gather.
 
-import { FEATURE } from '../abi/regs.js';
-import type { Device } from '../device/device.js';
-import type { Device as DmaDevice } from '../platform/host.js';
-import { ETH_DATA_LEN, NETIF_F_IP_CSUM, NETIF_F_RXCSUM, NETIF_F_SG, NetDevice, type QueueMgmtOps, type XmitOffload } from '../net/core/dev.js';
-import type { EthtoolOps } from '../net/core/ethtool.js';
-import type { NapiStruct } from '../net/core/napi.js';
-import type { Net } from '../net/core/net.js';
-import { kfree_skb, type SkBuff } from '../net/core/skbuff.js';
-import { EINVAL, ERANGE } from '../net/socket/uapi.js';
+import { FEATURE } from '../../abi/regs.js';
+import type { Device } from '../../device/device.js';
+import type { Device as DmaDevice } from '../../platform/host.js';
+import { ETH_DATA_LEN, NETIF_F_IP_CSUM, NETIF_F_RXCSUM, NETIF_F_SG, NetDevice, type QueueMgmtOps, type XmitOffload } from '../../net/core/dev.js';
+import type { EthtoolOps } from '../../net/core/ethtool.js';
+import type { NapiStruct } from '../../net/core/napi.js';
+import type { Net } from '../../net/core/net.js';
+import { kfree_skb, type SkBuff } from '../../net/core/skbuff.js';
+import { EINVAL, ERANGE } from '../../net/socket/uapi.js';
 import { ZcnicEthtool } from './ethtool.js';
 import { ZcnicNetdev, type NetdevConfig } from './netdev.js';
 import type { DeviceInfo } from './zcnic.js';

@@ -1,7 +1,7 @@
 // Errors of the zcnic driver: a stable code and where it happened (queue, descriptor, bus
 // address, cycle), so a failing run points at the ring slot and the clock edge.
 
-import { hex } from '../lib/hex.js';
+import { hex } from '../../lib/hex.js';
 
 export type DriverErrorCode =
   | 'E_PROBE_ID' | 'E_PROBE_VERSION' | 'E_PROBE_ABI' | 'E_PROBE_FEATURE' | 'E_PROBE_PARAMS' | 'E_PROBE_DMA'

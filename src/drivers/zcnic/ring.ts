@@ -2,13 +2,13 @@
 // memory, the queue's register block, the phase-bit walk of the completion ring, and the
 // disable / wait-for-idle / reset sequence that recovery and close use.
 
-import { CQE_PHASE, QERR, queueReg, regField, type QREGS } from '../abi/regs.js';
-import type { Device } from '../device/device.js';
-import { GFP_KERNEL } from '../mem/page_alloc.js';
-import { dma_alloc_coherent, dma_free_coherent, type Device as DmaDevice, type HostPlatform } from '../platform/host.js';
-import type { NapiStruct } from '../net/core/napi.js';
+import { CQE_PHASE, QERR, queueReg, regField, type QREGS } from '../../abi/regs.js';
+import type { Device } from '../../device/device.js';
+import { GFP_KERNEL } from '../../mem/page_alloc.js';
+import { dma_alloc_coherent, dma_free_coherent, type Device as DmaDevice, type HostPlatform } from '../../platform/host.js';
+import type { NapiStruct } from '../../net/core/napi.js';
 import { DriverError } from './errors.js';
-import { TRACE_EVENT, traceQueue } from '../debug/events.js';
+import { TRACE_EVENT, traceQueue } from '../../debug/events.js';
 
 export type QRegName = (typeof QREGS)[number]['name'];
 
