@@ -5,6 +5,8 @@
 // page_pool page in flight, no user page referenced or pinned, no locked memory charged, no
 // dma-debug report, no IOMMU fault a test did not provoke.
 
+import { inet_init } from '../net/ipv4/af_inet.js';
+import { inet_hashinfo } from '../net/ipv4/inet_hashtables.js';
 import type { Device } from '../device/device.js';
 import { DEFAULT_NETDEV_CONFIG, type NetdevConfig } from '../drivers/zcnic/netdev.js';
 import { ZcnicDriver, type DeviceInfo } from '../drivers/zcnic/zcnic.js';
@@ -54,6 +56,7 @@ export class NetHost {
     const drv = new ZcnicDriver(dev, h.host, h.pdev);
     const info = await drv.probe();
     const net = new Net(h.host);
+    inet_init(net);
     const eth = await zcnic_netdev_up(net, {
       dev, pdev: h.pdev, info, config: { ...DEFAULT_NETDEV_CONFIG, loopback: false, ...o.config },
       mac: hostMac(index), addr: hostAddr(index), prefixlen: 24,
@@ -83,8 +86,8 @@ export class NetHost {
   /** Wait for every TCP connection to finish closing (bounded: a peer that never answers fails). */
   async tcpClosed(limitCycles = 50_000_000): Promise<void> {
     const t0 = this.dev.clock.cycle;
-    while (this.net.tcp_active > 0) {
-      if (this.dev.clock.cycle - t0 > limitCycles) throw new Error(`host${this.index}: ${this.net.tcp_active} TCP connections still open ${limitCycles} cycles after exit`);
+    while (inet_hashinfo(this.net).tcp_active > 0) {
+      if (this.dev.clock.cycle - t0 > limitCycles) throw new Error(`host${this.index}: ${inet_hashinfo(this.net).tcp_active} TCP connections still open ${limitCycles} cycles after exit`);
       await this.dev.sleep(4096);
     }
   }

@@ -1,18 +1,16 @@
-// One host's network namespace (struct net, reduced): its devices (the zcnic netdev and lo),
-// IPv4 addresses, a static neighbour table (no ARP on the wire: both hosts are configured), the
-// IPv4 receive path and the UDP port table. Programs reach it through the socket calls in
+// One host's network namespace (struct net, reduced): its devices (a driver's, registered with
+// register_netdev, and lo), IPv4 addresses and routes, a static neighbour table (no ARP on the
+// wire: both hosts are configured), sysctls, timers and work, and the packet types received
+// frames go to. The protocols register themselves (src/net/ipv4/af_inet.ts); this file imports
+// none of them. Programs reach it through the socket calls in
 // src/net/socket/socket.ts, each with its own process (src/mm/process.ts).
 
 import type { HostPlatform } from '../../platform/host.js';
-import { IPPROTO_TCP, IPPROTO_UDP, be16, be32 } from '../../lib/proto.js';
-import { Ipv4Input, inet_copy_bits, inet_packet_free, type InetPacket } from '../ipv4/ip.js';
-import { UDP_HLEN, UdpSock } from '../ipv4/udp.js';
-import { TCPHDR_ACK, TCPHDR_RST, TcpSock, tcp_parse } from '../ipv4/tcp.js';
-import { EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EINVAL, ENETUNREACH, INADDR_ANY } from '../socket/uapi.js';
+import { EINVAL, ENETUNREACH, INADDR_ANY } from '../socket/uapi.js';
 import { LoopbackDevice, type NetDevice } from './dev.js';
 import type { ZcrxIfq } from './zcrx.js';
 import type { UbufInfoMsgzc } from './msg_zerocopy.js';
-import { CHECKSUM_UNNECESSARY, type SkBuff } from './skbuff.js';
+import { CHECKSUM_UNNECESSARY, kfree_skb, type SkBuff } from './skbuff.js';
 import { OPTMEM_MAX_DEFAULT, type NetSysctl } from './sock.js';
 
 /** ip_route_output's answer: the device, the source address, the next hop's MAC, the MTU. */
@@ -29,9 +27,12 @@ interface InIfaddr {
   readonly prefixlen: number;
 }
 
-/** The ephemeral port range (net.ipv4.ip_local_port_range). */
-export const LOCAL_PORT_LOW = 32768;
-export const LOCAL_PORT_HIGH = 60999;
+/** struct packet_type: a protocol's receive handler for frames, and its teardown. */
+export interface PacketType {
+  func(dev: NetDevice, skb: SkBuff): void;
+  /** The stack going down (incomplete reassemblies freed). */
+  flush(): void;
+}
 
 const mask = (prefixlen: number): number => (prefixlen === 0 ? 0 : (~0 << (32 - prefixlen)) >>> 0);
 
@@ -41,18 +42,13 @@ export class Net {
   readonly devs: NetDevice[] = [];
   private readonly ifaddrs: InIfaddr[] = [];
   private readonly neigh = new Map<number, Uint8Array>();
-  readonly ipv4: Ipv4Input;
-  private readonly udpPorts = new Map<number, UdpSock[]>();
-  private nextPort = LOCAL_PORT_LOW;
+  /** dev_add_pack(): the packet types frames are handed to (IPv4, registered by inet_init). */
+  private readonly ptypes: PacketType[] = [];
   private ipId = 0;
   /** Told of every zero-copy notification generated on this host (figures). */
   onZcNotify: ((u: UbufInfoMsgzc) => void) | null = null;
   readonly udpStats = { NoPorts: 0 };
   readonly tcpStats = { InErrs: 0, OutRsts: 0, NoSocket: 0 };
-  private readonly tcpListen = new Map<number, TcpSock>();
-  private readonly tcpEstab = new Map<string, TcpSock>();
-  private readonly tcpBound = new Map<number, Set<TcpSock>>();
-  private isn = 0x1000;
   private sleep: ((cycles: number) => Promise<void>) | null = null;
   /** RX zero-copy bindings by id (a shared area is attached to by id). */
   readonly zcrx = new Map<number, ZcrxIfq>();
@@ -64,14 +60,17 @@ export class Net {
     this.lo = new LoopbackDevice((dev, skb) => this.netif_receive_skb(dev, skb));
     this.devs.push(this.lo);
     this.ifaddrs.push({ dev: this.lo, addr: 0x7f000001, prefixlen: 8 });
-    this.ipv4 = new Ipv4Input(
-      (a) => this.isLocal(a),
-      (p) => this.ip_local_deliver(p),
-      (ns, fn) => {
-        const w = host.queue_delayed_work(ns, fn);
-        return { cancel: () => void host.cancel_delayed_work(w) };
-      },
-    );
+  }
+
+  /** dev_add_pack(): frames received from here on are handed to `pt` too. */
+  dev_add_pack(pt: PacketType): void {
+    this.ptypes.push(pt);
+  }
+
+  /** A one-shot timer of the host's delayed work, `ns` from now. */
+  delayed_work(ns: number, fn: () => void): { cancel(): void } {
+    const w = this.host.queue_delayed_work(ns, fn);
+    return { cancel: () => void this.host.cancel_delayed_work(w) };
   }
 
   /** ip addr add addr/prefixlen dev. */
@@ -124,20 +123,9 @@ export class Net {
   netif_receive_skb(dev: NetDevice, skb: SkBuff): void {
     dev.stats.rx_packets++;
     if (dev === this.lo) skb.ip_summed = CHECKSUM_UNNECESSARY;
-    this.ipv4.eth_rcv(dev, skb);
-  }
-
-  /** ip_local_deliver_finish: by protocol; false if none takes it. */
-  private ip_local_deliver(p: InetPacket): boolean {
-    if (p.protocol === IPPROTO_UDP) {
-      this.udp_rcv(p);
-      return true;
-    }
-    if (p.protocol === IPPROTO_TCP) {
-      this.tcp_v4_rcv(p);
-      return true;
-    }
-    return false;
+    const pt = this.ptypes[0];
+    if (pt) pt.func(dev, skb);
+    else kfree_skb(skb);
   }
 
   /** The host's clock for protocol timers (the device's sleep: simulated time on either backend). */
@@ -155,169 +143,9 @@ export class Net {
     return { cancel: () => void (live = false) };
   }
 
-  /** secure_tcp_seq's role: a deterministic initial sequence number per connection. */
-  tcp_isn(): number {
-    this.isn = (Math.imul(this.isn, 1103515245) + 12345) >>> 0;
-    return this.isn;
-  }
-
-  private tcpKey(laddr: number, lport: number, raddr: number, rport: number): string {
-    return `${laddr >>> 0}:${lport}>${raddr >>> 0}:${rport}`;
-  }
-
-  /** inet_hash of a connected (or connecting) socket. */
-  tcp_hash(sk: TcpSock): void {
-    this.tcpEstab.set(this.tcpKey(sk.saddr, sk.sport, sk.daddr, sk.dport), sk);
-  }
-
-  tcp_unhash(sk: TcpSock): void {
-    const k = this.tcpKey(sk.saddr, sk.sport, sk.daddr, sk.dport);
-    if (this.tcpEstab.get(k) === sk) this.tcpEstab.delete(k);
-    if (this.tcpListen.get(sk.sport) === sk) this.tcpListen.delete(sk.sport);
-    const owners = this.tcpBound.get(sk.sport);
-    if (owners?.delete(sk) && owners.size === 0) this.tcpBound.delete(sk.sport);
-  }
-
-  /** inet_csk_get_port for bind(); 0 or -errno. */
-  tcp_bind(sk: TcpSock, addr: number, port: number): number {
-    if (addr !== INADDR_ANY && !this.isLocal(addr)) return -EADDRNOTAVAIL;
-    sk.saddr = addr >>> 0;
-    if (port === 0) return this.tcp_autobind(sk);
-    if (this.tcpBound.has(port)) return -EADDRINUSE;
-    this.tcpBound.set(port, new Set([sk]));
-    sk.sport = port;
-    return 0;
-  }
-
-  tcp_autobind(sk: TcpSock): number {
-    for (let i = 0; i <= LOCAL_PORT_HIGH - LOCAL_PORT_LOW; i++) {
-      const port = this.nextPort;
-      this.nextPort = port === LOCAL_PORT_HIGH ? LOCAL_PORT_LOW : port + 1;
-      if (!this.tcpBound.has(port) && !this.udpPorts.has(port)) {
-        this.tcpBound.set(port, new Set([sk]));
-        sk.sport = port;
-        return 0;
-      }
-    }
-    return -EAGAIN;
-  }
-
-  tcp_listen(sk: TcpSock): number {
-    if (this.tcpListen.has(sk.sport)) return -EADDRINUSE;
-    this.tcpListen.set(sk.sport, sk);
-    return 0;
-  }
-
-  /** Connections still open or closing (their retransmit queues may hold pages). */
-  get tcp_active(): number {
-    return this.tcpEstab.size;
-  }
-
-  /** tcp_v4_rcv: checksum, lookup, the socket's state machine, or a RST. */
-  private tcp_v4_rcv(p: InetPacket): void {
-    const t = tcp_parse(p);
-    if (t === null) {
-      this.tcpStats.InErrs++;
-      inet_packet_free(p);
-      return;
-    }
-    const { th } = t;
-    const sport = be16(th, 0);
-    const dport = be16(th, 2);
-    const flags = th[13]!;
-    const sk = this.tcpEstab.get(this.tcpKey(p.daddr, dport, p.saddr, sport));
-    if (sk) return sk.rcv(p, th, t.payOff, t.payLen);
-    const l = this.tcpListen.get(dport);
-    if (l && flags & 0x02 && !(flags & TCPHDR_ACK)) {
-      TcpSock.passive(l, p, th);
-      inet_packet_free(p);
-      return;
-    }
-    inet_packet_free(p);
-    if (flags & TCPHDR_RST) return;
-    // tcp_v4_send_reset: no socket for this segment
-    this.tcpStats.NoSocket++;
-    this.tcpStats.OutRsts++;
-    const rst = new TcpSock(this);
-    rst.saddr = p.daddr;
-    rst.sport = dport;
-    rst.daddr = p.saddr;
-    rst.dport = sport;
-    const seg = (t.payLen + (flags & 0x03 ? 1 : 0)) >>> 0;
-    if (flags & TCPHDR_ACK) rst.send_ack(TCPHDR_RST, be32(th, 8));
-    else {
-      rst.rcv_nxt = (be32(th, 4) + seg) >>> 0;
-      rst.send_ack(TCPHDR_RST | TCPHDR_ACK, 0);
-    }
-  }
-
-  /** udp_rcv / __udp4_lib_lookup: a connected socket first, then one bound to the port. */
-  private udp_rcv(p: InetPacket): void {
-    const uh = inet_copy_bits(p, 0, UDP_HLEN);
-    if (uh === null || be16(uh, 4) < UDP_HLEN || be16(uh, 4) > p.len) {
-      inet_packet_free(p);
-      return;
-    }
-    const sport = be16(uh, 0);
-    const dport = be16(uh, 2);
-    const cands = this.udpPorts.get(dport) ?? [];
-    const score = (s: UdpSock): number => {
-      if (s.saddr && s.saddr !== p.daddr) return -1;
-      if (s.daddr && (s.daddr !== p.saddr || s.dport !== sport)) return -1;
-      return (s.saddr ? 2 : 0) + (s.daddr ? 4 : 0);
-    };
-    let best: UdpSock | undefined;
-    for (const s of cands) if (score(s) >= 0 && (!best || score(s) > score(best))) best = s;
-    if (!best) {
-      this.udpStats.NoPorts++;
-      inet_packet_free(p);
-      return;
-    }
-    // trim to the UDP length (padding of short frames)
-    const ulen = be16(uh, 4);
-    const q = ulen === p.len ? p : trim(p, ulen);
-    best.queue_rcv(q, uh);
-  }
-
-  /** udp_v4_get_port for bind(); 0 or -errno. */
-  udp_bind(sk: UdpSock, addr: number, port: number): number {
-    if (addr !== INADDR_ANY && !this.isLocal(addr)) return -EADDRNOTAVAIL;
-    if (port === 0) {
-      sk.saddr = addr >>> 0;
-      return this.udp_autobind(sk);
-    }
-    const users = this.udpPorts.get(port) ?? [];
-    if (users.some((s) => s.saddr === INADDR_ANY || addr === INADDR_ANY || s.saddr === addr >>> 0)) return -EADDRINUSE;
-    sk.saddr = addr >>> 0;
-    sk.sport = port;
-    this.udpPorts.set(port, [...users, sk]);
-    return 0;
-  }
-
-  /** inet_autobind: the next free ephemeral port; 0 or -EAGAIN. */
-  udp_autobind(sk: UdpSock): number {
-    for (let i = 0; i <= LOCAL_PORT_HIGH - LOCAL_PORT_LOW; i++) {
-      const port = this.nextPort;
-      this.nextPort = port === LOCAL_PORT_HIGH ? LOCAL_PORT_LOW : port + 1;
-      if (!this.udpPorts.has(port)) {
-        sk.sport = port;
-        this.udpPorts.set(port, [sk]);
-        return 0;
-      }
-    }
-    return -EAGAIN;
-  }
-
-  udp_unhash(sk: UdpSock): void {
-    const users = this.udpPorts.get(sk.sport)?.filter((s) => s !== sk);
-    if (!users) return;
-    if (users.length) this.udpPorts.set(sk.sport, users);
-    else this.udpPorts.delete(sk.sport);
-  }
-
   /** The stack going down: incomplete reassemblies freed. */
   shutdown(): void {
-    this.ipv4.flush();
+    for (const pt of this.ptypes) pt.flush();
   }
 
   /** An id for a new RX zero-copy binding. */
@@ -335,17 +163,4 @@ export class Net {
   async flush_work(): Promise<void> {
     while (this.work.size) await Promise.all([...this.work]);
   }
-}
-
-/** pskb_trim of a packet to `len` L4 bytes (the segments past it are dropped from the view). */
-function trim(p: InetPacket, len: number): InetPacket {
-  const segs = [];
-  let left = len;
-  for (const s of p.segs) {
-    if (left === 0) break;
-    const n = Math.min(s.len, left);
-    segs.push({ ...s, len: n });
-    left -= n;
-  }
-  return { ...p, segs, len };
 }

@@ -11,6 +11,7 @@
 // acknowledged *and* every transmission of it has completed on the NIC, as tcp.c's clones do.
 // The TCP checksum is computed by the stack (the NIC's offload covers IPv4 and UDP only).
 
+import { inet_hashinfo } from './inet_hashtables.js';
 import { get_page, type Page } from '../../mem/page_alloc.js';
 import { PAGE_SIZE } from '../../mem/phys.js';
 import type { MmStruct } from '../../mm/mm.js';
@@ -135,10 +136,10 @@ export class TcpSock extends Sock {
     this.daddr = to.addr >>> 0;
     this.dport = to.port;
     this.saddr ||= rt.saddr;
-    if (!this.sport && this.net.tcp_autobind(this) < 0) return -EAGAIN;
+    if (!this.sport && inet_hashinfo(this.net).tcp_autobind(this) < 0) return -EAGAIN;
     this.mss = rt.mtu - IPV4_HLEN - TCP_HLEN;
-    this.net.tcp_hash(this);
-    this.iss = this.net.tcp_isn();
+    inet_hashinfo(this.net).tcp_hash(this);
+    this.iss = inet_hashinfo(this.net).tcp_isn();
     this.snd_una = this.iss;
     this.snd_nxt = this.iss;
     this.state = 'SYN_SENT';
@@ -352,7 +353,7 @@ export class TcpSock extends Sock {
     switch (this.state) {
       case 'LISTEN':
         for (const c of this.accept_queue.splice(0)) c.release();
-        this.net.tcp_unhash(this);
+        inet_hashinfo(this.net).tcp_unhash(this);
         this.state = 'CLOSED';
         break;
       case 'SYN_SENT':
@@ -528,7 +529,7 @@ export class TcpSock extends Sock {
     this.timer?.cancel();
     this.timer = null;
     this.sk_error_report();
-    this.net.tcp_unhash(this);
+    inet_hashinfo(this.net).tcp_unhash(this);
     if (this.orphan) this.destroy();
   }
 
@@ -550,7 +551,7 @@ export class TcpSock extends Sock {
     this.timer?.cancel();
     this.timer = null;
     this.state = 'CLOSED';
-    this.net.tcp_unhash(this);
+    inet_hashinfo(this.net).tcp_unhash(this);
   }
 
   // ---- input ----------------------------------------------------------------------------------
@@ -698,13 +699,13 @@ export class TcpSock extends Sock {
     const rt = c.route();
     if (rt === null) return null;
     c.mss = Math.min(rt.mtu - IPV4_HLEN - TCP_HLEN, parseMss(th) ?? 536);
-    c.iss = listener.net.tcp_isn();
+    c.iss = inet_hashinfo(listener.net).tcp_isn();
     c.snd_una = c.iss;
     c.snd_nxt = c.iss;
     c.rcv_nxt = (be32(th, 4) + 1) >>> 0;
     c.snd_wnd = be16(th, 14);
     c.state = 'SYN_RECV';
-    listener.net.tcp_hash(c);
+    inet_hashinfo(listener.net).tcp_hash(c);
     c.queue(TCPHDR_SYN | TCPHDR_ACK, [], 0, null);
     c.push();
     return c;

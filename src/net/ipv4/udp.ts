@@ -5,6 +5,7 @@
 // of the user's own pages, held by reference (FOLL_GET) until the TX completion frees the skb.
 // Otherwise the data is copied and the notification says COPIED.
 
+import { inet_hashinfo, type InetHashtables } from './inet_hashtables.js';
 import type { MmStruct } from '../../mm/mm.js';
 import { get_page, type Page } from '../../mem/page_alloc.js';
 import type { ZcPool } from '../socket/zc_pool.js';
@@ -113,7 +114,7 @@ export class UdpSock extends Sock {
     } else if (!this.dport) return -EDESTADDRREQ;
     const rt = this.net.ip_route_output(daddr, this.saddr);
     if (typeof rt === 'number') return rt;
-    if (!this.sport && this.net.udp_autobind(this) < 0) return -EAGAIN;
+    if (!this.sport && inet_hashinfo(this.net).udp_autobind(this) < 0) return -EAGAIN;
     for (const v of msg.iov) if (!mm.range_ok(v.base, v.len)) return -EFAULT;
     if (corkreq) {
       this.pending = { daddr, dport, rt, chunks: [], len: 0, uarg: null };
@@ -341,7 +342,7 @@ export class UdpSock extends Sock {
   }
 
   private zc_xmit(pool: ZcPool, pairs: readonly ZcPair[], rt: Route): number {
-    if (!this.sport && this.net.udp_autobind(this) < 0) return -EAGAIN;
+    if (!this.sport && inet_hashinfo(this.net).udp_autobind(this) < 0) return -EAGAIN;
     const total = pairs.reduce((a, p) => a + p[1].len, 0);
     const uarg = msg_zerocopy_alloc(this, total, pool.mm, this.net.onZcNotify, false);
     if (!uarg) return -ENOBUFS;
@@ -611,4 +612,45 @@ function zerocopy_sg_from_iter(mm: MmStruct, skb: SkBuff, msg: Msghdr): number {
   // the pages count against the send buffer as PAGE_ALIGN(copied + start) does
   skb.truesize += pieces.length * PAGE_SIZE;
   return pieces.length;
+}
+
+/** udp_rcv / __udp4_lib_lookup: a connected socket first, then one bound to the port. */
+export function udp_rcv(net: Net, t4: InetHashtables, p: InetPacket): void {
+  const uh = inet_copy_bits(p, 0, UDP_HLEN);
+  if (uh === null || be16(uh, 4) < UDP_HLEN || be16(uh, 4) > p.len) {
+    inet_packet_free(p);
+    return;
+  }
+  const sport = be16(uh, 0);
+  const dport = be16(uh, 2);
+  const cands = t4.udpPorts.get(dport) ?? [];
+  const score = (s: UdpSock): number => {
+    if (s.saddr && s.saddr !== p.daddr) return -1;
+    if (s.daddr && (s.daddr !== p.saddr || s.dport !== sport)) return -1;
+    return (s.saddr ? 2 : 0) + (s.daddr ? 4 : 0);
+  };
+  let best: UdpSock | undefined;
+  for (const s of cands) if (score(s) >= 0 && (!best || score(s) > score(best))) best = s;
+  if (!best) {
+    net.udpStats.NoPorts++;
+    inet_packet_free(p);
+    return;
+  }
+  // trim to the UDP length (padding of short frames)
+  const ulen = be16(uh, 4);
+  const q = ulen === p.len ? p : trim(p, ulen);
+  best.queue_rcv(q, uh);
+}
+
+/** pskb_trim of a packet to `len` L4 bytes (the segments past it are dropped from the view). */
+function trim(p: InetPacket, len: number): InetPacket {
+  const segs = [];
+  let left = len;
+  for (const s of p.segs) {
+    if (left === 0) break;
+    const n = Math.min(s.len, left);
+    segs.push({ ...s, len: n });
+    left -= n;
+  }
+  return { ...p, segs, len };
 }

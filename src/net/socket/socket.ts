@@ -3,6 +3,7 @@
 // address in the process's own memory, and Linux's errno as a negative return. Calls that can
 // block (send, recv, poll) are async and wait on simulated time; the rest return at once.
 
+import { inet_hashinfo } from '../ipv4/inet_hashtables.js';
 import type { Process } from '../../mm/process.js';
 import type { Net } from '../core/net.js';
 import { SK_RMEM_MAX, SK_WMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from '../core/sock.js';
@@ -39,7 +40,7 @@ class SocketFile {
     public nonblock: boolean,
   ) {}
   release(): void {
-    if (this.sk instanceof UdpSock) this.net.udp_unhash(this.sk);
+    if (this.sk instanceof UdpSock) inet_hashinfo(this.net).udp_unhash(this.sk);
     this.sk.release();
     this.pool?.release();
   }
@@ -119,7 +120,7 @@ export class SocketApi {
     if (typeof f === 'number') return f;
     if (addr.family !== AF_INET) return -EAFNOSUPPORT;
     if (f.sk.sport) return -EINVAL;
-    return f.sk instanceof UdpSock ? this.net.udp_bind(f.sk, addr.addr, addr.port) : this.net.tcp_bind(f.sk, addr.addr, addr.port);
+    return f.sk instanceof UdpSock ? inet_hashinfo(this.net).udp_bind(f.sk, addr.addr, addr.port) : inet_hashinfo(this.net).tcp_bind(f.sk, addr.addr, addr.port);
   }
 
   /**
@@ -134,7 +135,7 @@ export class SocketApi {
     const rt = this.net.ip_route_output(addr.addr, f.sk.saddr);
     if (typeof rt === 'number') return rt;
     if (!f.sk.sport) {
-      const e = this.net.udp_autobind(f.sk);
+      const e = inet_hashinfo(this.net).udp_autobind(f.sk);
       if (e < 0) return e;
     }
     f.sk.daddr = addr.addr >>> 0;
@@ -154,10 +155,10 @@ export class SocketApi {
     }
     if (sk.state !== 'CLOSED') return -EINVAL;
     if (!sk.sport) {
-      const e = this.net.tcp_autobind(sk);
+      const e = inet_hashinfo(this.net).tcp_autobind(sk);
       if (e < 0) return e;
     }
-    const e = this.net.tcp_listen(sk);
+    const e = inet_hashinfo(this.net).tcp_listen(sk);
     if (e < 0) return e;
     sk.backlog = Math.max(1, Math.min(backlog, 4096));
     sk.state = 'LISTEN';
