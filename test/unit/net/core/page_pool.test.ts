@@ -3,7 +3,7 @@
 // deferred shutdown on simulated time.
 
 import { describe, expect, it } from 'vitest';
-import { runPagePoolBench } from '../../../bench/page_pool.js';
+import { runPagePoolBench } from '../../../../bench/page_pool.js';
 import {
   BIAS_MAX,
   PP_ETHTOOL_STATS,
@@ -32,7 +32,7 @@ import {
   page_pool_use_xdp_mem,
   type PagePool,
   type PagePoolParams,
-} from '../../../src/net/core/page_pool.js';
+} from '../../../../src/net/core/page_pool.js';
 import {
   DMA_BIDIRECTIONAL,
   DMA_FROM_DEVICE,
@@ -47,9 +47,9 @@ import {
   get_page,
   type HostPlatformOptions,
   type Page,
-} from '../../../src/platform/host.js';
-import { hex } from '../../../src/lib/hex.js';
-import { bytes, msCycles, rig, type Rig } from '../dma/fixtures.js';
+} from '../../../../src/platform/host.js';
+import { hex } from '../../../../src/lib/hex.js';
+import { bytes, msCycles, rig, type Rig } from '../../dma/fixtures.js';
 
 const MAP = PP_FLAG_DMA_MAP;
 const MAP_SYNC = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV;

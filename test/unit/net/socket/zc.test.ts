@@ -6,18 +6,18 @@
 // with every non-payload byte zeroed; nothing held at the end.
 
 import { describe, expect, it } from 'vitest';
-import type { IommuChoice } from '../../../src/host/machine.js';
-import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
-import { withPair } from '../../../src/testing/fixture.js';
-import { drainErrqueue as errq } from '../../../src/host/net_host.js';
-import { PAGE_SIZE, SZ_4G } from '../../../src/mem/phys.js';
-import { ZC_POOL_MAX, type ZcPool } from '../../../src/net/socket/zc_pool.js';
-import { UDP_ZC_HEADROOM, type UdpSock } from '../../../src/net/ipv4/udp.js';
-import type { ZcPair } from '../../../src/net/socket/zc.js';
+import type { IommuChoice } from '../../../../src/host/machine.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../../src/host/net_host.js';
+import { withPair } from '../../../../src/testing/fixture.js';
+import { drainErrqueue as errq } from '../../../../src/host/net_host.js';
+import { PAGE_SIZE, SZ_4G } from '../../../../src/mem/phys.js';
+import { ZC_POOL_MAX, type ZcPool } from '../../../../src/net/socket/zc_pool.js';
+import { UDP_ZC_HEADROOM, type UdpSock } from '../../../../src/net/ipv4/udp.js';
+import type { ZcPair } from '../../../../src/net/socket/zc.js';
 import {
   AF_INET, EAGAIN, EBUSY, EDESTADDRREQ, EFAULT, EINVAL, EMSGSIZE, ENOMEM, ENOSPC, ENXIO, EOPNOTSUPP, ERANGE,
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SO_EE_ORIGIN_ZEROCOPY, sockaddr_in, type Iovec, type SockExtendedErr,
-} from '../../../src/net/socket/uapi.js';
+} from '../../../../src/net/socket/uapi.js';
 
 type Part = (h: NetHost) => Promise<void>;
 const PORT = 8000;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME, RX_CSUM, TX_FLAG } from '../../../src/abi/regs.js';
-import { IP_CSUM_OFF, UDP_CSUM_OFF, rxCsum, rxCsumBits, txCsum } from '../../../src/model/csum.js';
-import { parseHeaders } from '../../../src/model/parse.js';
-import { steerDecide } from '../../../src/model/steer.js';
+import { MAX_FRAME, RX_CSUM, TX_FLAG } from '../../../../src/abi/regs.js';
+import { IP_CSUM_OFF, UDP_CSUM_OFF, rxCsum, rxCsumBits, txCsum } from '../../../../src/model/csum.js';
+import { parseHeaders } from '../../../../src/model/parse.js';
+import { steerDecide } from '../../../../src/model/steer.js';
 import {
   PKTGEN_DROP_PORT, PKTGEN_FILTER_PORT, PKTGEN_OTHER_MAC, Pktgen, type PktgenFrame, TX_FRAG_MAX, pktgenSteering, seqOf, sgFragments,
-} from '../../../src/scenarios/lib/pktgen.js';
-import { Rng } from '../../../src/lib/rng.js';
+} from '../../../../src/scenarios/lib/pktgen.js';
+import { Rng } from '../../../../src/lib/rng.js';
 
 const N = 2000;
 const frames = new Pktgen({ seed: 42, txQueues: 4, firstSeq: 1000 }).take(N);

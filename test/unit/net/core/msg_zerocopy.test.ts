@@ -6,19 +6,19 @@
 // process exits first.
 
 import { describe, expect, it } from 'vitest';
-import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
-import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { withPair } from '../../../src/testing/fixture.js';
-import { drainErrqueue as errq } from '../../../src/host/net_host.js';
-import type { PollFd } from '../../../src/net/socket/socket.js';
-import { NETIF_F_IP_CSUM, NETIF_F_RXCSUM } from '../../../src/net/core/dev.js';
-import { OPTMEM_MAX_DEFAULT, ZC_NOTIFICATION_TRUESIZE } from '../../../src/net/core/sock.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../../src/host/net_host.js';
+import { stackPair } from '../../../../src/scenarios/lib/stack_pair.js';
+import { withPair } from '../../../../src/testing/fixture.js';
+import { drainErrqueue as errq } from '../../../../src/host/net_host.js';
+import type { PollFd } from '../../../../src/net/socket/socket.js';
+import { NETIF_F_IP_CSUM, NETIF_F_RXCSUM } from '../../../../src/net/core/dev.js';
+import { OPTMEM_MAX_DEFAULT, ZC_NOTIFICATION_TRUESIZE } from '../../../../src/net/core/sock.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EFAULT, EINVAL, EMSGSIZE, ENOBUFS, MSG_CTRUNC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_ZEROCOPY,
   POLLERR, POLLOUT, SOCK_DGRAM, SOL_SOCKET, SOL_UDP, UDP_CORK, MSG_MORE, SO_EE_CODE_ZEROCOPY_COPIED, SO_ZEROCOPY, sockaddr_in, INADDR_LOOPBACK,
   type Msghdr,
-} from '../../../src/net/socket/uapi.js';
-import type { UdpSock } from '../../../src/net/ipv4/udp.js';
+} from '../../../../src/net/socket/uapi.js';
+import type { UdpSock } from '../../../../src/net/ipv4/udp.js';
 
 type Part = (h: NetHost) => Promise<void>;
 

@@ -2,15 +2,15 @@
 // good settings program exactly the registers the RTL documents (rtl-rx-steer.md).
 
 import { describe, expect, it } from 'vitest';
-import { STEER } from '../../../src/abi/regs.js';
-import type { Device } from '../../../src/device/device.js';
-import { ZcnicEthtool } from '../../../src/drivers/zcnic/ethtool.js';
-import { type RxFlowSpec } from '../../../src/net/core/ethtool.js';
-import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../../../src/drivers/zcnic/netdev.js';
-import { EINVAL } from '../../../src/drivers/zcnic/errors.js';
-import type { DeviceInfo } from '../../../src/drivers/zcnic/zcnic.js';
-import { ManualClock } from '../../../src/platform/clock.js';
-import { HostPlatform } from '../../../src/platform/host.js';
+import { STEER } from '../../../../src/abi/regs.js';
+import type { Device } from '../../../../src/device/device.js';
+import { ZcnicEthtool } from '../../../../src/drivers/zcnic/ethtool.js';
+import { type RxFlowSpec } from '../../../../src/net/core/ethtool.js';
+import { DEFAULT_NETDEV_CONFIG, ZcnicNetdev } from '../../../../src/drivers/zcnic/netdev.js';
+import { EINVAL } from '../../../../src/drivers/zcnic/errors.js';
+import type { DeviceInfo } from '../../../../src/drivers/zcnic/zcnic.js';
+import { ManualClock } from '../../../../src/platform/clock.js';
+import { HostPlatform } from '../../../../src/platform/host.js';
 
 /** Registers as a map; writes are recorded in order. */
 function fakeDevice(regs: Map<number, number>, writes: [number, number][]): Device {

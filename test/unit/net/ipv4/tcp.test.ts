@@ -3,14 +3,14 @@
 // MSG_ZEROCOPY whose notification comes only once the data is acknowledged.
 
 import { describe, expect, it } from 'vitest';
-import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
-import { withPair } from '../../../src/testing/fixture.js';
-import type { WireFaults } from '../../../src/wire/wire.js';
-import type { TcpSock } from '../../../src/net/ipv4/tcp.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../../src/host/net_host.js';
+import { withPair } from '../../../../src/testing/fixture.js';
+import type { WireFaults } from '../../../../src/wire/wire.js';
+import type { TcpSock } from '../../../../src/net/ipv4/tcp.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, ECONNREFUSED, ENOTCONN, EPIPE, EINVAL, EOPNOTSUPP, MSG_ERRQUEUE, MSG_ZEROCOPY, SOCK_STREAM, SOL_SOCKET, SO_ZEROCOPY,
   sockaddr_in, type Msghdr, type SockExtendedErr,
-} from '../../../src/net/socket/uapi.js';
+} from '../../../../src/net/socket/uapi.js';
 
 type Part = (h: NetHost) => Promise<void>;
 const PORT = 5001;

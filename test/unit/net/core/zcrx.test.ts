@@ -5,17 +5,17 @@
 // without writing a held page, and nothing held at the end.
 
 import { describe, expect, it } from 'vitest';
-import { NetHost, hostAddr, type NetHostOptions, type NetProcess } from '../../../src/host/net_host.js';
-import { withPair } from '../../../src/testing/fixture.js';
-import { PAGE_SIZE } from '../../../src/mem/phys.js';
-import { zero_page } from '../../../src/mm/mm.js';
-import { ZcnicEthtool } from '../../../src/drivers/zcnic/ethtool.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/lib/proto.js';
-import type { ZcrxCqe, ZcrxIfq, ZcrxMode } from '../../../src/net/core/zcrx.js';
-import type { ZcrxRegister } from '../../../src/net/socket/socket.js';
+import { NetHost, hostAddr, type NetHostOptions, type NetProcess } from '../../../../src/host/net_host.js';
+import { withPair } from '../../../../src/testing/fixture.js';
+import { PAGE_SIZE } from '../../../../src/mem/phys.js';
+import { zero_page } from '../../../../src/mm/mm.js';
+import { ZcnicEthtool } from '../../../../src/drivers/zcnic/ethtool.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../../../src/lib/proto.js';
+import type { ZcrxCqe, ZcrxIfq, ZcrxMode } from '../../../../src/net/core/zcrx.js';
+import type { ZcrxRegister } from '../../../../src/net/socket/socket.js';
 import {
   AF_INET, SOCK_STREAM, EBUSY, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EPERM, ERANGE, SOCK_DGRAM, SOCK_NONBLOCK, sockaddr_in,
-} from '../../../src/net/socket/uapi.js';
+} from '../../../../src/net/socket/uapi.js';
 
 type Part = (h: NetHost) => Promise<void>;
 const PORT = 9000;

@@ -2,15 +2,15 @@
 // MSG_ZEROCOPY's notifications (docs/net-stack.md) after the NIC's TX completion.
 
 import { describe, expect, it } from 'vitest';
-import { NetHost, hostAddr } from '../../../src/host/net_host.js';
-import { stackPair } from '../../../src/scenarios/lib/stack_pair.js';
-import { withPair } from '../../../src/testing/fixture.js';
-import type { PollFd } from '../../../src/net/socket/socket.js';
+import { NetHost, hostAddr } from '../../../../src/host/net_host.js';
+import { stackPair } from '../../../../src/scenarios/lib/stack_pair.js';
+import { withPair } from '../../../../src/testing/fixture.js';
+import type { PollFd } from '../../../../src/net/socket/socket.js';
 import {
   AF_INET, CMSG_SPACE_RECVERR, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EMSGSIZE, IP_RECVERR, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_TRUNC,
   MSG_ZEROCOPY, POLLIN, POLLOUT, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOL_IP, SOL_SOCKET, SO_EE_CODE_ZEROCOPY_COPIED,
   SO_EE_ORIGIN_ZEROCOPY, SO_ZEROCOPY, EPROTONOSUPPORT, ENOTCONN, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH, ENOPROTOOPT, POLLNVAL, sockaddr_in, type Msghdr, type SockExtendedErr,
-} from '../../../src/net/socket/uapi.js';
+} from '../../../../src/net/socket/uapi.js';
 
 const PORT = 8000;
 

@@ -14,7 +14,7 @@ import {
   page_pool_put_full_page,
   page_pool_ref_page,
   type PagePool,
-} from '../../../src/net/core/page_pool.js';
+} from '../../../../src/net/core/page_pool.js';
 import {
   CHECKSUM_UNNECESSARY,
   MAX_SKB_FRAGS,
@@ -51,9 +51,9 @@ import {
   skb_store_bits,
   skb_tailroom,
   type SkBuff,
-} from '../../../src/net/core/skbuff.js';
-import { DMA_FROM_DEVICE, GFP_KERNEL, dma_alloc_coherent, dma_free_coherent, type Page } from '../../../src/platform/host.js';
-import { bytes, rig, type Rig } from '../dma/fixtures.js';
+} from '../../../../src/net/core/skbuff.js';
+import { DMA_FROM_DEVICE, GFP_KERNEL, dma_alloc_coherent, dma_free_coherent, type Page } from '../../../../src/platform/host.js';
+import { bytes, rig, type Rig } from '../../dma/fixtures.js';
 
 /** XDP_PACKET_HEADROOM: where drivers let the device start writing. */
 const HEADROOM = 256;

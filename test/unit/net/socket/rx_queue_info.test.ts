@@ -4,19 +4,19 @@
 // datagram. Two model hosts on a wire; steering by ethtool filters, or by RSS as reset leaves it.
 
 import { describe, expect, it } from 'vitest';
-import { NetHost, hostAddr, type NetProcess } from '../../../src/host/net_host.js';
-import { pairBarrier } from '../../../src/scenarios/lib/stack_pair.js';
-import { withPair } from '../../../src/testing/fixture.js';
-import { MIN_NAPI_ID } from '../../../src/net/core/napi.js';
-import { NetDevice } from '../../../src/net/core/dev.js';
-import { NETDEV_QUEUE_TYPE_RX, NETDEV_QUEUE_TYPE_TX, netdev_nl_queue_get, type NetdevQueueType } from '../../../src/net/core/netdev_genl.js';
-import { MS_RSS_KEY, toeplitz } from '../../../src/model/toeplitz.js';
-import { steerReset } from '../../../src/model/steer.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/lib/proto.js';
+import { NetHost, hostAddr, type NetProcess } from '../../../../src/host/net_host.js';
+import { pairBarrier } from '../../../../src/scenarios/lib/stack_pair.js';
+import { withPair } from '../../../../src/testing/fixture.js';
+import { MIN_NAPI_ID } from '../../../../src/net/core/napi.js';
+import { NetDevice } from '../../../../src/net/core/dev.js';
+import { NETDEV_QUEUE_TYPE_RX, NETDEV_QUEUE_TYPE_TX, netdev_nl_queue_get, type NetdevQueueType } from '../../../../src/net/core/netdev_genl.js';
+import { MS_RSS_KEY, toeplitz } from '../../../../src/model/toeplitz.js';
+import { steerReset } from '../../../../src/model/steer.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../../../src/lib/proto.js';
 import {
   AF_INET, CMSG_SPACE_ZCNIC_RXINFO, EINVAL, ENOENT, ENOPROTOOPT, INADDR_LOOPBACK, MSG_CTRUNC, SCM_ZCNIC_RXINFO, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET,
   SO_INCOMING_CPU, SO_INCOMING_NAPI_ID, SO_ZCNIC_RXINFO, sockaddr_in, type Cmsg, type Msghdr, type ZcnicRxinfo, type ZcnicRxinfoCmsg,
-} from '../../../src/net/socket/uapi.js';
+} from '../../../../src/net/socket/uapi.js';
 
 const PORT = 9000;
 const LATENCY = 512;
