@@ -5,6 +5,7 @@
 // one (STAT_RX_DROP_BAD), and one held off by MAC loopback until loopback is turned off. A second
 // run with waves checks that driver events reach the simulator as MARK, and only then.
 
+import { flatDmaPort } from '../../src/testing/data.js';
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,6 @@ import type { HostSession } from '../../src/bridge/session.js';
 import { MAX_FRAME, REG, TX_CQE, TX_DESC, TX_FLAG, CQE_PHASE, queueReg } from '../../src/abi/regs.js';
 import type { EthTxFrame } from '../../src/device/device.js';
 import { TRACE_EVENT } from '../../src/debug/events.js';
-import type { DeviceDmaPort } from '../../src/platform/dma_port.js';
 import { scratchDir } from '../scratch.js';
 
 const BASE = 0x1000_0000n;
@@ -24,23 +24,6 @@ const CQ = 0x1000;
 const PAYLOAD = [0x2000, 0x3000] as const;
 
 /** 64 KiB of host memory at bus address 0x1000_0000; anything else faults. */
-function flatPort(): DeviceDmaPort & { mem: Uint8Array } {
-  const mem = new Uint8Array(MEM);
-  const off = (a: bigint, n: number): number | undefined => (a >= BASE && a + BigInt(n) <= BASE + BigInt(MEM) ? Number(a - BASE) : undefined);
-  return {
-    mem,
-    read(addr, len) {
-      const o = off(addr, len);
-      return o === undefined ? { ok: false, fault: { resp: 2, reason: 'not_present', addr } } : { ok: true, data: mem.slice(o, o + len) };
-    },
-    write(addr, data) {
-      const o = off(addr, data.length);
-      if (o === undefined) return { ok: false, fault: { resp: 2, reason: 'not_present', addr } };
-      mem.set(data, o);
-      return { ok: true };
-    },
-  };
-}
 
 /** A frame that is neither IPv4 nor filtered: steered to the default queue (0). */
 function frame(len: number, seed: number): Uint8Array {
@@ -71,7 +54,7 @@ interface Outcome {
 }
 
 async function run(waves: boolean): Promise<Outcome> {
-  const port = flatPort();
+  const port = flatDmaPort(BASE, MEM);
   const tx: EthTxFrame[] = [];
   const sent = frame(300, 1);
   const stats: Record<string, number> = {};

@@ -2,11 +2,11 @@
 // bad calls, and every scenario of `make sim` run on it (traffic with the RTL's own per-queue
 // outcome for seed 1, IOMMU faults and their recovery, the copy engine, probe).
 
+import { flatDmaPort } from '../../../src/testing/data.js';
 import { describe, expect, it } from 'vitest';
 import { CQE_PHASE, NIC_ID, QUEUE, REG, STEER, TX_CQE, TX_DESC, TX_FLAG, queueReg } from '../../../src/abi/regs.js';
 import { DeviceArgError, MmioError } from '../../../src/device/device.js';
 import { ManualClock } from '../../../src/platform/clock.js';
-import type { DeviceDmaPort } from '../../../src/platform/dma_port.js';
 import { runModel } from '../../../src/model/run.js';
 import type { ZcnicModel } from '../../../src/model/nic.js';
 import { SCENARIOS } from '../../../src/scenarios/index.js';
@@ -15,26 +15,9 @@ import { withHost } from '../../../src/testing/fixture.js';
 
 const BASE = 0x1000_0000;
 /** 64 KiB of memory at bus address 0x1000_0000; anything else answers SLVERR. */
-function flatPort(): DeviceDmaPort & { mem: Uint8Array } {
-  const mem = new Uint8Array(0x10000);
-  const off = (a: bigint, n: number): number | undefined => (Number(a) >= BASE && Number(a) + n <= BASE + mem.length ? Number(a) - BASE : undefined);
-  return {
-    mem,
-    read: (addr, len) => {
-      const o = off(addr, len);
-      return o === undefined ? { ok: false, fault: { resp: 2, reason: 'not_present', addr } } : { ok: true, data: mem.slice(o, o + len) };
-    },
-    write: (addr, data) => {
-      const o = off(addr, data.length);
-      if (o === undefined) return { ok: false, fault: { resp: 2, reason: 'not_present', addr } };
-      mem.set(data, o);
-      return { ok: true };
-    },
-  };
-}
 
 async function onModel(body: (m: ZcnicModel, mem: Uint8Array) => Promise<void>): Promise<Awaited<ReturnType<typeof runModel>>> {
-  const port = flatPort();
+  const port = flatDmaPort(BigInt(BASE), 0x10000);
   const r = await runModel({ clock: new ManualClock(), dma: port, main: (m) => body(m, port.mem), maxCycles: 10_000_000 });
   if (r.scenarioError) throw r.scenarioError;
   return r;
@@ -186,7 +169,7 @@ describe('reference model: timing and engines', () => {
   });
 
   it('says what the host waits for when the device goes idle', async () => {
-    const port = flatPort();
+    const port = flatDmaPort(BigInt(BASE), 0x10000);
     const r = await runModel({ clock: new ManualClock(), dma: port, main: () => new Promise(() => {}) });
     expect(String(r.scenarioError)).toMatch(/the model went idle at cycle 0 .* waits for nic0: nothing/);
   });

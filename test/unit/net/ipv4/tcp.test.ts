@@ -2,6 +2,7 @@
 // and reordering frames (retransmission repairs them), FIN, ECONNREFUSED for a closed port, and
 // MSG_ZEROCOPY whose notification comes only once the data is acknowledged.
 
+import { pattern as stream } from '../../../../src/testing/data.js';
 import { describe, expect, it } from 'vitest';
 import { NetHost, hostAddr, type NetProcess } from '../../../../src/host/net_host.js';
 import { withPair } from '../../../../src/testing/fixture.js';
@@ -19,15 +20,6 @@ async function pair(parts: readonly [Part, Part], faults: WireFaults = {}, seed 
   return withPair('model', parts, { wireFaults: faults, seed, maxCycles: 400_000_000 });
 }
 
-function stream(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 const tcp = (p: NetProcess, fd: number): TcpSock => (p.proc.fget(fd) as unknown as { sk: TcpSock }).sk;
 

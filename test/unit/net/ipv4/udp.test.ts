@@ -1,6 +1,7 @@
 // UDP sockets over two model hosts on a wire: data byte-exact, errnos as Linux gives them, and
 // MSG_ZEROCOPY's notifications (docs/net-stack.md) after the NIC's TX completion.
 
+import { pattern } from '../../../../src/testing/data.js';
 import { describe, expect, it } from 'vitest';
 import { NetHost, hostAddr } from '../../../../src/host/net_host.js';
 import { stackPair } from '../../../../src/scenarios/lib/stack_pair.js';
@@ -32,15 +33,6 @@ async function readNotifications(sys: NetHost['spawn'] extends () => infer P ? P
   }
 }
 
-function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 describe('UDP sockets across two hosts (model)', () => {
   it('delivers datagrams byte-exact, copy and zero copy, and notifies zero-copy sends after TX completion', async () => {

@@ -5,6 +5,7 @@
 // zero page, and its writes there do not reach the frame; received pages mapped into the pool
 // with every non-payload byte zeroed; nothing held at the end.
 
+import { pattern as lcg } from '../../../../src/testing/data.js';
 import { describe, expect, it } from 'vitest';
 import type { IommuChoice } from '../../../../src/host/machine.js';
 import { NetHost, hostAddr, type NetProcess } from '../../../../src/host/net_host.js';
@@ -19,6 +20,9 @@ import {
   SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SO_EE_ORIGIN_ZEROCOPY, sockaddr_in, type Iovec, type SockExtendedErr,
 } from '../../../../src/net/socket/uapi.js';
 
+/** Payload bytes, none 0 (a zeroed byte is told apart from data). */
+const pattern = (n: number, seed: number): Uint8Array => lcg(n, seed, { nonzero: true });
+
 type Part = (h: NetHost) => Promise<void>;
 const PORT = 8000;
 
@@ -26,15 +30,6 @@ async function pair(parts: readonly [Part, Part], iommu: IommuChoice = 'strict')
   return withPair('model', parts, { iommu });
 }
 
-function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = (x >>> 24) | 1; // never 0: a zeroed byte is told apart from data
-  }
-  return b;
-}
 
 const udpSk = (p: NetProcess, fd: number): UdpSock => (p.proc.fget(fd) as unknown as { sk: UdpSock }).sk;
 
