@@ -5,10 +5,10 @@
 
 import type { SimClock } from './clock.js';
 
-/** A blocking call in progress: who made it and on what. */
+/** A blocking call in progress: who made it and on what, put into words only when asked. */
 export interface HostWait {
   /** e.g. `pid 101 recvmsg(fd 3)` */
-  readonly what: string;
+  readonly what: () => string;
   /** The object it waits on, described when asked (its state may change meanwhile). */
   readonly on?: () => string;
   readonly since: number;
@@ -42,7 +42,7 @@ export class HostWatch {
   }
 
   /** A blocking call starts; `leave` it when it returns (which is progress). */
-  enter(what: string, on?: () => string): HostWait {
+  enter(what: () => string, on?: () => string): HostWait {
     const w: HostWait = { what, since: this.clock.cycle, ...(on ? { on } : {}) };
     this.waits.add(w);
     return w;
@@ -52,16 +52,6 @@ export class HostWatch {
   leave(w: HostWait, progress = true): void {
     this.waits.delete(w);
     if (progress) this.progress();
-  }
-
-  /** Run `call` as a blocking call named `what`. */
-  async blocking<T>(what: string, on: (() => string) | undefined, call: () => Promise<T>): Promise<T> {
-    const w = this.enter(what, on);
-    try {
-      return await call();
-    } finally {
-      this.leave(w);
-    }
   }
 
   /** A part of the host (a driver's queues) that can say what it has outstanding ('' for nothing). */
@@ -76,7 +66,7 @@ export class HostWatch {
 
   /** The blocking calls in progress and what each registered part has outstanding. */
   describe(): string[] {
-    const out = [...this.waits].map((w) => `${w.what} since cycle ${w.since}${w.on ? ` on ${w.on()}` : ''}`);
+    const out = [...this.waits].map((w) => `${w.what()} since cycle ${w.since}${w.on ? ` on ${w.on()}` : ''}`);
     for (const d of this.describers) {
       const s = d.describe();
       if (s) out.push(`${d.name}: ${s}`);
@@ -99,29 +89,34 @@ function retOf(v: unknown): unknown {
  * progress unless it is -EAGAIN. The calls themselves are unchanged.
  */
 export function watchCalls<T extends object>(api: T, watch: HostWatch, who: string, on: (fd: number) => string | undefined): T {
+  // one wrapper per method, made at its first call: a call costs a lookup, not a closure
+  const wrapped = new Map<string, (...args: unknown[]) => unknown>();
+  const wrap = (name: string, f: (...a: unknown[]) => unknown): ((...args: unknown[]) => unknown) => (...args) => {
+    const r = f.apply(api, args);
+    if (r instanceof Promise) {
+      const fd = typeof args[0] === 'number' ? args[0] : undefined;
+      const w = watch.enter(() => `${who} ${name}(${fd !== undefined ? `fd ${fd}` : '…'})`, fd !== undefined ? () => on(fd) ?? `fd ${fd}` : undefined);
+      return r.then(
+        (x: unknown) => {
+          watch.leave(w, retOf(x) !== EAGAIN_RET);
+          return x;
+        },
+        (e: unknown) => {
+          watch.leave(w, true);
+          throw e;
+        },
+      );
+    }
+    if (retOf(r) !== EAGAIN_RET) watch.progress();
+    return r;
+  };
   return new Proxy(api, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function' || typeof prop !== 'string') return v;
-      return (...args: unknown[]): unknown => {
-        const r: unknown = (v as (...a: unknown[]) => unknown).apply(target, args);
-        const fd = typeof args[0] === 'number' ? args[0] : undefined;
-        if (r instanceof Promise) {
-          const w = watch.enter(`${who} ${prop}(${fd !== undefined ? `fd ${fd}` : '…'})`, fd !== undefined ? () => on(fd) ?? `fd ${fd}` : undefined);
-          return r.then(
-            (x: unknown) => {
-              watch.leave(w, retOf(x) !== EAGAIN_RET);
-              return x;
-            },
-            (e: unknown) => {
-              watch.leave(w, true);
-              throw e;
-            },
-          );
-        }
-        if (retOf(r) !== EAGAIN_RET) watch.progress();
-        return r;
-      };
+      let w = wrapped.get(prop);
+      if (!w) wrapped.set(prop, (w = wrap(prop, v as (...a: unknown[]) => unknown)));
+      return w;
     },
   });
 }
