@@ -190,14 +190,16 @@ export async function runHosts(spec: RunSpec): Promise<RunResult> {
   // The limit and the stuck check, each time a host is told the time.
   const tick = (i: number, cycle: number): void => {
     if (ctl.failed || finished[i]) return;
+    // Which host's simulator is told the time first depends on wall-clock order: the error names
+    // a host by simulated state only (the first with a blocking call, else the first unfinished).
+    const named = (): number => idx.find((k) => !finished[k] && watches[k]!.describe().length > 0) ?? idx.find((k) => !finished[k]) ?? i;
     if (cycle >= spec.maxCycles) {
-      ctl.fail(new RunError('limit', hostName(i), cycle, `the run did not finish within ${spec.maxCycles} cycles; ${waits()}`, 'E_CYCLE_LIMIT'));
+      ctl.fail(new RunError('limit', hostName(named()), cycle, `the run did not finish within ${spec.maxCycles} cycles; ${waits()}`, 'E_CYCLE_LIMIT'));
       return;
     }
     const last = Math.max(...watches.map((w) => w.lastProgress));
     if (cycle - last > stuck) {
-      const waiting = idx.find((k) => !finished[k] && watches[k]!.describe().length > 0) ?? i;
-      ctl.fail(new RunError('stuck', hostName(waiting), cycle, `no host made progress for ${stuck} cycles (the last at cycle ${last}): ${waits()}`, 'E_STUCK'));
+      ctl.fail(new RunError('stuck', hostName(named()), cycle, `no host made progress for ${stuck} cycles (the last at cycle ${last}): ${waits()}`, 'E_STUCK'));
     }
   };
   const onTime = (i: number, c: number): void => {
